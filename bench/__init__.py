@@ -1,0 +1,1 @@
+"""Benchmarks and the page generator behind the bundled samples (run from the repo root)."""

@@ -1,0 +1,1 @@
+"""Document classification: which catalogue entry a document belongs to (分类挂接)."""

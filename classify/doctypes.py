@@ -1,0 +1,44 @@
+"""The document-type set, loaded from data so a court can change order and titles."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DocType:
+    label: str
+    order: int
+    titles: tuple[str, ...]
+    volume: str = "main"
+
+
+@lru_cache(maxsize=4)
+def load_doctypes(path: Path | None = None) -> tuple[DocType, ...]:
+    """The configured types in binding order (the packaged table unless PATH is given)."""
+    if path is None:
+        raw = resources.files("edossier.classify").joinpath("doctypes.toml").read_text("utf-8")
+    else:
+        raw = Path(path).read_text("utf-8")
+    table = tomllib.loads(raw)
+    types = [
+        DocType(
+            label=entry["label"],
+            order=int(entry["order"]),
+            titles=tuple(entry.get("titles", ())),
+            volume=entry.get("volume", "main"),
+        )
+        for entry in table["type"]
+    ]
+    return tuple(sorted(types, key=lambda t: t.order))
+
+
+def binding_order(label: str) -> int:
+    for doctype in load_doctypes():
+        if doctype.label == label:
+            return doctype.order
+    return max(t.order for t in load_doctypes()) + 1

@@ -1,0 +1,21 @@
+"""The one typed settings model; stages receive the slice they need."""
+
+from edossier.config.settings import (
+    BindSettings,
+    ClassifySettings,
+    LimitsSettings,
+    OcrSettings,
+    Settings,
+    SigningSettings,
+    load_settings,
+)
+
+__all__ = [
+    "BindSettings",
+    "ClassifySettings",
+    "LimitsSettings",
+    "OcrSettings",
+    "Settings",
+    "SigningSettings",
+    "load_settings",
+]

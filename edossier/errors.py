@@ -1,0 +1,104 @@
+"""Errors that carry their process exit code, so the CLI maps them in one place.
+
+Modelled on OCRmyPDF's exceptions: each class knows its exit status and renders
+one clear line naming the file (or value) and the problem.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    ok = 0
+    failure = 1
+    bad_argument = 2
+    input_file = 3
+    unsupported_input = 4
+    invalid_signature = 5
+    stage_failed = 6
+    service_unavailable = 7
+    classified_material = 8
+    limit_exceeded = 9
+    not_found = 10
+    encrypted_input = 11
+    integrity = 12
+    conflict = 13
+
+
+class EdossierError(Exception):
+    """Base class: a user-facing failure with a one-line message and exit code."""
+
+    exit_code: ExitCode = ExitCode.failure
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CaseNumberError(EdossierError):
+    exit_code = ExitCode.bad_argument
+
+    def __init__(self, value: str, reason: str) -> None:
+        super().__init__(f"invalid case number {value!r}: {reason}")
+        self.value = value
+        self.reason = reason
+
+
+class InputFileError(EdossierError):
+    """A file that cannot be read as what it claims to be."""
+
+    exit_code = ExitCode.input_file
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+class UnsupportedInputError(InputFileError):
+    exit_code = ExitCode.unsupported_input
+
+
+class EncryptedInputError(InputFileError):
+    exit_code = ExitCode.encrypted_input
+
+
+class LimitExceededError(InputFileError):
+    exit_code = ExitCode.limit_exceeded
+
+
+class ClassifiedMaterialError(InputFileError):
+    """涉密 material: refused and quarantined, never bound or stored."""
+
+    exit_code = ExitCode.classified_material
+
+
+class StageError(EdossierError):
+    """A stage (OCR, binding, signing…) failed on otherwise valid input."""
+
+    exit_code = ExitCode.stage_failed
+
+
+class ServiceUnavailableError(EdossierError):
+    exit_code = ExitCode.service_unavailable
+
+
+class NotFoundError(EdossierError):
+    exit_code = ExitCode.not_found
+
+
+class IntegrityError(EdossierError):
+    """Stored bytes or a signature do not match what was sealed."""
+
+    exit_code = ExitCode.integrity
+
+
+class ImmutableObjectError(EdossierError):
+    """An attempt to overwrite or delete a sealed object."""
+
+    exit_code = ExitCode.conflict

@@ -1,0 +1,163 @@
+"""The shared vocabulary between stages: sources, pages, OCR text, documents, dossiers.
+
+These are plain, serialisable values (pydantic models) so that the pipeline can
+store them as JSON beside the bytes they describe and pass references between
+workers.  Identities are content hashes: the same bytes always get the same name,
+so a rerun recognises work already done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Box = tuple[float, float, float, float]
+"""x0, y0, x1, y1 in pixels of the page image, origin top-left."""
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceFile(Frozen):
+    """One original as handed over (scan, upload, signed PDF), kept byte for byte."""
+
+    path: Path
+    sha256: str
+    size: int
+    media_type: str
+    title: str
+    declared_type: str | None = None
+
+
+class Correction(Frozen):
+    """One change made to a page image, recorded so a judge can see what was done."""
+
+    kind: str
+    value: float | str | None = None
+
+
+class Page(Frozen):
+    """One page of a source: either a raster image to OCR or a born-digital PDF page.
+
+    ``image`` is the kept image (colour, geometric corrections only) that is bound;
+    ``recognition_image`` is what OCR reads (may equal ``image``).
+    """
+
+    source_sha256: str
+    index: int
+    sha256: str
+    kind: Literal["raster", "born_digital"]
+    image: Path | None = None
+    recognition_image: Path | None = None
+    pdf: Path | None = Field(default=None, description="original PDF of a born-digital page")
+    dpi: float = 300.0
+    width_px: int = 0
+    height_px: int = 0
+    width_pt: float = 595.0
+    height_pt: float = 842.0
+    text: str = ""
+    corrections: tuple[Correction, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+class OcrLine(Frozen):
+    text: str
+    box: Box
+    confidence: float
+    words: tuple[OcrWord, ...] = ()
+
+
+class OcrWord(Frozen):
+    text: str
+    box: Box
+    confidence: float
+
+
+class OcrPage(Frozen):
+    """What an engine read on one page image, in that image's pixel coordinates."""
+
+    engine: str
+    engine_version: str
+    width: int
+    height: int
+    lines: tuple[OcrLine, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def confidence(self) -> float:
+        """Mean line confidence weighted by characters; 0 for an empty page."""
+        chars = sum(len(line.text) for line in self.lines)
+        if not chars:
+            return 0.0
+        return sum(line.confidence * len(line.text) for line in self.lines) / chars
+
+
+OcrLine.model_rebuild()
+
+
+class Classification(Frozen):
+    type: str
+    confidence: float
+    needs_review: bool = False
+    method: str = ""
+    title: str | None = Field(default=None, description="the title line the type was read from")
+
+
+class Document(Frozen):
+    """A run of pages that is one paper (a complaint, a power of attorney…)."""
+
+    title: str
+    source_sha256: str
+    pages: tuple[Page, ...]
+    classification: Classification
+    ocr: tuple[OcrPage | None, ...] = ()
+    volume: Literal["main", "secondary"] = "main"
+
+    @property
+    def text(self) -> str:
+        parts = []
+        for page, ocr in zip(self.pages, self.ocr or (None,) * len(self.pages), strict=True):
+            parts.append(ocr.text if ocr is not None else page.text)
+        return "\n".join(parts)
+
+
+class DocumentEntry(Frozen):
+    """A document's place in a bound dossier (catalogue row and bookmark)."""
+
+    title: str
+    type: str
+    confidence: float
+    first_page: int
+    last_page: int
+    needs_review: bool = False
+
+
+class DossierVersion(Frozen):
+    """A published version of one case's dossier."""
+
+    case: str
+    version: int
+    pages: int
+    documents: tuple[DocumentEntry, ...]
+    pdf_sha256: str
+    manifest_sha256: str = ""
+    created: str = Field(default="")

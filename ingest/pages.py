@@ -1,0 +1,212 @@
+"""Turn one original (PDF, PNG, JPEG, multi-page TIFF) into page records.
+
+Raster pages are written as lossless PNG files named by their SHA-256 into a
+work folder, so the same page read twice is the same file and the same work.
+PDF pages that already carry a good text layer are kept as born-digital pages
+(bound from the original, never rasterised); scanned PDF pages are rasterised.
+Pages stream one at a time: a 10,000-page upload never sits in memory at once.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from io import BytesIO
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymupdf
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from edossier.errors import EncryptedInputError, InputFileError, LimitExceededError
+from edossier.types import Correction, Page, SourceFile, sha256_bytes, sha256_file
+from edossier.ingest.sniff import sniff
+from edossier.ingest.text_layer import has_good_text_layer
+
+pymupdf.TOOLS.mupdf_display_errors(False)
+DEFAULT_DPI = 300.0
+
+
+def open_source(path: Path, max_file_bytes: int, declared_type: str | None = None) -> SourceFile:
+    """Identify an original: its type from its bytes, its hash, within the size limit."""
+    media_type = sniff(path)
+    size = path.stat().st_size
+    if size > max_file_bytes:
+        raise LimitExceededError(path, f"is {size} bytes, over the limit of {max_file_bytes}")
+    return SourceFile(
+        path=path.resolve(),
+        sha256=sha256_file(path),
+        size=size,
+        media_type=media_type,
+        title=path.stem,
+        declared_type=declared_type,
+    )
+
+
+def read_pages(
+    source: SourceFile,
+    work_dir: Path,
+    *,
+    max_pages: int,
+    max_pixels: int,
+    raster_dpi: int = 300,
+    password: str | None = None,
+) -> Iterator[Page]:
+    """Yield the pages of SOURCE in order, writing raster pages under WORK_DIR."""
+    pages_dir = work_dir / "pages"
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    if source.media_type == "application/pdf":
+        yield from _pdf_pages(source, pages_dir, max_pages, max_pixels, raster_dpi, password)
+    else:
+        yield from _image_pages(source, pages_dir, max_pages, max_pixels)
+
+
+def _pdf_pages(
+    source: SourceFile, pages_dir: Path, max_pages: int, max_pixels: int, dpi: int, password: str | None
+) -> Iterator[Page]:
+    try:
+        doc = pymupdf.open(source.path, filetype="pdf")
+    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+        raise InputFileError(source.path, f"is not a readable PDF ({exc})") from None
+    with doc:
+        if doc.needs_pass:
+            if password is None:
+                raise EncryptedInputError(source.path, "is encrypted; supply its password with --password")
+            if not doc.authenticate(password):
+                raise EncryptedInputError(source.path, "is encrypted and the password given is wrong")
+        if doc.page_count == 0:
+            raise InputFileError(source.path, "has no pages")
+        if doc.page_count > max_pages:
+            raise LimitExceededError(source.path, f"has {doc.page_count} pages, over the limit of {max_pages}")
+        for index in range(doc.page_count):
+            try:
+                page = doc.load_page(index)
+                yield _pdf_page(source, page, index, pages_dir, max_pixels, dpi)
+            except (RuntimeError, ValueError) as exc:
+                raise InputFileError(source.path, f"page {index + 1} cannot be read ({exc})") from None
+
+
+def _pdf_page(
+    source: SourceFile, page: pymupdf.Page, index: int, pages_dir: Path, max_pixels: int, dpi: int
+) -> Page:
+    rect = page.rect
+    if has_good_text_layer(page):
+        text = page.get_text("text", sort=True)
+        return Page(
+            source_sha256=source.sha256,
+            index=index,
+            sha256=sha256_bytes(f"{source.sha256}:{index}".encode()),
+            kind="born_digital",
+            pdf=source.path,
+            width_pt=rect.width,
+            height_pt=rect.height,
+            text=text,
+        )
+    pixels = (rect.width * dpi / 72) * (rect.height * dpi / 72)
+    if pixels > max_pixels:
+        raise LimitExceededError(
+            source.path, f"page {index + 1} would be {pixels:.0f} pixels at {dpi} dpi, over {max_pixels}"
+        )
+    pix = page.get_pixmap(dpi=dpi, alpha=False)
+    png = pix.tobytes("png")
+    corrections = (Correction(kind="pdf_rotate", value=page.rotation),) if page.rotation else ()
+    return _raster_page(source, index, png, pages_dir, float(dpi), pix.width, pix.height, corrections)
+
+
+def _image_pages(source: SourceFile, pages_dir: Path, max_pages: int, max_pixels: int) -> Iterator[Page]:
+    try:
+        image = Image.open(source.path)
+    except Image.DecompressionBombError as exc:
+        raise LimitExceededError(source.path, f"declares an image too large to decode ({exc})") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputFileError(source.path, f"is not a readable image ({exc})") from None
+    with image:
+        frames = getattr(image, "n_frames", 1)
+        if frames > max_pages:
+            raise LimitExceededError(source.path, f"has {frames} pages, over the limit of {max_pages}")
+        for index in range(frames):
+            try:
+                image.seek(index)
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise LimitExceededError(
+                        source.path,
+                        f"page {index + 1} is {width}x{height} pixels, over the limit of {max_pixels}",
+                    )
+                yield _image_page(source, image, index, pages_dir)
+            except Image.DecompressionBombError as exc:
+                raise LimitExceededError(source.path, f"page {index + 1} is too large to decode ({exc})") from None
+            except (OSError, ValueError, SyntaxError, EOFError) as exc:
+                raise InputFileError(source.path, f"page {index + 1} cannot be decoded ({exc})") from None
+
+
+def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: Path) -> Page:
+    corrections: list[Correction] = []
+    orientation = image.getexif().get(0x0112, 1)
+    frame = ImageOps.exif_transpose(image) if orientation != 1 else image.copy()
+    if orientation != 1:
+        corrections.append(Correction(kind="exif_orientation", value=orientation))
+    dpi = _image_dpi(image)
+    if frame.mode not in ("RGB", "L", "1"):
+        frame = frame.convert("RGB")
+    png = _png_bytes(frame)
+    return _raster_page(source, index, png, pages_dir, dpi, frame.width, frame.height, tuple(corrections))
+
+
+def _image_dpi(image: Image.Image) -> float:
+    dpi = image.info.get("dpi")
+    if dpi and dpi[0] and float(dpi[0]) >= 50:
+        return float(dpi[0])
+    return DEFAULT_DPI
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _raster_page(
+    source: SourceFile,
+    index: int,
+    png: bytes,
+    pages_dir: Path,
+    dpi: float,
+    width: int,
+    height: int,
+    corrections: tuple[Correction, ...],
+) -> Page:
+    digest = sha256_bytes(png)
+    target = pages_dir / f"{digest}.png"
+    if not target.exists():
+        write_atomically(target, png)
+    flags = ("low_resolution",) if dpi < 200 else ()
+    return Page(
+        source_sha256=source.sha256,
+        index=index,
+        sha256=digest,
+        kind="raster",
+        image=target,
+        recognition_image=target,
+        dpi=dpi,
+        width_px=width,
+        height_px=height,
+        width_pt=width * 72.0 / dpi,
+        height_pt=height * 72.0 / dpi,
+        corrections=corrections,
+        flags=flags,
+    )
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, fsync, rename: never half a file."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

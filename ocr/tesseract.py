@@ -1,0 +1,78 @@
+"""Tesseract through pytesseract, with word boxes grouped into lines."""
+
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import pytesseract
+from PIL import Image
+
+from edossier.errors import StageError
+from edossier.ocr.engine import OcrEngine, join_words
+from edossier.types import OcrLine, OcrPage, OcrWord
+
+
+@lru_cache(maxsize=1)
+def _tesseract_version() -> str:
+    if shutil.which("tesseract") is None:
+        raise StageError("tesseract is not installed (Debian: apt-get install tesseract-ocr)")
+    return str(pytesseract.get_tesseract_version())
+
+
+class TesseractEngine(OcrEngine):
+    name = "tesseract"
+
+    def __init__(self, languages: str = "chi_sim+eng", psm: int = 6) -> None:
+        self.languages = languages
+        self.psm = psm
+
+    def version(self) -> str:
+        return f"{_tesseract_version()}:{self.languages}:psm{self.psm}"
+
+    def recognize(self, image: Path) -> OcrPage:
+        _tesseract_version()
+        with Image.open(image) as img:
+            width, height = img.size
+            config = f"--psm {self.psm} -c preserve_interword_spaces=1"
+            try:
+                data = pytesseract.image_to_data(
+                    img, lang=self.languages, config=config, output_type=pytesseract.Output.DICT
+                )
+            except pytesseract.TesseractError as exc:
+                raise StageError(f"{image}: tesseract failed ({exc.message})") from None
+        return OcrPage(
+            engine=self.name,
+            engine_version=self.version(),
+            width=width,
+            height=height,
+            lines=tuple(_lines(data)),
+        )
+
+
+def _lines(data: dict[str, list]) -> list[OcrLine]:
+    groups: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for i, text in enumerate(data["text"]):
+        text = text.strip()
+        conf = float(data["conf"][i])
+        if not text or conf < 0:
+            continue
+        left, top = data["left"][i], data["top"][i]
+        box = (float(left), float(top), float(left + data["width"][i]), float(top + data["height"][i]))
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        groups.setdefault(key, []).append(OcrWord(text=text, box=box, confidence=conf / 100.0))
+    lines = []
+    for words in groups.values():
+        text = ""
+        for word in words:
+            text = join_words(text, word.text)
+        box = (
+            min(w.box[0] for w in words),
+            min(w.box[1] for w in words),
+            max(w.box[2] for w in words),
+            max(w.box[3] for w in words),
+        )
+        confidence = sum(w.confidence for w in words) / len(words)
+        lines.append(OcrLine(text=text, box=box, confidence=confidence, words=tuple(words)))
+    return lines

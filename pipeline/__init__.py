@@ -1,0 +1,1 @@
+"""Wiring: the only package that knows every stage; runs them in-process or on workers."""

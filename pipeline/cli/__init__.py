@@ -1,0 +1,52 @@
+"""The ``edossier`` command: thin commands that parse, call one function and print.
+
+Each command group lives in its own module and registers itself on ``app``;
+failures are turned into one clear line and an exit code in ``main`` only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from rich.console import Console
+
+from edossier.errors import EdossierError
+from edossier.pipeline.cli.app import app
+
+COMMAND_MODULES = (
+    "casenumber_cmd",
+    "process_cmd",
+    "dossier_cmd",
+)
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"edossier.pipeline.cli.{_module}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except EdossierError as exc:
+        err.print(f"edossier: error: {exc}", markup=False)
+        return int(exc.exit_code)
+    except SystemExit as exc:  # typer's own exits (e.g. --help) pass through
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        err.print("edossier: interrupted; rerun the same command to continue", markup=False)
+        return 130
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return int(code) if isinstance(code, int) else 0
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The typer application and the options every dossier command shares."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from edossier.config import Settings, load_settings
+
+app = typer.Typer(
+    name="edossier",
+    help="Electronic case files (电子卷宗) for courts: scan, OCR, classify, bind, sign, store.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help="store URI, e.g. file:///srv/edossier (default from config)")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+
+
+def settings_for(store: str | None = None, **overrides: Any) -> Settings:
+    return load_settings(store=store, **overrides)
+
+
+def print_json(value: object) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+

@@ -1,0 +1,98 @@
+"""``edossier get``, ``list`` and ``verify``: reading and checking stored dossiers."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edossier.bind.verify import verify_pdf
+from edossier.casenumber import CaseNumber
+from edossier.errors import ExitCode
+from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
+from edossier.pipeline.process import trust_roots
+from edossier.storage import open_store
+from edossier.storage.layout import version_key
+from edossier.storage.manifest import list_cases, published_versions, read_manifest
+
+
+@app.command("get")
+def get(
+    case: str,
+    version: Annotated[int | None, typer.Option("--version", help="version number (default: latest)")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write the PDF here")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Copy a case's bound dossier PDF out of the store."""
+    settings = settings_for(store)
+    case_number = CaseNumber.parse(case)
+    target = open_store(settings.store_uri)
+    manifest = read_manifest(target, case_number, version)
+    key = version_key(case_number, manifest.version, "dossier.pdf")
+    out = output or Path(f"{case_number.key}-v{manifest.version}.pdf")
+    target.get_file(key, out)
+    console.print(str(out), markup=False)
+
+
+@app.command("list")
+def list_(store: StoreOption = None, json_out: JsonOption = False) -> None:
+    """List the cases in the store with their versions."""
+    settings = settings_for(store)
+    target = open_store(settings.store_uri)
+    rows = []
+    for key in list_cases(target):
+        case = CaseNumber.parse(key)
+        versions = published_versions(target, case)
+        manifest = read_manifest(target, case, versions[-1])
+        pages = max((e["last_page"] for e in manifest.catalogue), default=0)
+        rows.append({"case": key, "versions": versions, "latest": versions[-1], "pages": pages,
+                     "updated": manifest.created})
+    if json_out:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no dossiers stored", markup=False)
+    for row in rows:
+        console.print(f"{row['case']}  v{row['latest']}  {row['pages']} pages  {row['updated']}", markup=False)
+
+
+@app.command("verify")
+def verify(
+    pdf: Annotated[Path | None, typer.Argument(help="a dossier PDF")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="verify the stored latest version")] = None,
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Check every signature; exit 0 only when all are intact, trusted and cover the file."""
+    settings = settings_for(store)
+    if pdf is None:
+        if case is None:
+            raise typer.BadParameter("give a PDF or --case")
+        case_number = CaseNumber.parse(case)
+        target = open_store(settings.store_uri)
+        manifest = read_manifest(target, case_number)
+        with tempfile.TemporaryDirectory() as tmp:
+            local = target.get_file(
+                version_key(case_number, manifest.version, "dossier.pdf"), Path(tmp) / "dossier.pdf"
+            )
+            report = verify_pdf(local, trust_roots(settings))
+        pdf = Path(f"{case_number.key} v{manifest.version}")
+    else:
+        report = verify_pdf(pdf, trust_roots(settings))
+    if json_out:
+        print_json(report.as_dict())
+    else:
+        state = "VALID" if report.valid else "INVALID"
+        console.print(f"{pdf}: {state}", markup=False)
+        for sig in report.signatures:
+            console.print(
+                f"  {sig.field}: signer {sig.signer}; intact={sig.intact} trusted={sig.trusted} "
+                f"coverage={sig.coverage}",
+                markup=False,
+            )
+        for problem in report.as_dict()["problems"]:  # type: ignore[union-attr]
+            console.print(f"  problem: {problem}", markup=False)
+    if not report.valid:
+        raise typer.Exit(int(ExitCode.invalid_signature))

@@ -1,0 +1,59 @@
+"""``edossier process``: the clerk's main job, materials in, signed dossier out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
+from edossier.pipeline.process import Material, process_case
+from edossier.storage import open_store
+from edossier.storage.layout import version_key
+from edossier.casenumber import CaseNumber
+
+
+@app.command("process")
+def process(
+    inputs: Annotated[list[Path], typer.Argument(help="PDF, PNG, JPEG or TIFF files, one document each")],
+    case: Annotated[str, typer.Option("--case", help="case number (案号)")],
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="document type for every input (skips classification)")
+    ] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="OCR engine: tesseract or rapidocr")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="password of encrypted PDFs")] = None,
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """OCR, classify, bind and sign INPUTS into the case's next dossier version."""
+    overrides = {"ocr": {"engine": engine}} if engine else {}
+    settings = settings_for(store, **overrides)
+    case_number = CaseNumber.parse(case)
+    target = open_store(settings.store_uri)
+    materials = [Material(path=path, declared_type=doc_type) for path in inputs]
+    progress = None if json_out else (lambda message: console.print(f"  {message}", markup=False))
+    result = process_case(materials, case, settings, store=target, password=password, progress=progress)
+    pdf = target.locate(version_key(case_number, result.version, "dossier.pdf"))
+    if json_out:
+        print_json(
+            {
+                "case": result.case,
+                "version": result.version,
+                "pages": result.pages,
+                "documents": [
+                    {k: v for k, v in e.model_dump().items() if k != "needs_review"}
+                    | {"needs_review": e.needs_review}
+                    for e in result.documents
+                ],
+                "pdf": pdf,
+            }
+        )
+        return
+    console.print(f"case {result.case}: version {result.version}, {result.pages} pages", markup=False)
+    for entry in result.documents:
+        review = "  (needs review)" if entry.needs_review else ""
+        console.print(
+            f"  p.{entry.first_page}-{entry.last_page}  {entry.type}  {entry.title}{review}", markup=False
+        )
+    console.print(f"dossier: {pdf}", markup=False)

@@ -1,0 +1,269 @@
+"""The main job: a case's materials in, a signed dossier version out, stored.
+
+This is the only place that knows every stage.  Each step is a plain call into a
+stage; everything a step produces is named by content hash, so a rerun after a
+crash reuses it.  Nothing reaches the store until every input has been read and
+the dossier is bound, signed and verified: bad input leaves the store untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from edossier import __version__
+from edossier.bind.assemble import DossierMetadata, assemble
+from edossier.bind.devcert import DEV_PASSPHRASE, ensure_dev_key
+from edossier.bind.sign import SignatureSpec, sign_pdf
+from edossier.bind.verify import verify_pdf
+from edossier.casenumber import CaseNumber
+from edossier.classify.doctypes import binding_order
+from edossier.classify.title_rules import classify_by_title
+from edossier.config import Settings
+from edossier.errors import StageError
+from edossier.ingest.pages import open_source, read_pages
+from edossier.ocr import OcrEngine, create_engine
+from edossier.storage import Store, open_store
+from edossier.storage import layout
+from edossier.storage.manifest import latest_version, publish, read_manifest
+from edossier.types import (
+    Classification,
+    Document,
+    DocumentEntry,
+    DossierVersion,
+    OcrPage,
+    Page,
+    SourceFile,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Material:
+    """One input file as handed over, with what the clerk said about it."""
+
+    path: Path
+    declared_type: str | None = None
+    title: str | None = None
+
+
+def signing_spec(settings: Settings, field_name: str) -> SignatureSpec:
+    if settings.signing.pkcs12 is not None:
+        passphrase = settings.signing.passphrase.encode() if settings.signing.passphrase else None
+        key = settings.signing.pkcs12
+    else:
+        key, _ = ensure_dev_key(settings.data_dir / "keys")
+        passphrase = DEV_PASSPHRASE
+    return SignatureSpec(
+        pkcs12=key,
+        passphrase=passphrase,
+        field_name=field_name,
+        reason=settings.signing.reason,
+        timestamp_url=settings.signing.timestamp_url,
+    )
+
+
+def trust_roots(settings: Settings) -> list[Path]:
+    """Configured roots; with the development key, its own certificate (clearly marked as such)."""
+    roots = list(settings.signing.trust_roots)
+    if settings.signing.pkcs12 is None:
+        roots.append(ensure_dev_key(settings.data_dir / "keys")[1])
+    return roots
+
+
+def read_material(
+    material: Material, settings: Settings, work_dir: Path, password: str | None
+) -> tuple[SourceFile, list[Page]]:
+    limits = settings.limits
+    source = open_source(material.path, limits.max_file_bytes, material.declared_type)
+    pages = list(
+        read_pages(
+            source,
+            work_dir,
+            max_pages=limits.max_pages,
+            max_pixels=limits.max_pixels_per_page,
+            raster_dpi=limits.raster_dpi,
+            password=password,
+        )
+    )
+    return source, pages
+
+
+def ocr_pages(
+    pages: Sequence[Page], engine: OcrEngine, work_dir: Path, jobs: int, progress: Progress | None = None
+) -> list[OcrPage | None]:
+    """OCR the raster pages in parallel; results are cached by page hash and engine."""
+    cache = work_dir / "ocr" / engine.cache_key().replace("/", "_").replace(":", "_")
+    cache.mkdir(parents=True, exist_ok=True)
+
+    def one(page: Page) -> OcrPage | None:
+        if page.kind != "raster" or page.recognition_image is None:
+            return None
+        cached = cache / f"{page.sha256}.json"
+        if cached.exists():
+            return OcrPage.model_validate_json(cached.read_bytes())
+        try:
+            result = engine.recognize(page.recognition_image)
+        except StageError:
+            raise
+        except Exception as exc:  # an engine crash is a stage failure, reported with its page
+            raise StageError(f"OCR of page {page.index + 1} ({page.image}) failed: {exc}") from exc
+        tmp = cached.with_suffix(".part")
+        tmp.write_text(result.model_dump_json())
+        tmp.replace(cached)
+        if progress:
+            progress(f"OCR page {page.index + 1}: {len(result.text)} characters")
+        return result
+
+    workers = max(1, jobs or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, pages))
+
+
+def classify_document(text: str, declared: str | None, settings: Settings) -> Classification:
+    if declared:
+        return Classification(type=declared, confidence=1.0, needs_review=False, method="declared")
+    return classify_by_title(text, settings.classify.review_threshold)
+
+
+def process_case(
+    materials: Sequence[Material],
+    case_text: str,
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    password: str | None = None,
+    progress: Progress | None = None,
+) -> DossierVersion:
+    case = CaseNumber.parse(case_text)
+    store = store or open_store(settings.store_uri)
+    work_dir = settings.work_dir
+    work_dir.mkdir(parents=True, exist_ok=True)
+
+    read = [read_material(m, settings, work_dir, password) for m in materials]
+    previous_version = latest_version(store, case)
+    previous_docs = _previous_documents(store, case, previous_version, work_dir)
+    known = {doc.source_sha256 for doc in previous_docs}
+    titles = {src.sha256: m.title for m, (src, _) in zip(materials, read, strict=True)}
+    fresh = [(src, pages) for src, pages in read if src.sha256 not in known]
+    if previous_version and not fresh:
+        return _summary(store, case, previous_version)
+
+    engine = create_engine(settings.ocr)
+    jobs = settings.ocr.jobs or _cpu_count()
+    new_docs: list[Document] = []
+    for source, pages in fresh:
+        ocr = ocr_pages(pages, engine, work_dir, jobs, progress)
+        text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
+        classification = classify_document(text, source.declared_type, settings)
+        new_docs.append(
+            Document(
+                title=titles[source.sha256] or classification.title or source.title,
+                source_sha256=source.sha256,
+                pages=tuple(pages),
+                classification=classification,
+                ocr=tuple(ocr),
+            )
+        )
+    documents = sorted(previous_docs + new_docs, key=lambda d: binding_order(d.classification.type))
+    version = previous_version + 1
+
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        unsigned = Path(tmp) / "unsigned.pdf"
+        signed = Path(tmp) / "dossier.pdf"
+        meta = DossierMetadata(case=case.normalized, version=version, bound_by=settings.user)
+        entries = assemble(documents, unsigned, meta, settings.bind)
+        sign_pdf(unsigned, signed, signing_spec(settings, f"edossier-v{version}"))
+        report = verify_pdf(signed, trust_roots(settings))
+        if not report.valid:
+            raise StageError(f"case {case}: the signed dossier does not verify: {report.as_dict()['problems']}")
+        objects = _objects(case, fresh, new_docs, engine, signed, version)
+        provenance = {
+            "pipeline": f"edossier {__version__}",
+            "ocr_engine": engine.cache_key(),
+            "bound_by": settings.user,
+            "inputs": [str(src.path) for src, _ in fresh],
+        }
+        publish(
+            store,
+            case,
+            version,
+            objects,
+            provenance,
+            documents=[d.model_dump(mode="json") for d in documents],
+            catalogue=[e.model_dump(mode="json") for e in entries],
+        )
+    return _summary(store, case, version)
+
+
+def _objects(
+    case: CaseNumber,
+    fresh: list[tuple[SourceFile, list[Page]]],
+    docs: list[Document],
+    engine: OcrEngine,
+    pdf: Path,
+    version: int,
+) -> list[tuple[str, Path | bytes, str]]:
+    objects: list[tuple[str, Path | bytes, str]] = []
+    for source, _ in fresh:
+        objects.append((layout.original_key(case, source.sha256, source.path.suffix), source.path, "original"))
+    for doc in docs:
+        for page, ocr in zip(doc.pages, doc.ocr, strict=True):
+            if page.image is not None:
+                objects.append((layout.page_key(case, page.sha256), page.image, "page_image"))
+            if ocr is not None:
+                key = layout.ocr_key(case, page.sha256, engine.name)
+                objects.append((key, ocr.model_dump_json().encode(), "ocr"))
+    objects.append((layout.version_key(case, version, "dossier.pdf"), pdf, "dossier"))
+    return objects
+
+
+def _previous_documents(store: Store, case: CaseNumber, version: int, work_dir: Path) -> list[Document]:
+    """Documents of the last version, with their page images fetched back into the work folder."""
+    if not version:
+        return []
+    manifest = read_manifest(store, case, version)
+    pages_dir = work_dir / "pages"
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for record in manifest.documents:
+        doc = Document.model_validate(record)
+        pages = []
+        for page in doc.pages:
+            if page.kind == "raster":
+                local = pages_dir / f"{page.sha256}.png"
+                if not local.exists():
+                    store.get_file(layout.page_key(case, page.sha256), local)
+                page = page.model_copy(update={"image": local, "recognition_image": local})
+            elif page.pdf is not None and not page.pdf.exists():
+                local = work_dir / "originals" / f"{page.source_sha256}.pdf"
+                local.parent.mkdir(parents=True, exist_ok=True)
+                if not local.exists():
+                    store.get_file(layout.original_key(case, page.source_sha256, ".pdf"), local)
+                page = page.model_copy(update={"pdf": local})
+            pages.append(page)
+        docs.append(doc.model_copy(update={"pages": tuple(pages)}))
+    return docs
+
+
+def _summary(store: Store, case: CaseNumber, version: int) -> DossierVersion:
+    manifest = read_manifest(store, case, version)
+    pdf = next(o for o in manifest.objects if o.role == "dossier")
+    entries = tuple(DocumentEntry.model_validate(e) for e in manifest.catalogue)
+    return DossierVersion(
+        case=case.normalized,
+        version=version,
+        pages=max((e.last_page for e in entries), default=0),
+        documents=entries,
+        pdf_sha256=pdf.sha256,
+        created=manifest.created,
+    )
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

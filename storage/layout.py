@@ -1,0 +1,40 @@
+"""Where things live in a store, keyed by the normalised case number.
+
+cases/<案号>/originals/<sha256><ext>       originals, byte for byte
+cases/<案号>/pages/<sha256>.png            kept page images
+cases/<案号>/ocr/<page sha256>.<engine>.json
+cases/<案号>/versions/<NNNNNN>/dossier.pdf  a bound version
+cases/<案号>/versions/<NNNNNN>/manifest.json  written last: its presence publishes the version
+"""
+
+from __future__ import annotations
+
+from edossier.casenumber import CaseNumber
+
+CASES = "cases"
+MANIFEST = "manifest.json"
+
+
+def case_prefix(case: CaseNumber) -> str:
+    return f"{CASES}/{case.key}"
+
+
+def original_key(case: CaseNumber, sha256: str, suffix: str) -> str:
+    ext = suffix.lower() if suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff") else ""
+    return f"{case_prefix(case)}/originals/{sha256}{ext}"
+
+
+def page_key(case: CaseNumber, sha256: str) -> str:
+    return f"{case_prefix(case)}/pages/{sha256}.png"
+
+
+def ocr_key(case: CaseNumber, page_sha256: str, engine_key: str) -> str:
+    return f"{case_prefix(case)}/ocr/{page_sha256}.{engine_key}.json"
+
+
+def version_prefix(case: CaseNumber, version: int) -> str:
+    return f"{case_prefix(case)}/versions/{version:06d}"
+
+
+def version_key(case: CaseNumber, version: int, name: str) -> str:
+    return f"{version_prefix(case, version)}/{name}"
