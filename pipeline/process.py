@@ -131,6 +131,64 @@ def classify_document(text: str, declared: str | None, settings: Settings) -> Cl
     return classify_by_title(text, settings.classify.review_threshold)
 
 
+def make_document(
+    source: SourceFile,
+    pages: Sequence[Page],
+    ocr: Sequence[OcrPage | None],
+    settings: Settings,
+    title: str | None = None,
+) -> Document:
+    """One input file becomes one document: its text classified, its title chosen."""
+    text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
+    classification = classify_document(text, source.declared_type, settings)
+    return Document(
+        title=title or classification.title or source.title,
+        source_sha256=source.sha256,
+        pages=tuple(pages),
+        classification=classification,
+        ocr=tuple(ocr),
+    )
+
+
+def bind_and_sign(
+    documents: Sequence[Document], case: CaseNumber, version: int, settings: Settings, out_dir: Path
+) -> tuple[Path, list[DocumentEntry]]:
+    """Assemble DOCUMENTS (already in binding order), sign and check; a PDF that does not verify is never published."""
+    unsigned = out_dir / "unsigned.pdf"
+    signed = out_dir / "dossier.pdf"
+    meta = DossierMetadata(case=case.normalized, version=version, bound_by=settings.user)
+    entries = assemble(documents, unsigned, meta, settings.bind)
+    sign_pdf(unsigned, signed, signing_spec(settings, f"edossier-v{version}"))
+    report = verify_pdf(signed, trust_roots(settings))
+    if not report.valid:
+        raise StageError(f"case {case}: the signed dossier does not verify: {report.as_dict()['problems']}")
+    return signed, entries
+
+
+def publish_version(
+    store: Store,
+    case: CaseNumber,
+    version: int,
+    documents: Sequence[Document],
+    new_sources: Sequence[SourceFile],
+    pdf: Path,
+    entries: Sequence[DocumentEntry],
+    provenance: dict[str, object],
+) -> None:
+    """Seal originals, page images, OCR results and the PDF, then the manifest (last)."""
+    new = {source.sha256 for source in new_sources}
+    objects = _objects(case, new_sources, [d for d in documents if d.source_sha256 in new], pdf, version)
+    publish(
+        store,
+        case,
+        version,
+        objects,
+        provenance,
+        documents=[d.model_dump(mode="json") for d in documents],
+        catalogue=[e.model_dump(mode="json") for e in entries],
+    )
+
+
 def process_case(
     materials: Sequence[Material],
     case_text: str,
@@ -140,6 +198,7 @@ def process_case(
     password: str | None = None,
     progress: Progress | None = None,
 ) -> DossierVersion:
+    """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, publish."""
     case = CaseNumber.parse(case_text)
     store = store or open_store(settings.store_uri)
     work_dir = settings.work_dir
@@ -156,68 +215,36 @@ def process_case(
 
     engine = create_engine(settings.ocr)
     jobs = settings.ocr.jobs or _cpu_count()
-    new_docs: list[Document] = []
-    for source, pages in fresh:
-        ocr = ocr_pages(pages, engine, work_dir, jobs, progress)
-        text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
-        classification = classify_document(text, source.declared_type, settings)
-        new_docs.append(
-            Document(
-                title=titles[source.sha256] or classification.title or source.title,
-                source_sha256=source.sha256,
-                pages=tuple(pages),
-                classification=classification,
-                ocr=tuple(ocr),
-            )
-        )
-    documents = sorted(previous_docs + new_docs, key=lambda d: binding_order(d.classification.type))
+    new_docs = [
+        make_document(src, pages, ocr_pages(pages, engine, work_dir, jobs, progress), settings, titles[src.sha256])
+        for src, pages in fresh
+    ]
     version = previous_version + 1
-
+    ordered = sorted(previous_docs + new_docs, key=lambda d: binding_order(d.classification.type))
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
-        unsigned = Path(tmp) / "unsigned.pdf"
-        signed = Path(tmp) / "dossier.pdf"
-        meta = DossierMetadata(case=case.normalized, version=version, bound_by=settings.user)
-        entries = assemble(documents, unsigned, meta, settings.bind)
-        sign_pdf(unsigned, signed, signing_spec(settings, f"edossier-v{version}"))
-        report = verify_pdf(signed, trust_roots(settings))
-        if not report.valid:
-            raise StageError(f"case {case}: the signed dossier does not verify: {report.as_dict()['problems']}")
-        objects = _objects(case, fresh, new_docs, engine, signed, version)
+        pdf, entries = bind_and_sign(ordered, case, version, settings, Path(tmp))
         provenance = {
             "pipeline": f"edossier {__version__}",
             "ocr_engine": engine.cache_key(),
             "bound_by": settings.user,
             "inputs": [str(src.path) for src, _ in fresh],
         }
-        publish(
-            store,
-            case,
-            version,
-            objects,
-            provenance,
-            documents=[d.model_dump(mode="json") for d in documents],
-            catalogue=[e.model_dump(mode="json") for e in entries],
-        )
+        publish_version(store, case, version, ordered, [src for src, _ in fresh], pdf, entries, provenance)
     return _summary(store, case, version)
 
 
 def _objects(
-    case: CaseNumber,
-    fresh: list[tuple[SourceFile, list[Page]]],
-    docs: list[Document],
-    engine: OcrEngine,
-    pdf: Path,
-    version: int,
+    case: CaseNumber, sources: Sequence[SourceFile], docs: Sequence[Document], pdf: Path, version: int
 ) -> list[tuple[str, Path | bytes, str]]:
     objects: list[tuple[str, Path | bytes, str]] = []
-    for source, _ in fresh:
+    for source in sources:
         objects.append((layout.original_key(case, source.sha256, source.path.suffix), source.path, "original"))
     for doc in docs:
         for page, ocr in zip(doc.pages, doc.ocr, strict=True):
             if page.image is not None:
                 objects.append((layout.page_key(case, page.sha256), page.image, "page_image"))
             if ocr is not None:
-                key = layout.ocr_key(case, page.sha256, engine.name)
+                key = layout.ocr_key(case, page.sha256, ocr.engine)
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
     objects.append((layout.version_key(case, version, "dossier.pdf"), pdf, "dossier"))
     return objects

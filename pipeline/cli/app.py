@@ -17,7 +17,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 StoreOption = Annotated[
     str | None, typer.Option("--store", help="store URI, e.g. file:///srv/edossier (default from config)")

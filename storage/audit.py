@@ -1,0 +1,118 @@
+"""The audit trail: who did what to which case, append-only and hash-chained.
+
+Every act under an account is that person's act (the guideline), so each entry
+names the user, the time, the action, the case and the hashes of the objects
+involved, and carries the hash of the entry before it.  Entries are sealed store
+objects (``audit/<sequence>.json``): the store refuses to rewrite them, on S3 the
+object lock makes that hold against administrators too, and ``verify`` finds an
+edited, removed or reordered entry by walking the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from edossier.errors import ImmutableObjectError
+from edossier.storage.store import Store
+
+PREFIX = "audit/"
+GENESIS = "0" * 64
+_APPEND_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    sequence: int
+    time: str
+    user: str
+    action: str
+    case: str | None
+    objects: Mapping[str, str]
+    detail: Mapping[str, object]
+    previous: str
+
+    def body(self) -> bytes:
+        return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True, default=dict).encode()
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.body()).hexdigest()
+
+
+def _key(sequence: int) -> str:
+    return f"{PREFIX}{sequence:012d}.json"
+
+
+class AuditLog:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def entries(self) -> Iterator[AuditEntry]:
+        for key in self.store.list(PREFIX):
+            raw = json.loads(self.store.get_bytes(key))
+            yield AuditEntry(**raw)
+
+    def _tail(self) -> tuple[int, str]:
+        keys = list(self.store.list(PREFIX))
+        if not keys:
+            return 0, GENESIS
+        last = AuditEntry(**json.loads(self.store.get_bytes(keys[-1])))
+        return last.sequence, last.digest
+
+    def append(
+        self,
+        user: str,
+        action: str,
+        case: str | None = None,
+        objects: Mapping[str, str] | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> AuditEntry:
+        """Append one entry; concurrent writers race for the next sequence number and retry."""
+        for _ in range(_APPEND_ATTEMPTS):
+            sequence, previous = self._tail()
+            entry = AuditEntry(
+                sequence=sequence + 1,
+                time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+                user=user,
+                action=action,
+                case=case,
+                objects=dict(objects or {}),
+                detail=dict(detail or {}),
+                previous=previous,
+            )
+            try:
+                self.store.put_bytes(_key(entry.sequence), entry.body())
+            except ImmutableObjectError:
+                continue  # another writer took this sequence number first
+            return entry
+        raise ImmutableObjectError("audit log: could not append after repeated contention")
+
+    def verify(self) -> list[str]:
+        """Problems found walking the chain; empty when every entry is in place and unaltered."""
+        problems = []
+        previous = GENESIS
+        expected = 1
+        for key in self.store.list(PREFIX):
+            try:
+                entry = AuditEntry(**json.loads(self.store.get_bytes(key)))
+            except (ValueError, TypeError) as exc:
+                problems.append(f"{key}: unreadable entry ({exc})")
+                previous = ""
+                expected += 1
+                continue
+            if key != _key(entry.sequence):
+                problems.append(f"{key}: holds entry {entry.sequence} (moved or swapped)")
+            if entry.sequence != expected:
+                problems.append(f"{key}: expected entry {expected}, found {entry.sequence} (removed or reordered)")
+            if entry.previous != previous:
+                problems.append(f"{key}: does not chain to the entry before it (edited, removed or reordered)")
+            info = self.store.info(key)
+            if info is not None and info.sha256 != hashlib.sha256(self.store.get_bytes(key)).hexdigest():
+                problems.append(f"{key}: bytes differ from the hash recorded when sealed (edited)")
+            previous = entry.digest
+            expected = entry.sequence + 1
+        return problems
