@@ -61,9 +61,18 @@ def read_pages(
         yield from _image_pages(source, pages_dir, max_pages, max_pixels)
 
 
+def _has_eof_marker(path: Path) -> bool:
+    """A PDF cut off in transfer loses its trailer; MuPDF would silently 'repair' it into blank pages."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 2048))
+        return b"%%EOF" in handle.read()
+
+
 def _pdf_pages(
     source: SourceFile, pages_dir: Path, max_pages: int, max_pixels: int, dpi: int, password: str | None
 ) -> Iterator[Page]:
+    if not _has_eof_marker(source.path):
+        raise InputFileError(source.path, "is a truncated or damaged PDF (no %%EOF marker at its end)")
     try:
         doc = pymupdf.open(source.path, filetype="pdf")
     except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:

@@ -41,7 +41,7 @@ class TesseractEngine(OcrEngine):
                     img, lang=self.languages, config=config, output_type=pytesseract.Output.DICT
                 )
             except pytesseract.TesseractError as exc:
-                raise StageError(f"{image}: tesseract failed ({exc.message})") from None
+                raise StageError(f"tesseract failed ({exc.message.strip()})") from None
         return OcrPage(
             engine=self.name,
             engine_version=self.version(),

@@ -109,10 +109,8 @@ def ocr_pages(
             return OcrPage.model_validate_json(cached.read_bytes())
         try:
             result = engine.recognize(page.recognition_image)
-        except StageError:
-            raise
         except Exception as exc:  # an engine crash is a stage failure, reported with its page
-            raise StageError(f"OCR of page {page.index + 1} ({page.image}) failed: {exc}") from exc
+            raise StageError(f"page {page.index + 1}: OCR failed: {exc}") from exc
         tmp = cached.with_suffix(".part")
         tmp.write_text(result.model_dump_json())
         tmp.replace(cached)
@@ -215,10 +213,13 @@ def process_case(
 
     engine = create_engine(settings.ocr)
     jobs = settings.ocr.jobs or _cpu_count()
-    new_docs = [
-        make_document(src, pages, ocr_pages(pages, engine, work_dir, jobs, progress), settings, titles[src.sha256])
-        for src, pages in fresh
-    ]
+    new_docs = []
+    for src, pages in fresh:
+        try:
+            ocr = ocr_pages(pages, engine, work_dir, jobs, progress)
+        except StageError as exc:
+            raise StageError(f"{src.path}: {exc}") from exc
+        new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))
     version = previous_version + 1
     ordered = sorted(previous_docs + new_docs, key=lambda d: binding_order(d.classification.type))
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:

@@ -60,8 +60,8 @@ def read_manifest(store: Store, case: CaseNumber, version: int | None = None) ->
     number = version if version is not None else latest_version(store, case)
     key = version_key(case, number, MANIFEST)
     if number <= 0 or not store.exists(key):
-        which = f"version {number}" if version is not None else "any version"
-        raise NotFoundError(f"case {case}: no {which} in {store.uri}")
+        which = f"no version {number}" if version is not None else "no dossier"
+        raise NotFoundError(f"case {case}: {which} in {store.uri}")
     return Manifest.model_validate_json(store.get_bytes(key))
 
 
