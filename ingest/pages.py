@@ -20,6 +20,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edossier.errors import EncryptedInputError, InputFileError, LimitExceededError
 from edossier.types import Correction, Page, SourceFile, sha256_bytes, sha256_file
+from edossier.config import LimitsSettings
+from edossier.ingest.active_content import sanitize_pdf
+from edossier.ingest.limits import check_file_size, check_page_count, check_pixels
 from edossier.ingest.sniff import sniff
 from edossier.ingest.text_layer import has_good_text_layer
 
@@ -27,12 +30,11 @@ pymupdf.TOOLS.mupdf_display_errors(False)
 DEFAULT_DPI = 300.0
 
 
-def open_source(path: Path, max_file_bytes: int, declared_type: str | None = None) -> SourceFile:
+def open_source(path: Path, limits: LimitsSettings, declared_type: str | None = None) -> SourceFile:
     """Identify an original: its type from its bytes, its hash, within the size limit."""
     media_type = sniff(path)
     size = path.stat().st_size
-    if size > max_file_bytes:
-        raise LimitExceededError(path, f"is {size} bytes, over the limit of {max_file_bytes}")
+    check_file_size(path, size, limits)
     return SourceFile(
         path=path.resolve(),
         sha256=sha256_file(path),
@@ -46,19 +48,16 @@ def open_source(path: Path, max_file_bytes: int, declared_type: str | None = Non
 def read_pages(
     source: SourceFile,
     work_dir: Path,
-    *,
-    max_pages: int,
-    max_pixels: int,
-    raster_dpi: int = 300,
+    limits: LimitsSettings,
     password: str | None = None,
 ) -> Iterator[Page]:
     """Yield the pages of SOURCE in order, writing raster pages under WORK_DIR."""
     pages_dir = work_dir / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
     if source.media_type == "application/pdf":
-        yield from _pdf_pages(source, pages_dir, max_pages, max_pixels, raster_dpi, password)
+        yield from _pdf_pages(source, pages_dir, limits, password)
     else:
-        yield from _image_pages(source, pages_dir, max_pages, max_pixels)
+        yield from _image_pages(source, pages_dir, limits)
 
 
 def _has_eof_marker(path: Path) -> bool:
@@ -69,12 +68,16 @@ def _has_eof_marker(path: Path) -> bool:
 
 
 def _pdf_pages(
-    source: SourceFile, pages_dir: Path, max_pages: int, max_pixels: int, dpi: int, password: str | None
+    source: SourceFile, pages_dir: Path, limits: LimitsSettings, password: str | None
 ) -> Iterator[Page]:
     if not _has_eof_marker(source.path):
         raise InputFileError(source.path, "is a truncated or damaged PDF (no %%EOF marker at its end)")
+    sanitized = pages_dir.parent / "sanitized" / f"{source.sha256}.pdf"
+    removed = sanitize_pdf(source.path, sanitized, password)
+    readable = sanitized if sanitized.exists() else source.path
+    flags = tuple(f"removed_{kind}" for kind in removed)
     try:
-        doc = pymupdf.open(source.path, filetype="pdf")
+        doc = pymupdf.open(readable, filetype="pdf")
     except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
         raise InputFileError(source.path, f"is not a readable PDF ({exc})") from None
     with doc:
@@ -85,18 +88,18 @@ def _pdf_pages(
                 raise EncryptedInputError(source.path, "is encrypted and the password given is wrong")
         if doc.page_count == 0:
             raise InputFileError(source.path, "has no pages")
-        if doc.page_count > max_pages:
-            raise LimitExceededError(source.path, f"has {doc.page_count} pages, over the limit of {max_pages}")
+        check_page_count(source.path, doc.page_count, limits)
         for index in range(doc.page_count):
             try:
                 page = doc.load_page(index)
-                yield _pdf_page(source, page, index, pages_dir, max_pixels, dpi)
+                record = _pdf_page(source, readable, page, index, pages_dir, limits)
+                yield record.model_copy(update={"flags": record.flags + flags}) if flags else record
             except (RuntimeError, ValueError) as exc:
                 raise InputFileError(source.path, f"page {index + 1} cannot be read ({exc})") from None
 
 
 def _pdf_page(
-    source: SourceFile, page: pymupdf.Page, index: int, pages_dir: Path, max_pixels: int, dpi: int
+    source: SourceFile, readable: Path, page: pymupdf.Page, index: int, pages_dir: Path, limits: LimitsSettings
 ) -> Page:
     rect = page.rect
     if has_good_text_layer(page):
@@ -106,23 +109,20 @@ def _pdf_page(
             index=index,
             sha256=sha256_bytes(f"{source.sha256}:{index}".encode()),
             kind="born_digital",
-            pdf=source.path,
+            pdf=readable,
             width_pt=rect.width,
             height_pt=rect.height,
             text=text,
         )
-    pixels = (rect.width * dpi / 72) * (rect.height * dpi / 72)
-    if pixels > max_pixels:
-        raise LimitExceededError(
-            source.path, f"page {index + 1} would be {pixels:.0f} pixels at {dpi} dpi, over {max_pixels}"
-        )
+    dpi = limits.raster_dpi
+    check_pixels(source.path, index + 1, rect.width * dpi / 72, rect.height * dpi / 72, limits)
     pix = page.get_pixmap(dpi=dpi, alpha=False)
     png = pix.tobytes("png")
     corrections = (Correction(kind="pdf_rotate", value=page.rotation),) if page.rotation else ()
     return _raster_page(source, index, png, pages_dir, float(dpi), pix.width, pix.height, corrections)
 
 
-def _image_pages(source: SourceFile, pages_dir: Path, max_pages: int, max_pixels: int) -> Iterator[Page]:
+def _image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
     try:
         image = Image.open(source.path)
     except Image.DecompressionBombError as exc:
@@ -131,17 +131,11 @@ def _image_pages(source: SourceFile, pages_dir: Path, max_pages: int, max_pixels
         raise InputFileError(source.path, f"is not a readable image ({exc})") from None
     with image:
         frames = getattr(image, "n_frames", 1)
-        if frames > max_pages:
-            raise LimitExceededError(source.path, f"has {frames} pages, over the limit of {max_pages}")
+        check_page_count(source.path, frames, limits)
         for index in range(frames):
             try:
                 image.seek(index)
-                width, height = image.size
-                if width * height > max_pixels:
-                    raise LimitExceededError(
-                        source.path,
-                        f"page {index + 1} is {width}x{height} pixels, over the limit of {max_pixels}",
-                    )
+                check_pixels(source.path, index + 1, *image.size, limits)
                 yield _image_page(source, image, index, pages_dir)
             except Image.DecompressionBombError as exc:
                 raise LimitExceededError(source.path, f"page {index + 1} is too large to decode ({exc})") from None

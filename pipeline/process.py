@@ -79,18 +79,8 @@ def trust_roots(settings: Settings) -> list[Path]:
 def read_material(
     material: Material, settings: Settings, work_dir: Path, password: str | None
 ) -> tuple[SourceFile, list[Page]]:
-    limits = settings.limits
-    source = open_source(material.path, limits.max_file_bytes, material.declared_type)
-    pages = list(
-        read_pages(
-            source,
-            work_dir,
-            max_pages=limits.max_pages,
-            max_pixels=limits.max_pixels_per_page,
-            raster_dpi=limits.raster_dpi,
-            password=password,
-        )
-    )
+    source = open_source(material.path, settings.limits, material.declared_type)
+    pages = list(read_pages(source, work_dir, settings.limits, password))
     return source, pages
 
 
