@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from io import BytesIO
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,6 +124,13 @@ def _pdf_page(
 
 
 def _image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
+    # Pillow warns (to stderr) about odd TIFF metadata it then ignores; problems that matter raise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield from _decode_image_pages(source, pages_dir, limits)
+
+
+def _decode_image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
     try:
         image = Image.open(source.path)
     except Image.DecompressionBombError as exc:

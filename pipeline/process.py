@@ -185,6 +185,7 @@ def process_case(
     store: Store | None = None,
     password: str | None = None,
     progress: Progress | None = None,
+    warn: Progress | None = None,
 ) -> DossierVersion:
     """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, publish."""
     case = CaseNumber.parse(case_text)
@@ -193,6 +194,11 @@ def process_case(
     work_dir.mkdir(parents=True, exist_ok=True)
 
     read = [read_material(m, settings, work_dir, password) for m in materials]
+    for source, pages in read:
+        removed = sorted({f[len("removed_"):] for p in pages for f in p.flags if f.startswith("removed_")})
+        if removed and warn:
+            kinds = ", ".join(kind.replace("_", " ") for kind in removed)
+            warn(f"{source.path}: removed {kinds} from what is bound (the original is kept unchanged)")
     previous_version = latest_version(store, case)
     previous_docs = _previous_documents(store, case, previous_version, work_dir)
     known = {doc.source_sha256 for doc in previous_docs}

@@ -18,6 +18,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(highlight=False, soft_wrap=True)
+_err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """A warning for the clerk on stderr, so --json output stays clean."""
+    _err_console.print(f"edossier: warning: {message}", markup=False)
 
 StoreOption = Annotated[
     str | None, typer.Option("--store", help="store URI, e.g. file:///srv/edossier (default from config)")

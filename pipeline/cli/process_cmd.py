@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
+from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for, warn
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import open_store
 from edossier.storage.layout import version_key
@@ -33,7 +33,9 @@ def process(
     target = open_store(settings.store_uri)
     materials = [Material(path=path, declared_type=doc_type) for path in inputs]
     progress = None if json_out else (lambda message: console.print(f"  {message}", markup=False))
-    result = process_case(materials, case, settings, store=target, password=password, progress=progress)
+    result = process_case(
+        materials, case, settings, store=target, password=password, progress=progress, warn=warn
+    )
     pdf = target.locate(version_key(case_number, result.version, "dossier.pdf"))
     if json_out:
         print_json(
