@@ -26,6 +26,7 @@ from edossier.classify.title_rules import classify_by_title
 from edossier.config import Settings
 from edossier.errors import StageError
 from edossier.ingest.pages import open_source, read_pages
+from edossier.pipeline.audit_trail import audit_head, record
 from edossier.ocr import OcrEngine, create_engine
 from edossier.storage import Store, open_store
 from edossier.storage import layout
@@ -225,9 +226,19 @@ def process_case(
             "ocr_engine": engine.cache_key(),
             "bound_by": settings.user,
             "inputs": [str(src.path) for src, _ in fresh],
+            "audit_head": audit_head(store),
         }
         publish_version(store, case, version, ordered, [src for src, _ in fresh], pdf, entries, provenance)
-    return _summary(store, case, version)
+    summary = _summary(store, case, version)
+    record(
+        store,
+        settings.user,
+        "publish",
+        case.normalized,
+        objects={"dossier.pdf": summary.pdf_sha256, **{src.path.name: src.sha256 for src, _ in fresh}},
+        detail={"version": version, "pages": summary.pages, "documents": len(summary.documents)},
+    )
+    return summary
 
 
 def _objects(

@@ -47,28 +47,36 @@ class FilesystemStore(Store):
         return self._seal(key, digest, len(data), lambda handle: handle.write(data))
 
     def put_file(self, key: str, path: Path) -> ObjectInfo:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
+        digest = _hash_file(path)
         size = path.stat().st_size
 
         def copy(handle) -> None:  # type: ignore[no-untyped-def]
             with open(path, "rb") as src:
                 shutil.copyfileobj(src, handle, 1 << 20)
 
-        return self._seal(key, digest.hexdigest(), size, copy)
+        return self._seal(key, digest, size, copy)
 
     def _seal(self, key: str, digest: str, size: int, write) -> ObjectInfo:  # type: ignore[no-untyped-def]
+        """Link a fully written, fsynced temporary file into place: exclusive, so two writers never both win."""
         target = self._path(key)
         existing = self.info(key)
-        if existing is not None:
-            if existing.sha256 == digest:
-                return existing
-            raise ImmutableObjectError(f"{key}: already sealed with different content; refusing to overwrite")
+        if existing is not None:  # a rerun: nothing to write, but never a different content
+            if existing.sha256 != digest:
+                raise ImmutableObjectError(f"{key}: already sealed with different content; refusing to overwrite")
+            return existing
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_read_only(self._sidecar(target), lambda h: h.write(digest.encode()))
-        _write_read_only(target, write)
+        try:
+            _link_read_only(target, write)
+        except FileExistsError:
+            existing = _hash_file(target)
+            if existing != digest:
+                raise ImmutableObjectError(
+                    f"{key}: already sealed with different content; refusing to overwrite"
+                ) from None
+        try:
+            _link_read_only(self._sidecar(target), lambda handle: handle.write(digest.encode()))
+        except FileExistsError:
+            pass
         _fsync_dir(target.parent)
         return ObjectInfo(key=key, size=size, sha256=digest)
 
@@ -89,9 +97,12 @@ class FilesystemStore(Store):
         path = self._path(key)
         try:
             size = path.stat().st_size
-            digest = self._sidecar(path).read_text().strip()
         except FileNotFoundError:
             return None
+        try:
+            digest = self._sidecar(path).read_text().strip()
+        except FileNotFoundError:  # a crash between the object and its sidecar: the object is complete
+            digest = _hash_file(path)
         return ObjectInfo(key=key, size=size, sha256=digest)
 
     def list(self, prefix: str) -> Iterator[str]:
@@ -115,7 +126,8 @@ class FilesystemStore(Store):
         raise NotFoundError(f"{key}: not in the store")
 
 
-def _write_read_only(target: Path, write) -> None:  # type: ignore[no-untyped-def]
+def _link_read_only(target: Path, write) -> None:  # type: ignore[no-untyped-def]
+    """Write to a temporary name, fsync, make read-only, then hard-link to TARGET (fails if it exists)."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -123,10 +135,17 @@ def _write_read_only(target: Path, write) -> None:  # type: ignore[no-untyped-de
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _READ_ONLY)
-        os.replace(tmp, target)
-    except BaseException:
+        os.link(tmp, target)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

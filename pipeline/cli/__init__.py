@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "casenumber_cmd",
     "process_cmd",
     "dossier_cmd",
+    "audit_cmd",
 )
 
 for _module in COMMAND_MODULES:

@@ -12,6 +12,7 @@ from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
 from edossier.errors import ExitCode
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
+from edossier.pipeline.audit_trail import record
 from edossier.pipeline.process import trust_roots
 from edossier.storage import open_store
 from edossier.storage.layout import version_key
@@ -33,6 +34,9 @@ def get(
     key = version_key(case_number, manifest.version, "dossier.pdf")
     out = output or Path(f"{case_number.key}-v{manifest.version}.pdf")
     target.get_file(key, out)
+    pdf_hash = next(o.sha256 for o in manifest.objects if o.key == key)
+    record(target, settings.user, "download", case_number.normalized, {"dossier.pdf": pdf_hash},
+           {"version": manifest.version, "to": str(out)})
     console.print(str(out), markup=False)
 
 
@@ -78,6 +82,8 @@ def verify(
                 version_key(case_number, manifest.version, "dossier.pdf"), Path(tmp) / "dossier.pdf"
             )
             report = verify_pdf(local, trust_roots(settings))
+        record(target, settings.user, "verify", case_number.normalized, {},
+               {"version": manifest.version, "valid": report.valid})
         pdf = Path(f"{case_number.key} v{manifest.version}")
     else:
         report = verify_pdf(pdf, trust_roots(settings))
