@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     encrypted_input = 11
     integrity = 12
     conflict = 13
+    local_io = 14
 
 
 class EdossierError(Exception):

@@ -47,7 +47,7 @@ def create_engine(settings: OcrSettings) -> OcrEngine:
     if name in ("tesseract",):
         from edossier.ocr.tesseract import TesseractEngine
 
-        return TesseractEngine(languages=settings.languages, psm=settings.psm)
+        return TesseractEngine(languages=settings.languages, psm=settings.psm, timeout_s=settings.page_timeout_s)
     if name in ("rapidocr", "auto"):
         from edossier.ocr.rapid import RapidOcrEngine
 

@@ -24,9 +24,10 @@ def _tesseract_version() -> str:
 class TesseractEngine(OcrEngine):
     name = "tesseract"
 
-    def __init__(self, languages: str = "chi_sim+eng", psm: int = 6) -> None:
+    def __init__(self, languages: str = "chi_sim+eng", psm: int = 6, timeout_s: float = 0) -> None:
         self.languages = languages
         self.psm = psm
+        self.timeout_s = timeout_s
 
     def version(self) -> str:
         return f"{_tesseract_version()}:{self.languages}:psm{self.psm}"
@@ -38,10 +39,16 @@ class TesseractEngine(OcrEngine):
             config = f"--psm {self.psm} -c preserve_interword_spaces=1"
             try:
                 data = pytesseract.image_to_data(
-                    img, lang=self.languages, config=config, output_type=pytesseract.Output.DICT
+                    img,
+                    lang=self.languages,
+                    config=config,
+                    output_type=pytesseract.Output.DICT,
+                    timeout=self.timeout_s,
                 )
             except pytesseract.TesseractError as exc:
                 raise StageError(f"tesseract failed ({exc.message.strip()})") from None
+            except RuntimeError as exc:  # pytesseract kills tesseract when the timeout passes
+                raise StageError(f"tesseract timed out after {self.timeout_s:g} s ({exc})") from None
         return OcrPage(
             engine=self.name,
             engine_version=self.version(),

@@ -39,6 +39,7 @@ from edossier.types import (
     OcrPage,
     Page,
     SourceFile,
+    sha256_file,
 )
 
 Progress = Callable[[str], None]
@@ -187,6 +188,7 @@ def process_case(
     password: str | None = None,
     progress: Progress | None = None,
     warn: Progress | None = None,
+    engine: OcrEngine | None = None,
 ) -> DossierVersion:
     """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, publish."""
     case = CaseNumber.parse(case_text)
@@ -208,7 +210,7 @@ def process_case(
     if previous_version and not fresh:
         return _summary(store, case, previous_version)
 
-    engine = create_engine(settings.ocr)
+    engine = engine or create_engine(settings.ocr)
     jobs = settings.ocr.jobs or _cpu_count()
     new_docs = []
     for src, pages in fresh:
@@ -254,7 +256,7 @@ def _objects(
             if ocr is not None:
                 key = layout.ocr_key(case, page.sha256, ocr.engine)
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
-    objects.append((layout.version_key(case, version, "dossier.pdf"), pdf, "dossier"))
+    objects.append((layout.dossier_key(case, version, sha256_file(pdf)), pdf, "dossier"))
     return objects
 
 
@@ -288,7 +290,7 @@ def _previous_documents(store: Store, case: CaseNumber, version: int, work_dir: 
 
 def _summary(store: Store, case: CaseNumber, version: int) -> DossierVersion:
     manifest = read_manifest(store, case, version)
-    pdf = next(o for o in manifest.objects if o.role == "dossier")
+    pdf = manifest.dossier
     entries = tuple(DocumentEntry.model_validate(e) for e in manifest.catalogue)
     return DossierVersion(
         case=case.normalized,

@@ -3,7 +3,8 @@
 cases/<案号>/originals/<sha256><ext>       originals, byte for byte
 cases/<案号>/pages/<sha256>.png            kept page images
 cases/<案号>/ocr/<page sha256>.<engine>.json
-cases/<案号>/versions/<NNNNNN>/dossier.pdf  a bound version
+cases/<案号>/versions/<NNNNNN>/dossier-<sha256>.pdf  a bound version, named by content so a
+                                           rerun after a crash never collides with a half-published attempt
 cases/<案号>/versions/<NNNNNN>/manifest.json  written last: its presence publishes the version
 """
 
@@ -34,6 +35,10 @@ def ocr_key(case: CaseNumber, page_sha256: str, engine_key: str) -> str:
 
 def version_prefix(case: CaseNumber, version: int) -> str:
     return f"{case_prefix(case)}/versions/{version:06d}"
+
+
+def dossier_key(case: CaseNumber, version: int, sha256: str) -> str:
+    return f"{version_prefix(case, version)}/dossier-{sha256}.pdf"
 
 
 def version_key(case: CaseNumber, version: int, name: str) -> str:

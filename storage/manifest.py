@@ -39,6 +39,11 @@ class Manifest(BaseModel):
     catalogue: list[dict[str, Any]]
     previous_manifest_sha256: str | None = None
 
+    @property
+    def dossier(self) -> ManifestEntry:
+        """The bound PDF of this version."""
+        return next(entry for entry in self.objects if entry.role == "dossier")
+
 
 def published_versions(store: Store, case: CaseNumber) -> list[int]:
     versions = []

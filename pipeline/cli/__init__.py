@@ -11,7 +11,7 @@ import sys
 
 from rich.console import Console
 
-from edossier.errors import EdossierError
+from edossier.errors import EdossierError, ExitCode
 from edossier.pipeline.cli.app import app
 
 COMMAND_MODULES = (
@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except SystemExit as exc:  # typer's own exits (e.g. --help) pass through
         return int(exc.code or 0)
+    except OSError as exc:  # disk full, quota, permissions: say which file, keep the traceback out
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"edossier: error: {where}{exc.strerror or exc}; nothing was published, rerun to continue",
+                  markup=False)
+        return int(ExitCode.local_io)
     except KeyboardInterrupt:
         err.print("edossier: interrupted; rerun the same command to continue", markup=False)
         return 130

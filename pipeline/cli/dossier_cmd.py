@@ -15,7 +15,6 @@ from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, pri
 from edossier.pipeline.audit_trail import record
 from edossier.pipeline.process import trust_roots
 from edossier.storage import open_store
-from edossier.storage.layout import version_key
 from edossier.storage.manifest import list_cases, published_versions, read_manifest
 
 
@@ -31,11 +30,9 @@ def get(
     case_number = CaseNumber.parse(case)
     target = open_store(settings.store_uri)
     manifest = read_manifest(target, case_number, version)
-    key = version_key(case_number, manifest.version, "dossier.pdf")
     out = output or Path(f"{case_number.key}-v{manifest.version}.pdf")
-    target.get_file(key, out)
-    pdf_hash = next(o.sha256 for o in manifest.objects if o.key == key)
-    record(target, settings.user, "download", case_number.normalized, {"dossier.pdf": pdf_hash},
+    target.get_file(manifest.dossier.key, out)
+    record(target, settings.user, "download", case_number.normalized, {"dossier.pdf": manifest.dossier.sha256},
            {"version": manifest.version, "to": str(out)})
     console.print(str(out), markup=False)
 
@@ -78,9 +75,7 @@ def verify(
         target = open_store(settings.store_uri)
         manifest = read_manifest(target, case_number)
         with tempfile.TemporaryDirectory() as tmp:
-            local = target.get_file(
-                version_key(case_number, manifest.version, "dossier.pdf"), Path(tmp) / "dossier.pdf"
-            )
+            local = target.get_file(manifest.dossier.key, Path(tmp) / "dossier.pdf")
             report = verify_pdf(local, trust_roots(settings))
         record(target, settings.user, "verify", case_number.normalized, {},
                {"version": manifest.version, "valid": report.valid})

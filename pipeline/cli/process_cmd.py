@@ -10,7 +10,7 @@ import typer
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for, warn
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import open_store
-from edossier.storage.layout import version_key
+from edossier.storage.layout import dossier_key
 from edossier.casenumber import CaseNumber
 
 
@@ -36,7 +36,7 @@ def process(
     result = process_case(
         materials, case, settings, store=target, password=password, progress=progress, warn=warn
     )
-    pdf = target.locate(version_key(case_number, result.version, "dossier.pdf"))
+    pdf = target.locate(dossier_key(case_number, result.version, result.pdf_sha256))
     if json_out:
         print_json(
             {
