@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 import warnings
 from io import BytesIO
 from collections.abc import Iterator
 from pathlib import Path
 
 import pymupdf
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from edossier.errors import EncryptedInputError, InputFileError, LimitExceededError
+from edossier.errors import EdossierError, EncryptedInputError, InputFileError, LimitExceededError
 from edossier.types import Correction, Page, SourceFile, sha256_bytes, sha256_file
 from edossier.config import LimitsSettings
 from edossier.ingest.active_content import sanitize_pdf
@@ -74,29 +75,31 @@ def _pdf_pages(
     if not _has_eof_marker(source.path):
         raise InputFileError(source.path, "is a truncated or damaged PDF (no %%EOF marker at its end)")
     sanitized = pages_dir.parent / "sanitized" / f"{source.sha256}.pdf"
-    removed = sanitize_pdf(source.path, sanitized, password)
+    with _undecodable(source.path, "is not a readable PDF"):
+        removed = sanitize_pdf(source.path, sanitized, password)
     readable = sanitized if sanitized.exists() else source.path
     flags = tuple(f"removed_{kind}" for kind in removed)
-    try:
+    with _undecodable(source.path, "is not a readable PDF"):
         doc = pymupdf.open(readable, filetype="pdf")
-    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
-        raise InputFileError(source.path, f"is not a readable PDF ({exc})") from None
     with doc:
-        if doc.needs_pass:
-            if password is None:
-                raise EncryptedInputError(source.path, "is encrypted; supply its password with --password")
-            if not doc.authenticate(password):
-                raise EncryptedInputError(source.path, "is encrypted and the password given is wrong")
-        if doc.page_count == 0:
-            raise InputFileError(source.path, "has no pages")
-        check_page_count(source.path, doc.page_count, limits)
-        for index in range(doc.page_count):
-            try:
-                page = doc.load_page(index)
-                record = _pdf_page(source, readable, page, index, pages_dir, limits)
-                yield record.model_copy(update={"flags": record.flags + flags}) if flags else record
-            except (RuntimeError, ValueError) as exc:
-                raise InputFileError(source.path, f"page {index + 1} cannot be read ({exc})") from None
+        with _undecodable(source.path, "is not a readable PDF"):
+            count = _unlocked_page_count(source.path, doc, password)
+        check_page_count(source.path, count, limits)
+        for index in range(count):
+            with _undecodable(source.path, f"page {index + 1} cannot be read"):
+                record = _pdf_page(source, readable, doc.load_page(index), index, pages_dir, limits)
+            yield record.model_copy(update={"flags": record.flags + flags}) if flags else record
+
+
+def _unlocked_page_count(path: Path, doc: pymupdf.Document, password: str | None) -> int:
+    if doc.needs_pass:
+        if password is None:
+            raise EncryptedInputError(path, "is encrypted; supply its password with --password")
+        if not doc.authenticate(password):
+            raise EncryptedInputError(path, "is encrypted and the password given is wrong")
+    if doc.page_count == 0:
+        raise InputFileError(path, "has no pages")
+    return doc.page_count
 
 
 def _pdf_page(
@@ -131,24 +134,32 @@ def _image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSettings) ->
 
 
 def _decode_image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
-    try:
+    with _undecodable(source.path, "is not a readable image"):
         image = Image.open(source.path)
-    except Image.DecompressionBombError as exc:
-        raise LimitExceededError(source.path, f"declares an image too large to decode ({exc})") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputFileError(source.path, f"is not a readable image ({exc})") from None
     with image:
-        frames = getattr(image, "n_frames", 1)
+        with _undecodable(source.path, "is not a readable image"):
+            frames = getattr(image, "n_frames", 1)
         check_page_count(source.path, frames, limits)
         for index in range(frames):
-            try:
+            with _undecodable(source.path, f"page {index + 1} cannot be decoded"):
                 image.seek(index)
                 check_pixels(source.path, index + 1, *image.size, limits)
-                yield _image_page(source, image, index, pages_dir)
-            except Image.DecompressionBombError as exc:
-                raise LimitExceededError(source.path, f"page {index + 1} is too large to decode ({exc})") from None
-            except (OSError, ValueError, SyntaxError, EOFError) as exc:
-                raise InputFileError(source.path, f"page {index + 1} cannot be decoded ({exc})") from None
+                page = _image_page(source, image, index, pages_dir)
+            yield page
+
+
+@contextmanager
+def _undecodable(path: Path, problem: str) -> Iterator[None]:
+    """Any failure of the decoder on untrusted bytes is bad input, reported as such (found by fuzzing:
+    Pillow raises TypeError, ValueError, struct.error… on damaged TIFFs, not only OSError)."""
+    try:
+        yield
+    except EdossierError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise LimitExceededError(path, f"declares an image too large to decode ({exc})") from None
+    except Exception as exc:
+        raise InputFileError(path, f"{problem} ({type(exc).__name__}: {exc})") from None
 
 
 def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: Path) -> Page:
