@@ -46,14 +46,11 @@ class DoctypeModel:
     def scores(self, text: str) -> np.ndarray:
         """Raw linear scores per class (before the rule bonus and the temperature)."""
         counts = features(text)
-        cols, tf = [], []
-        for gram, count in counts.items():
-            i = self.index.get(gram)
-            if i is not None:
-                cols.append(i)
-                tf.append(count)
-        if not cols:
+        index = self.index
+        found = [(index[gram], count) for gram, count in counts.items() if gram in index]
+        if not found:
             return self.intercept.astype(np.float64).copy()
+        cols, tf = zip(*found)
         idx = np.asarray(cols)
         values = (1.0 + np.log(np.asarray(tf, dtype=np.float64))) * self.idf[idx]
         values /= np.linalg.norm(values)

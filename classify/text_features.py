@@ -45,12 +45,9 @@ def title_lines(normalized: str, count: int = TITLE_LINES) -> list[str]:
 
 def _ngrams(text: str, counts: Counter[str], prefix: str = "") -> None:
     low, high = NGRAM_RANGE
-    length = len(text)
-    for n in range(low, high + 1):
-        for start in range(length - n + 1):
-            gram = text[start : start + n]
-            if "\n" not in gram:
-                counts[prefix + gram] += 1
+    for line in text.split("\n"):
+        for n in range(low, high + 1):
+            counts.update(prefix + line[i : i + n] for i in range(len(line) - n + 1))
 
 
 def features(text: str) -> Counter[str]:
