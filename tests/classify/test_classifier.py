@@ -85,3 +85,13 @@ def test_classify_command_on_a_scanned_image(capsys: pytest.CaptureFixture[str],
     result = json.loads(capsys.readouterr().out)
     assert result["type"] == "授权委托书"
     assert set(result) >= {"type", "confidence", "needs_review", "case_numbers", "parties", "dates"}
+
+
+def test_an_unsure_document_is_not_bound_in_its_types_place() -> None:
+    from edossier.classify.doctypes import REVIEW_POSITION, binding_order, binding_position
+    from edossier.types import Classification
+
+    sure = Classification(type="起诉状", confidence=0.97)
+    unsure = Classification(type="起诉状", confidence=0.4, needs_review=True)
+    assert binding_position(sure) == binding_order("起诉状") < binding_position(unsure) == REVIEW_POSITION
+    assert binding_position(unsure) > binding_order("其他")
