@@ -1,11 +1,10 @@
-"""Shared fixtures for the classifier tests: the mini corpus and born-digital PDFs."""
+"""Helpers for the classifier tests: the mini corpus and born-digital PDFs (data_dir is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pymupdf
-import pytest
 
 MINI_CORPUS = Path(__file__).resolve().parents[1] / "data" / "classify" / "mini-corpus"
 
@@ -22,12 +21,3 @@ def text_pdf(path: Path, text: str) -> Path:
     doc.save(path)
     doc.close()
     return path
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh EDOSSIER_DATA_DIR (store, work folder, quarantine) for one test."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("EDOSSIER_DATA_DIR", str(folder))
-    monkeypatch.chdir(tmp_path)
-    return folder

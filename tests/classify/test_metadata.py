@@ -32,6 +32,12 @@ def test_every_case_number_in_the_corpus_texts_parses_and_normalises() -> None:
         assert CaseNumber.parse(number.normalized) == number
 
 
+def test_court_codes_as_written_on_real_case_numbers() -> None:
+    """Guizhou's court code is 黔 and Inner Mongolia's is 内 (both seen in the corpus)."""
+    text = "（2018）黔03民终5625号；（2018）内0822行初22号"
+    assert [n.court for n in find_case_numbers(text)] == ["黔03", "内0822"]
+
+
 def test_variants_are_normalised_and_junk_is_dropped() -> None:
     text = "案号：〔２０１９〕浙 01 民终 88 号，原审（2012）江宁开民初字第646号；另见（2020）火星01民初1号。"
     assert [n.normalized for n in find_case_numbers(text)] == ["（2019）浙01民终88号", "（2012）江宁开民初字第646号"]
