@@ -22,6 +22,7 @@ from edossier.classify.training import Example, model_file_name, read_corpus, tr
 from edossier.config import Settings
 from edossier.errors import InputFileError, NotFoundError
 from edossier.ocr import create_engine
+from edossier.pipeline.audit_trail import record as audit
 from edossier.pipeline.process import Material, classify_document, ocr_pages, read_material, _cpu_count
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
@@ -101,6 +102,9 @@ def relabel(case_text: str, doc: str, new_type: str, settings: Settings, store: 
         "text": document.text,
     }
     key = put_correction(store, case, now.strftime("%Y%m%dT%H%M%S%fZ"), record)
+    sealed = store.info(key)
+    audit(store, settings.user, "relabel", case.normalized, {key: sealed.sha256 if sealed else ""},
+          {"document": document.source_sha256, "old_type": record["old_type"], "new_type": new_type})
     return {k: v for k, v in record.items() if k != "text"} | {"key": key}
 
 

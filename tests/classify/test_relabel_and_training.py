@@ -13,6 +13,7 @@ from edossier.config import load_settings
 from edossier.pipeline.cli import main
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import open_store
+from edossier.storage.audit import AuditLog
 from edossier.storage.corrections import list_corrections
 from tests.classify.conftest import MINI_CORPUS, text_pdf
 
@@ -35,6 +36,8 @@ def test_relabel_then_train_with_the_correction(
     assert (record["user"], record["new_type"], record["old_type"]) == ("clerk-zhou", new_type, guessed.type)
     stored = list_corrections(open_store(settings.store_uri), CaseNumber.parse(CASE))
     assert len(stored) == 1 and "张三" in stored[0]["text"] and stored[0]["time"]
+    acts = [e for e in AuditLog(open_store(settings.store_uri)).entries() if e.action == "relabel"]
+    assert len(acts) == 1 and acts[0].user == "clerk-zhou"
 
     assert main(["relabel", CASE, "1", "不存在的类型"]) == 10
     assert main(["relabel", CASE, "9", "身份证明"]) == 10
