@@ -8,6 +8,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from edossier.types import Classification
+
 
 @dataclass(frozen=True)
 class DocType:
@@ -42,3 +44,13 @@ def binding_order(label: str) -> int:
         if doctype.label == label:
             return doctype.order
     return max(t.order for t in load_doctypes()) + 1
+
+
+REVIEW_POSITION = 1000
+
+
+def binding_position(classification: Classification) -> int:
+    """Where a document goes in the bound volume: a type still awaiting a clerk goes last, unplaced."""
+    if classification.needs_review:
+        return REVIEW_POSITION
+    return binding_order(classification.type)

@@ -1,54 +1,40 @@
-"""First classifier: the document's title line names its type in most court papers.
+"""Title rules: the title line names the type in most court papers.
 
-Court papers put the type in the title (民事起诉状, 授权委托书, 民事判决书).  The
-longest title word found on the first lines wins; nothing found means 其他 with a
-low confidence, which sends the document to a clerk for review.
+Court papers put the type in the title (民事起诉状, 授权委托书, 民事判决书).  A
+title word found on one of the first lines, in a line short enough to be a title,
+is strong evidence; how strong is measured per type at training time and applied
+as a bonus to the model's score, so the rule and the model share one calibrated
+confidence.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
 from edossier.classify.doctypes import load_doctypes
-from edossier.types import Classification
+from edossier.classify.text_features import normalize_text, title_lines
 
-TITLE_LINES = 6
-FALLBACK = "其他"
-
-
-def title_candidates(text: str, lines: int = TITLE_LINES) -> list[str]:
-    """The first non-empty lines, with spaces removed (OCR spaces out wide titles)."""
-    found = []
-    for line in text.splitlines():
-        squeezed = re.sub(r"\s+", "", line)
-        if squeezed:
-            found.append(squeezed)
-        if len(found) >= lines:
-            break
-    return found
+RULE_LINES = 3
+MAX_EXTRA_CHARS = 14
 
 
-def classify_by_title(text: str, review_threshold: float) -> Classification:
-    best: tuple[int, int, str] | None = None  # (line index, -len(title), label)
-    candidates = title_candidates(text)
-    for line_no, line in enumerate(candidates):
+@dataclass(frozen=True)
+class TitleMatch:
+    label: str
+    title: str
+    line: int
+
+
+def match_title(text: str) -> TitleMatch | None:
+    """The type named on the earliest title line (the longest title word there wins)."""
+    for line_no, line in enumerate(title_lines(normalize_text(text), RULE_LINES)):
+        best: tuple[int, str] | None = None
         for doctype in load_doctypes():
-            for title in doctype.titles:
-                if title in line and len(line) <= len(title) + 16:
-                    candidate = (line_no, -len(title), doctype.label)
-                    if best is None or candidate < best:
-                        best = candidate
-    if best is None:
-        confidence = 0.3
-        return Classification(
-            type=FALLBACK, confidence=confidence, needs_review=confidence < review_threshold, method="title"
-        )
-    line_no, _, label = best
-    confidence = 0.95 if line_no <= 2 else 0.75
-    return Classification(
-        type=label,
-        confidence=confidence,
-        needs_review=confidence < review_threshold,
-        method="title",
-        title=candidates[line_no],
-    )
+            for word in doctype.titles:
+                if word in line and len(line) <= len(word) + MAX_EXTRA_CHARS:
+                    if best is None or len(word) > len(best[1]):
+                        best = (len(word), word)
+                        label = doctype.label
+        if best is not None:
+            return TitleMatch(label=label, title=line, line=line_no)
+    return None

@@ -22,7 +22,7 @@ from importlib import resources
 from edossier.errors import CaseNumberError
 
 MAX_INPUT_LENGTH = 64
-PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新兵"
+PROVINCES = "京津冀晋内蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔贵云藏陕甘青宁新兵"
 _OPEN_BRACKETS = "（(〔[【［｛{〈<《"
 _CLOSE_BRACKETS = "）)〕]】］｝}〉>》"
 _NEW_FORM = re.compile(

@@ -21,13 +21,15 @@ from edossier.bind.devcert import DEV_PASSPHRASE, ensure_dev_key
 from edossier.bind.sign import SignatureSpec, sign_pdf
 from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
-from edossier.classify.doctypes import binding_order
-from edossier.classify.title_rules import classify_by_title
+from edossier.classify.doctypes import binding_position
+from edossier.classify.classifier import classify_text
+from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
-from edossier.errors import StageError
+from edossier.errors import ClassifiedMaterialError, StageError
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
 from edossier.ocr import OcrEngine, create_engine
+from edossier.pipeline.quarantine import quarantine
 from edossier.storage import Store, open_store
 from edossier.storage import layout
 from edossier.storage.manifest import latest_version, publish, read_manifest
@@ -115,10 +117,20 @@ def ocr_pages(
         return list(pool.map(one, pages))
 
 
-def classify_document(text: str, declared: str | None, settings: Settings) -> Classification:
+def classify_document(
+    text: str, declared: str | None, settings: Settings, source: SourceFile | None = None
+) -> Classification:
+    """Refuse (and quarantine) classified material, then the declared type or the classifier's."""
+    try:
+        refuse_classified(text, str(source.path) if source else "document")
+    except ClassifiedMaterialError as exc:
+        if source is None:
+            raise
+        kept = quarantine(source, exc.problem, settings)
+        raise ClassifiedMaterialError(source.path, f"{exc.problem}; quarantined as {kept}") from None
     if declared:
         return Classification(type=declared, confidence=1.0, needs_review=False, method="declared")
-    return classify_by_title(text, settings.classify.review_threshold)
+    return classify_text(text, settings.classify)
 
 
 def make_document(
@@ -130,7 +142,7 @@ def make_document(
 ) -> Document:
     """One input file becomes one document: its text classified, its title chosen."""
     text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
-    classification = classify_document(text, source.declared_type, settings)
+    classification = classify_document(text, source.declared_type, settings, source)
     return Document(
         title=title or classification.title or source.title,
         source_sha256=source.sha256,
@@ -220,7 +232,7 @@ def process_case(
             raise StageError(f"{src.path}: {exc}") from exc
         new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))
     version = previous_version + 1
-    ordered = sorted(previous_docs + new_docs, key=lambda d: binding_order(d.classification.type))
+    ordered = sorted(previous_docs + new_docs, key=lambda d: binding_position(d.classification))
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         pdf, entries = bind_and_sign(ordered, case, version, settings, Path(tmp))
         provenance = {

@@ -6,6 +6,7 @@ cases/<案号>/ocr/<page sha256>.<engine>.json
 cases/<案号>/versions/<NNNNNN>/dossier-<sha256>.pdf  a bound version, named by content so a
                                            rerun after a crash never collides with a half-published attempt
 cases/<案号>/versions/<NNNNNN>/manifest.json  written last: its presence publishes the version
+cases/<案号>/corrections/<UTC time>-<source sha256>.json  a clerk's type correction (relabel)
 """
 
 from __future__ import annotations
@@ -43,3 +44,7 @@ def dossier_key(case: CaseNumber, version: int, sha256: str) -> str:
 
 def version_key(case: CaseNumber, version: int, name: str) -> str:
     return f"{version_prefix(case, version)}/{name}"
+
+
+def correction_key(case: CaseNumber, stamp: str, source_sha256: str) -> str:
+    return f"{case_prefix(case)}/corrections/{stamp}-{source_sha256}.json"

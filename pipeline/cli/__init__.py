@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "process_cmd",
     "dossier_cmd",
     "audit_cmd",
+    "classify_cmd",
 )
 
 for _module in COMMAND_MODULES:
