@@ -118,7 +118,11 @@ class CaseNumber:
             court, code = head[:split], head[split:]
             if code in codes:
                 return cls(
-                    _year(text, match["year"]), court, code, _serial(text, match["serial"]), old_form=True
+                    _year(text, match["year"]),
+                    court,
+                    code,
+                    _serial(text, match["serial"], padded_ok=True),
+                    old_form=True,
                 )
         raise CaseNumberError(text, f"no known case-type code at the end of {head!r} before 字第")
 
@@ -146,8 +150,11 @@ def _year(text: str, digits: str) -> int:
     return year
 
 
-def _serial(text: str, digits: str) -> int:
-    if digits.startswith("0"):
+def _serial(text: str, digits: str, padded_ok: bool = False) -> int:
+    """Serials have no leading zeros since 2016; the old 字第 form was often zero-padded (第00402号)."""
+    if int(digits) == 0:
+        raise CaseNumberError(text, "serial number is zero")
+    if digits.startswith("0") and not padded_ok:
         raise CaseNumberError(text, "serial number has a leading zero")
     return int(digits)
 

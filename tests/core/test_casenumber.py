@@ -44,6 +44,7 @@ def test_pre_2016_form_keeps_its_shape() -> None:
     case = CaseNumber.parse("(2012)江宁开民初字第646号")
     assert case.normalized == "（2012）江宁开民初字第646号"
     assert (case.court, case.type, case.serial) == ("江宁开", "民初", 646)
+    assert CaseNumber.parse("（2013）浙杭行终字第00402号").normalized == "（2013）浙杭行终字第402号"
 
 
 @pytest.mark.parametrize(
