@@ -7,6 +7,7 @@ from edossier.config.settings import (
     OcrSettings,
     Settings,
     SigningSettings,
+    WebSettings,
     load_settings,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "OcrSettings",
     "Settings",
     "SigningSettings",
+    "WebSettings",
     "load_settings",
 ]

@@ -62,6 +62,22 @@ class LimitsSettings(Section):
     raster_dpi: int = 300
 
 
+class WebSettings(Section):
+    """The web reader: where it listens, how long a sign-in lasts, what an upload may be."""
+
+    host: str = "127.0.0.1"
+    port: int = 8600
+    accounts_db: Path | None = Field(default=None, description="users and sessions; None = data_dir/web/accounts.sqlite3")
+    search_db: Path | None = Field(default=None, description="search index, rebuildable; None = data_dir/web/search.sqlite3")
+    session_idle_s: int = 30 * 60
+    session_max_s: int = 10 * 60 * 60
+    cookie_secure: bool = Field(default=False, description="set behind HTTPS so the session cookie never travels in clear")
+    upload_max_bytes: int = 200 * 1024**2
+    upload_max_files: int = 20
+    upload_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg", "image/tiff")
+    min_password_length: int = 10
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOSSIER_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -75,6 +91,7 @@ class Settings(BaseSettings):
     bind: BindSettings = BindSettings()
     signing: SigningSettings = SigningSettings()
     limits: LimitsSettings = LimitsSettings()
+    web: WebSettings = WebSettings()
 
     @property
     def store_uri(self) -> str:

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "dossier_cmd",
     "audit_cmd",
     "classify_cmd",
+    "web_cmd",
 )
 
 for _module in COMMAND_MODULES:

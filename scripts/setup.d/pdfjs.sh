@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Bundle pdf.js (npm package pdfjs-dist, pinned in web/vendor/package-lock.json)
+# into web/static/pdfjs/, which the web reader serves itself: no CDN, nothing
+# fetched by a browser from outside the court's network.  Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/../../web/vendor"
+target=../static/pdfjs
+stamp="$target/.lock-sha256"
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error
+rm -rf "$target"
+mkdir -p "$target"
+src=node_modules/pdfjs-dist
+cp "$src/build/pdf.min.mjs" "$src/build/pdf.worker.min.mjs" "$src/LICENSE" "$target/"
+cp -r "$src/cmaps" "$src/standard_fonts" "$target/"
+echo "$want" > "$stamp"
+echo "pdf.js $(node -p "require('./$src/package.json').version") bundled into web/static/pdfjs"

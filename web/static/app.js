@@ -1,0 +1,364 @@
+// The reader's browser side: every datum comes from the JSON API, which decides
+// what this user may see; this file only draws it.  Pages render lazily: only the
+// pages near the viewport are fetched (Range requests) and painted.
+import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
+
+pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
+
+const $ = (id) => document.getElementById(id);
+const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { credentials: "same-origin", ...options });
+  if (response.status === 401) { show("signin"); throw new Error("sign in first"); }
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) {
+    const detail = body && body.detail;
+    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail || response.status));
+  }
+  return body;
+}
+const post = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+
+function show(view) {
+  for (const el of document.querySelectorAll(".view")) el.hidden = el.id !== `view-${view}`;
+  $("nav").hidden = !state.me || state.me.must_change || view === "signin";
+  document.body.dataset.view = view;
+}
+
+function error(message) { $("global-error").textContent = message || ""; }
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+// --- sign-in ---------------------------------------------------------------
+
+$("signin-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("signin-error").textContent = "";
+  try {
+    state.me = await post("/api/session", { user: $("signin-user").value, password: $("signin-password").value });
+    $("signin-password").value = "";
+    route();
+  } catch (e) { $("signin-error").textContent = e.message; show("signin"); }
+});
+
+$("password-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if ($("pw-new").value !== $("pw-confirm").value) { $("pw-error").textContent = "两次输入的新密码不一致"; return; }
+  try {
+    state.me = await post("/api/password", { old: $("pw-old").value, new: $("pw-new").value });
+    for (const id of ["pw-old", "pw-new", "pw-confirm"]) $(id).value = "";
+    route();
+  } catch (e) { $("pw-error").textContent = e.message; }
+});
+
+$("sign-out").addEventListener("click", async () => {
+  await api("/api/session", { method: "DELETE" });
+  state.me = null;
+  location.hash = "#/cases";
+  show("signin");
+});
+
+// --- routing: #/cases, #/case/<case>/<version>/<volume>[/<page>] ------------------
+
+window.addEventListener("hashchange", route);
+
+async function route() {
+  error("");
+  if (!state.me) {
+    try { state.me = await api("/api/me"); } catch { return; }
+  }
+  if (state.me.must_change) { show("password"); return; }
+  $("who").textContent = `${state.me.user}（${roleName(state.me.role)}）`;
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  try {
+    if (parts[0] === "case" && parts.length >= 4) {
+      await openDossier(parts[1], Number(parts[2]), parts[3], Number(parts[4] || 1));
+    } else {
+      await listCases();
+    }
+  } catch (e) { error(e.message); }
+}
+
+function roleName(role) {
+  return { clerk: "书记员", judge: "法官", archivist: "档案员", lawyer: "律师" }[role] || role;
+}
+
+function dossierHash(c, version, volume, page) {
+  return `#/case/${encodeURIComponent(c)}/${version}/${volume}` + (page ? `/${page}` : "");
+}
+
+// --- case list and search across cases ------------------------------------------
+
+async function listCases() {
+  show("cases");
+  const rows = await api("/api/cases");
+  const body = $("case-table").tBodies[0];
+  body.replaceChildren(...rows.map((row) => el("tr", {},
+    el("td", {}, el("a", { href: dossierHash(row.case, row.version, row.volumes[0]), className: "case-link" }, row.case)),
+    el("td", {}, `第${row.version}版`), el("td", {}, String(row.pages)), el("td", {}, row.updated))));
+}
+
+$("global-search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const q = $("global-q").value.trim();
+  if (!q) return;
+  if (location.hash !== "#/cases") { location.hash = "#/cases"; await listCases(); }
+  try {
+    const result = await api(`/api/search?q=${encodeURIComponent(q)}`);
+    renderHits($("global-results"), result.hits, q, true);
+  } catch (e) { error(e.message); }
+});
+
+function renderHits(container, hits, q, showCase) {
+  if (!hits.length) { container.replaceChildren(el("p", { className: "none" }, `未检索到“${q}”`)); return; }
+  container.replaceChildren(...hits.map((hit) => {
+    const where = `${showCase ? hit.case + " · " : ""}${hit.volume === "main" ? "正卷" : "副卷"} 第${hit.page}页 · ${hit.title}`;
+    const node = el("div", { className: "hit" }, el("div", { className: "where" }, where), el("div", { className: "snippet" }, hit.snippet));
+    node.dataset.page = hit.page;
+    node.addEventListener("click", () => openHit(hit, q));
+    return node;
+  }));
+}
+
+async function openHit(hit, q) {
+  state.marks = { q, page: hit.page };
+  const d = state.dossier;
+  if (d && d.case === hit.case && d.version === hit.version && d.volume === hit.volume) {
+    goTo(hit.page);
+    await markPage(hit.page);
+  } else {
+    location.hash = dossierHash(hit.case, hit.version, hit.volume, hit.page);
+  }
+}
+
+// --- the dossier view -------------------------------------------------------------
+
+async function openDossier(c, version, volume, page) {
+  const d = state.dossier;
+  if (d && d.case === c && d.version === version && d.volume === volume) { show("dossier"); goTo(page); return; }
+  show("dossier");
+  const info = await api(`/api/cases/${encodeURIComponent(c)}/versions/${version}/volumes/${volume}`);
+  state.dossier = info;
+  $("dossier-title").textContent = `${info.case} 第${info.version}版 ${info.volume_name}`;
+  $("download").href = info.download;
+  renderCatalogue(info);
+  renderVolumeSwitch(info);
+  loadTrust(info);
+  loadVersions(info);
+  $("tab-submit-button").hidden = !(state.me.role === "clerk" || (state.me.role === "lawyer" && state.me.cases.includes(info.case)));
+  await loadPdf(info, page);
+}
+
+function renderCatalogue(info) {
+  $("catalogue").replaceChildren(...info.documents.map((doc, i) => {
+    const item = el("li", { className: "entry" },
+      el("span", { className: "title" }, doc.title), " ",
+      el("span", { className: "pages" }, `第${doc.first_page}–${doc.last_page}页 · ${doc.type}`));
+    if (doc.needs_review) item.append(" ", el("span", { className: "review" }, "待复核"));
+    item.dataset.index = i;
+    item.dataset.firstPage = doc.first_page;
+    item.addEventListener("click", () => { location.hash = dossierHash(info.case, info.version, info.volume, doc.first_page); });
+    return item;
+  }));
+}
+
+function renderVolumeSwitch(info) {
+  const names = { main: "正卷", secondary: "副卷" };
+  const box = $("volume-switch");
+  box.replaceChildren();
+  if (!state.me.court) return;
+  for (const volume of ["main", "secondary"]) {
+    const b = el("button", { type: "button", className: volume === info.volume ? "active" : "" }, names[volume]);
+    b.dataset.volume = volume;
+    b.addEventListener("click", () => { location.hash = dossierHash(info.case, info.version, volume); });
+    box.append(b);
+  }
+}
+
+async function loadTrust(info) {
+  const badge = $("badge");
+  badge.className = "badge pending";
+  badge.textContent = "核验中…";
+  try {
+    const t = await api(info.trust);
+    if (state.dossier !== info) return;
+    const sig = t.signature.signatures[0];
+    badge.className = `badge ${t.valid ? "ok" : "bad"}`;
+    badge.textContent = t.valid ? "✔ 签名有效 · 完整未改" : "✘ 核验未通过";
+    const lines = [
+      `签名：${t.signature.valid ? "有效" : "无效"}${sig ? `（${sig.signer}，${sig.signing_time || ""}）` : ""}`,
+      `完整性：${t.fixity.ok ? "与清单一致" : "不一致"} sha256 ${t.fixity.sha256}`,
+      ...(t.extract ? ["本卷为已签名卷宗版本的摘录；签名核验针对整本卷宗。"] : []),
+      ...t.signature.problems, ...t.fixity.problems,
+    ];
+    $("trust-detail").replaceChildren(...lines.map((line) => el("div", {}, line)));
+    badge.dataset.valid = String(t.valid);
+  } catch (e) { badge.className = "badge bad"; badge.textContent = "无法核验"; error(e.message); }
+}
+
+async function loadVersions(info) {
+  const history = await api(`/api/cases/${encodeURIComponent(info.case)}/versions`);
+  $("versions").replaceChildren(...history.slice().reverse().map((v) => {
+    const item = el("li", {}, `第${v.version}版 · ${v.documents}件 ${v.pages}页 · ${v.created}${v.bound_by ? " · " + v.bound_by : ""}`);
+    item.dataset.version = v.version;
+    if (v.version === info.version) item.style.fontWeight = "bold";
+    item.addEventListener("click", () => { location.hash = dossierHash(info.case, v.version, v.volumes.includes(info.volume) ? info.volume : v.volumes[0]); });
+    return item;
+  }));
+}
+
+async function loadPdf(info, page) {
+  if (state.pdf) { state.pdf.destroy(); state.pdf = null; }
+  if (state.observer) state.observer.disconnect();
+  const pages = $("pages");
+  pages.replaceChildren();
+  $("viewer").dataset.ready = "false";
+  const task = pdfjsLib.getDocument({
+    url: info.pdf, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 65536,
+    cMapUrl: "/static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "/static/pdfjs/standard_fonts/",
+    isEvalSupported: false,
+  });
+  const pdf = await task.promise;
+  if (state.dossier !== info) { pdf.destroy(); return; }
+  state.pdf = pdf;
+  const first = await pdf.getPage(1);
+  const base = first.getViewport({ scale: 1 });
+  const width = Math.min($("viewer").clientWidth - 40, 900);
+  state.scale = width / base.width;
+  state.observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.isIntersecting) renderPage(Number(entry.target.dataset.page));
+    updateIndicator();
+  }, { root: $("viewer"), rootMargin: "600px 0px" });
+  for (let n = 1; n <= pdf.numPages; n++) {
+    const box = el("div", { className: "page" });
+    box.dataset.page = n;
+    box.style.width = `${base.width * state.scale}px`;
+    box.style.height = `${base.height * state.scale}px`;
+    box.append(el("span", { className: "label" }, String(n)));
+    pages.append(box);
+    state.observer.observe(box);
+  }
+  $("viewer").onscroll = updateIndicator;
+  $("viewer").dataset.ready = "true";
+  goTo(page);
+}
+
+async function renderPage(n) {
+  const box = document.querySelector(`.page[data-page="${n}"]`);
+  if (!box || box.dataset.rendered || !state.pdf) return;
+  box.dataset.rendered = "pending";
+  const pdf = state.pdf;
+  const page = await pdf.getPage(n);
+  const natural = page.getViewport({ scale: 1 });
+  const viewport = page.getViewport({ scale: state.scale * (window.devicePixelRatio || 1) });
+  box.style.width = `${natural.width * state.scale}px`;
+  box.style.height = `${natural.height * state.scale}px`;
+  const canvas = el("canvas", { width: Math.floor(viewport.width), height: Math.floor(viewport.height) });
+  await page.render({ canvas, canvasContext: canvas.getContext("2d"), viewport }).promise;
+  if (state.pdf !== pdf) return;
+  box.prepend(canvas);
+  box.dataset.rendered = "true";
+  if (state.marks && state.marks.page === n) markPage(n);
+}
+
+function goTo(n) {
+  const box = document.querySelector(`.page[data-page="${n}"]`);
+  if (!box) return;
+  box.scrollIntoView({ block: "start" });
+  renderPage(n);
+  updateIndicator(n);
+  if (state.marks && state.marks.page === n) markPage(n);
+}
+
+function updateIndicator(known) {
+  let current = typeof known === "number" ? known : 1;
+  if (typeof known !== "number") {
+    const top = $("viewer").getBoundingClientRect().top;
+    for (const box of document.querySelectorAll(".page")) {
+      if (box.getBoundingClientRect().bottom > top + 20) { current = Number(box.dataset.page); break; }
+    }
+  }
+  const total = state.pdf ? state.pdf.numPages : 0;
+  $("page-indicator").textContent = `第 ${current} / ${total} 页`;
+  $("viewer").dataset.currentPage = current;
+}
+
+async function markPage(n) {
+  const d = state.dossier;
+  const box = document.querySelector(`.page[data-page="${n}"]`);
+  if (!d || !box || !state.marks) return;
+  const result = await api(`/api/cases/${encodeURIComponent(d.case)}/versions/${d.version}/volumes/${d.volume}/pages/${n}/highlights?q=${encodeURIComponent(state.marks.q)}`);
+  for (const old of box.querySelectorAll(".mark")) old.remove();
+  const sx = box.clientWidth / result.width;
+  const sy = box.clientHeight / result.height;
+  for (const [x0, y0, x1, y1] of result.rects) {
+    const mark = el("div", { className: "mark" });
+    Object.assign(mark.style, { left: `${x0 * sx}px`, top: `${y0 * sy}px`, width: `${(x1 - x0) * sx}px`, height: `${(y1 - y0) * sy}px` });
+    box.append(mark);
+  }
+  box.dataset.marks = String(result.rects.length);
+}
+
+// --- side panel -------------------------------------------------------------------
+
+for (const button of document.querySelectorAll(".tabs button")) {
+  button.addEventListener("click", () => {
+    for (const b of document.querySelectorAll(".tabs button")) b.classList.toggle("active", b === button);
+    for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== `tab-${button.dataset.tab}`;
+    if (button.dataset.tab === "submit") loadDoctypes();
+  });
+}
+
+$("case-search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const q = $("case-q").value.trim();
+  const d = state.dossier;
+  if (!q || !d) return;
+  try {
+    const result = await api(`/api/search?q=${encodeURIComponent(q)}&case=${encodeURIComponent(d.case)}`);
+    renderHits($("case-results"), result.hits, q, false);
+  } catch (e) { error(e.message); }
+});
+
+async function loadDoctypes() {
+  const select = $("submit-type");
+  if (select.options.length > 1) return;
+  for (const label of await api("/api/doctypes")) select.append(el("option", { value: label }, label));
+}
+
+$("submit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const d = state.dossier;
+  const form = new FormData();
+  for (const file of $("submit-files").files) form.append("files", file);
+  if ($("submit-type").value) form.append("doc_type", $("submit-type").value);
+  if ($("submit-title").value) form.append("title", $("submit-title").value);
+  const status = $("submit-status");
+  status.dataset.state = "sending";
+  status.textContent = "上传中…";
+  try {
+    let job = await api(`/api/cases/${encodeURIComponent(d.case)}/submissions`, { method: "POST", body: form });
+    while (job.state === "queued" || job.state === "running") {
+      status.dataset.state = job.state;
+      status.textContent = `${job.state === "queued" ? "排队中" : "处理中"}… ${job.progress.slice(-1)[0] || ""}`;
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      job = await api(`/api/submissions/${job.id}`);
+    }
+    status.dataset.state = job.state;
+    if (job.state === "accepted") {
+      status.replaceChildren(`已收入第${job.version}版。 `,
+        el("a", { href: dossierHash(d.case, job.version, "main"), id: "open-new-version" }, "打开新版本"));
+      status.dataset.version = job.version;
+    } else {
+      status.textContent = `未收入：${job.reason}`;
+    }
+  } catch (e) { status.dataset.state = "refused"; status.textContent = `未收入：${e.message}`; }
+});
+
+route();
