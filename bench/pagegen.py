@@ -153,3 +153,24 @@ def draw_seal(image: Image.Image, centre: tuple[int, int], text: str, radius: in
         layer.alpha_composite(glyph, (int(x - font.size), int(y - font.size)))
     image.paste(Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB"))
     return (cx - radius, cy - radius, cx + radius, cy + radius)
+
+
+def text_pdf(path: Path, pages: list[str], lines_per_page: int = 40) -> Path:
+    """A born-digital A4 PDF with PAGES' text as real text (CJK built-in font).
+
+    Such pages carry their own text layer, so the pipeline binds them without OCR:
+    the quick way to make large dossiers for tests and benchmarks of the reader.
+    """
+    import pymupdf
+
+    doc = pymupdf.open()
+    for text in pages:
+        page = doc.new_page(width=595, height=842)
+        y = 72.0
+        for line in text.splitlines()[:lines_per_page]:
+            page.insert_text((60, y), line, fontname="china-s", fontsize=12)
+            y += 18
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path, garbage=3, deflate=True)
+    doc.close()
+    return path

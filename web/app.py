@@ -105,6 +105,24 @@ class Reader:
         }
 
 
+def reader(request: Request) -> Reader:
+    return request.app.state.reader
+
+def signed_in(request: Request, r: Annotated[Reader, Depends(reader)]) -> User:
+    user = r.accounts.session_user(request.cookies.get(COOKIE))
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    return user
+
+def ready(user: Annotated[User, Depends(signed_in)]) -> User:
+    if user.must_change:
+        raise HTTPException(403, "choose a new password first")
+    return user
+
+Ready = Annotated[User, Depends(ready)]
+R = Annotated[Reader, Depends(reader)]
+
+
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
@@ -139,23 +157,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         )
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    def reader(request: Request) -> Reader:
-        return request.app.state.reader
-
-    def signed_in(request: Request, r: Annotated[Reader, Depends(reader)]) -> User:
-        user = r.accounts.session_user(request.cookies.get(COOKIE))
-        if user is None:
-            raise HTTPException(401, "sign in first")
-        return user
-
-    def ready(user: Annotated[User, Depends(signed_in)]) -> User:
-        if user.must_change:
-            raise HTTPException(403, "choose a new password first")
-        return user
-
-    Ready = Annotated[User, Depends(ready)]
-    R = Annotated[Reader, Depends(reader)]
-
     def readable_case(case: str, user: User) -> CaseNumber:
         number = CaseNumber.parse(case)
         if not user.may_read(number.key):
@@ -183,8 +184,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             raise HTTPException(401, str(exc)) from None
         r.audit.append(user.name, "sign_in")
         response.set_cookie(
-            COOKIE, token, httponly=True, samesite="strict", secure=settings.web.cookie_secure,
-            max_age=settings.web.session_max_s, path="/",
+            COOKIE, token, httponly=True, samesite="strict", secure=r.settings.web.cookie_secure,
+            max_age=r.settings.web.session_max_s, path="/",
         )
         return _me(user)
 

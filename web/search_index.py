@@ -56,7 +56,8 @@ class SearchIndex:
         self.store = store
         self.sync_interval_s = sync_interval_s
         self._lock = threading.Lock()
-        self._last_sync = 0.0
+        self._sync_lock = threading.Lock()
+        self._last_sync = -sync_interval_s
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
@@ -79,18 +80,19 @@ class SearchIndex:
         worker), so the index catches up by comparing with the store, at most once
         per interval unless forced.
         """
-        now = time.monotonic()
-        if not force and now - self._last_sync < self.sync_interval_s:
-            return []
-        self._last_sync = now
-        known = dict(self._db.execute("SELECT case_key, version FROM indexed").fetchall())
-        updated = []
-        for key in list_cases(self.store):
-            case = CaseNumber.parse(key)
-            if known.get(key) != latest_version(self.store, case):
-                self.index_case(case)
-                updated.append(key)
-        return updated
+        with self._sync_lock:  # a search waits for a sync in progress rather than miss its cases
+            now = time.monotonic()
+            if not force and now - self._last_sync < self.sync_interval_s:
+                return []
+            known = dict(self._db.execute("SELECT case_key, version FROM indexed").fetchall())
+            updated = []
+            for key in list_cases(self.store):
+                case = CaseNumber.parse(key)
+                if known.get(key) != latest_version(self.store, case):
+                    self.index_case(case)
+                    updated.append(key)
+            self._last_sync = time.monotonic()
+            return updated
 
     def index_case(self, case: CaseNumber) -> int:
         """Replace CASE's rows with its latest version's pages; the version indexed."""
