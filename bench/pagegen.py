@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -155,17 +156,23 @@ def draw_seal(image: Image.Image, centre: tuple[int, int], text: str, radius: in
     return (cx - radius, cy - radius, cx + radius, cy + radius)
 
 
-def text_pdf(path: Path, pages: list[str], lines_per_page: int = 40) -> Path:
+def text_pdf(
+    path: Path, pages: list[str], lines_per_page: int = 40, background: Callable[[int], bytes] | None = None
+) -> Path:
     """A born-digital A4 PDF with PAGES' text as real text (CJK built-in font).
 
     Such pages carry their own text layer, so the pipeline binds them without OCR:
     the quick way to make large dossiers for tests and benchmarks of the reader.
+    BACKGROUND(page index) gives an image (JPEG/PNG bytes) drawn under the text,
+    to give pages the weight of a scan.
     """
     import pymupdf
 
     doc = pymupdf.open()
-    for text in pages:
+    for index, text in enumerate(pages):
         page = doc.new_page(width=595, height=842)
+        if background is not None:
+            page.insert_image(page.rect, stream=background(index))
         y = 72.0
         for line in text.splitlines()[:lines_per_page]:
             page.insert_text((60, y), line, fontname="china-s", fontsize=12)

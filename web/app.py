@@ -137,6 +137,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         version="1",
         description="Read, search and verify stored court e-dossiers (电子卷宗); submit materials online (网上提交).",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's interactive pages load their scripts from a CDN; the JSON stays
+        redoc_url=None,
     )
     static = Path(str(resources.files("edossier.web").joinpath("static")))
 

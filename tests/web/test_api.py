@@ -17,6 +17,7 @@ from edossier.storage import open_store
 from edossier.storage.audit import AuditLog
 from edossier.web.accounts import Accounts, AccountError, open_accounts
 from edossier.web.app import create_app
+from edossier.web.search_index import SearchIndex
 
 A = quote(CASE_A)
 B = quote(CASE_B)
@@ -177,3 +178,13 @@ def test_users_cli(web_env: WebEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     assert accounts.session_user(token) is None
     with pytest.raises(AccountError):
         accounts.sign_in("archivist1", PASSWORD)
+
+
+def test_search_index_rebuilds_from_the_store(web_env: WebEnv, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(tmp_path / "index.sqlite3", open_store(web_env.settings.store_uri))
+    pages = index.rebuild()
+    assert pages == 7  # 正卷 5 + 副卷 1 of case A, 正卷 1 of case B
+    hits = index.search("人民币捌万元", None, ["main"])
+    assert [(h.case, h.page) for h in hits] == [(CASE_B, 1)]
+    assert index.search("评议", [CASE_A], ["main"]) == [] and index.search("评议", [CASE_A], ["secondary"])
+    index.close()

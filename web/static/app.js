@@ -264,6 +264,8 @@ async function renderPage(n) {
   if (state.pdf !== pdf) return;
   box.prepend(canvas);
   box.dataset.rendered = "true";
+  // Time from navigation to the first painted page, read by bench/web.py.
+  if (window.edossierFirstPageMs === undefined) window.edossierFirstPageMs = performance.now();
   if (state.marks && state.marks.page === n) markPage(n);
 }
 
