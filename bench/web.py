@@ -173,7 +173,7 @@ def main() -> None:
         client = session(data_dir, base)
         report["first_page_ms"] = dict(zip(("cold", "warm1", "warm2", "warm3"), bench_first_page(base, client)))
         report["search_1000_pages"] = bench_search(client)
-        pdf = next((data_dir / "web" / "cache").rglob("dossier.pdf"))
+        pdf = next((data_dir / "web" / "cache").rglob("dossier*.pdf"))
         report["dossier_mb"] = round(pdf.stat().st_size / 1e6, 1)
         server.should_exit = True
     out = Path(__file__).parent / "results" / "web.json"

@@ -72,7 +72,10 @@ def assemble(
         )
         pdf.subset_fonts()
         output.parent.mkdir(parents=True, exist_ok=True)
-        pdf.save(output, garbage=3, deflate=True)
+        # Object streams keep every page dictionary in a few compressed blocks: a reader
+        # fetching the PDF by byte ranges (pdf.js in the web reader) walks the page tree
+        # with a handful of requests instead of one per page spread over the whole file.
+        pdf.save(output, garbage=3, deflate=True, use_objstms=True)
     finally:
         pdf.close()
         for src in sources.values():

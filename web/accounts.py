@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 """
 
+_TOUCH_S = 15.0
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps sign-in time the same
 # for unknown names and wrong passwords.
@@ -185,7 +186,8 @@ class Accounts:
             if disabled or now - last_seen > self.idle_s or now - created > self.max_s:
                 self._db.execute("DELETE FROM sessions WHERE token_sha256=?", (key,))
                 return None
-            self._db.execute("UPDATE sessions SET last_seen=? WHERE token_sha256=?", (now, key))
+            if now - last_seen > min(_TOUCH_S, self.idle_s / 4):  # one write per page view, not per range request
+                self._db.execute("UPDATE sessions SET last_seen=? WHERE token_sha256=?", (now, key))
         return self.user(user)
 
     def sign_out(self, token: str) -> None:

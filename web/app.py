@@ -43,6 +43,7 @@ from edossier.web.submission import Submissions, Upload
 from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, fixity, fetch_checked, volume_names, volume_of, volume_pdf
 
 COOKIE = "edossier_session"
+_VOLUME_CACHE = 64
 _CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data: blob:; "
@@ -76,11 +77,26 @@ class Reader:
         self.roots = trust_roots(settings)
         self._trust: dict[tuple[str, str], dict[str, Any]] = {}
         self._trust_lock = threading.Lock()
+        self._volumes: dict[tuple[str, int, str], tuple[Manifest, Volume]] = {}
 
     def close(self) -> None:
         self.submissions.shutdown()
         self.index.close()
         self.accounts.close()
+
+    def volume(self, case: CaseNumber, version: int, name: str) -> tuple[Manifest, Volume]:
+        """A published version's volume; kept in memory, since a published manifest never changes."""
+        key = (case.key, version, name)
+        with self._trust_lock:
+            cached = self._volumes.get(key)
+        if cached is None:
+            manifest = read_manifest(self.store, case, version)
+            cached = (manifest, volume_of(manifest, name))
+            with self._trust_lock:
+                if len(self._volumes) >= _VOLUME_CACHE:
+                    self._volumes.pop(next(iter(self._volumes)))
+                self._volumes[key] = cached
+        return cached
 
     def trust(self, manifest: Manifest, volume: Volume) -> dict[str, Any]:
         """Signature and fixity of the signed PDF behind VOLUME (what ``edossier verify`` checks)."""
@@ -172,8 +188,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if not user.may_read_volume(volume):
             r.audit.append(user.name, "refused", number.normalized, detail={"volume": volume, "version": version})
             raise HTTPException(403, f"{VOLUME_NAMES[volume]} is for the court only")
-        manifest = read_manifest(r.store, number, version)
-        return manifest, volume_of(manifest, volume)
+        return r.volume(number, version, volume)
 
     # --- sign-in ---------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from web_dossiers import WebEnv, make_env
+from tests.web.web_dossiers import WebEnv, make_env
 
 
 @pytest.fixture(autouse=True, scope="session")

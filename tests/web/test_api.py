@@ -11,7 +11,7 @@ import pymupdf
 import pytest
 from fastapi.testclient import TestClient
 
-from web_dossiers import CASE_A, CASE_B, NEW_PASSWORD, PASSWORD, WebEnv
+from tests.web.web_dossiers import CASE_A, CASE_B, NEW_PASSWORD, PASSWORD, WebEnv
 from edossier.pipeline.cli import main as cli
 from edossier.storage import open_store
 from edossier.storage.audit import AuditLog

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from web_dossiers import ARTIFACTS, CASE_A, NEW_PASSWORD, PASSWORD
+from tests.web.web_dossiers import ARTIFACTS, CASE_A, NEW_PASSWORD, PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

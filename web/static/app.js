@@ -143,7 +143,9 @@ async function openDossier(c, version, volume, page) {
   const d = state.dossier;
   if (d && d.case === c && d.version === version && d.volume === volume) { show("dossier"); goTo(page); return; }
   show("dossier");
-  const info = await api(`/api/cases/${encodeURIComponent(c)}/versions/${version}/volumes/${volume}`);
+  const base = `/api/cases/${encodeURIComponent(c)}/versions/${version}/volumes/${volume}`;
+  const opening = openPdf(`${base}/pdf`);  // fetch the PDF while the catalogue loads
+  const info = await api(base).catch((e) => { opening.destroy(); throw e; });
   state.dossier = info;
   $("dossier-title").textContent = `${info.case} 第${info.version}版 ${info.volume_name}`;
   $("download").href = info.download;
@@ -152,7 +154,7 @@ async function openDossier(c, version, volume, page) {
   loadTrust(info);
   loadVersions(info);
   $("tab-submit-button").hidden = !(state.me.role === "clerk" || (state.me.role === "lawyer" && state.me.cases.includes(info.case)));
-  await loadPdf(info, page);
+  await showPdf(info, opening, page);
 }
 
 function renderCatalogue(info) {
@@ -213,17 +215,20 @@ async function loadVersions(info) {
   }));
 }
 
-async function loadPdf(info, page) {
+function openPdf(url) {
   if (state.pdf) { state.pdf.destroy(); state.pdf = null; }
   if (state.observer) state.observer.disconnect();
-  const pages = $("pages");
-  pages.replaceChildren();
+  $("pages").replaceChildren();
   $("viewer").dataset.ready = "false";
-  const task = pdfjsLib.getDocument({
-    url: info.pdf, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 65536,
+  return pdfjsLib.getDocument({
+    url, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 262144,
     cMapUrl: "/static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "/static/pdfjs/standard_fonts/",
     isEvalSupported: false,
   });
+}
+
+async function showPdf(info, task, page) {
+  const pages = $("pages");
   const pdf = await task.promise;
   if (state.dossier !== info) { pdf.destroy(); return; }
   state.pdf = pdf;
