@@ -9,11 +9,18 @@ entries from the end of the chain is caught too (see ``verify_trail``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from edossier.storage import Store
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import list_cases, published_versions, read_manifest
 from edossier.casenumber import CaseNumber
+
+
+@lru_cache(maxsize=16)
+def _log(store: Store) -> AuditLog:
+    """One log per store in a process, so it remembers the tail between appends."""
+    return AuditLog(store)
 
 
 def record(
@@ -24,15 +31,13 @@ def record(
     objects: Mapping[str, str] | None = None,
     detail: Mapping[str, object] | None = None,
 ) -> None:
-    AuditLog(store).append(user, action, case, objects, detail)
+    _log(store).append(user, action, case, objects, detail)
 
 
 def audit_head(store: Store) -> dict[str, object]:
     """The last entry's sequence and hash, recorded in each manifest as an anchor."""
-    last = None
-    for last in AuditLog(store).entries():
-        pass
-    return {"sequence": last.sequence, "digest": last.digest} if last else {"sequence": 0, "digest": ""}
+    sequence, digest = _log(store).head()
+    return {"sequence": sequence, "digest": digest if sequence else ""}
 
 
 def verify_trail(store: Store) -> list[str]:

@@ -50,18 +50,27 @@ def _key(sequence: int) -> str:
 class AuditLog:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._last: AuditEntry | None = None
 
     def entries(self) -> Iterator[AuditEntry]:
         for key in self.store.list(PREFIX):
             raw = json.loads(self.store.get_bytes(key))
             yield AuditEntry(**raw)
 
+    def head(self) -> tuple[int, str]:
+        """Sequence and hash of the newest entry: the anchor a manifest records."""
+        return self._tail()
+
     def _tail(self) -> tuple[int, str]:
-        keys = list(self.store.list(PREFIX))
-        if not keys:
-            return 0, GENESIS
-        last = AuditEntry(**json.loads(self.store.get_bytes(keys[-1])))
-        return last.sequence, last.digest
+        """The last entry: listed once, then found by probing forward, so appends stay O(1)."""
+        if self._last is None:
+            keys = list(self.store.list(PREFIX))
+            if not keys:
+                return 0, GENESIS
+            self._last = AuditEntry(**json.loads(self.store.get_bytes(keys[-1])))
+        while self.store.exists(_key(self._last.sequence + 1)):  # others appended meanwhile
+            self._last = AuditEntry(**json.loads(self.store.get_bytes(_key(self._last.sequence + 1))))
+        return self._last.sequence, self._last.digest
 
     def append(
         self,
@@ -88,6 +97,7 @@ class AuditLog:
                 self.store.put_bytes(_key(entry.sequence), entry.body())
             except ImmutableObjectError:
                 continue  # another writer took this sequence number first
+            self._last = entry
             return entry
         raise ImmutableObjectError("audit log: could not append after repeated contention")
 

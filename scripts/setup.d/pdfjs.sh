@@ -10,6 +10,11 @@ want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
+if ! command -v npm >/dev/null; then
+  # Debian's npm; machines with NodeSource's nodejs already have npm (and Debian's would conflict).
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq nodejs npm >/dev/null
+fi
 npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error
 rm -rf "$target"
 mkdir -p "$target"
