@@ -109,6 +109,16 @@ def batch_status(state: BatchState, batch: str) -> dict[str, Any]:
     }
 
 
+def convert_in_process(source: Path, case_map: Path, settings: Settings, workers: int,
+                       state_uri: str | None = None,
+                       on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """The embedded default: start or resume the batch on this machine's own queue and run it to the end."""
+    url = embedded_broker_url(settings)
+    open_broker(url).flush_all()  # this queue serves this run alone; what is left to do comes from the state
+    batch, state = start_batch(source, case_map, settings, url, state_uri)
+    return run_in_process(state, batch, url, workers, on_progress)
+
+
 def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                    on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """N worker processes on the embedded broker until the batch is finished; a dead one is replaced."""
@@ -137,7 +147,7 @@ def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
 
 def _not_about_results(record: logging.LogRecord) -> bool:
     """bind_case returns its audit event to the Audit middleware; dramatiq would warn that no result store keeps it."""
-    return not str(record.msg).startswith("Actor '%s' returned a value")
+    return "returned a value that is not None" not in record.getMessage()
 
 
 def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:

@@ -9,8 +9,8 @@ continue from.  Triggers ("the last page of a document", "the last document of
 a case") are claims: an UPDATE that only one message can win, keyed by that
 message's id so that the same message, redelivered after a crash, wins again.
 
-SQLite serves one machine (the embedded default and the tests); the SQL is kept
-to what PostgreSQL also runs so that a server backend is a connection away.
+SQLite serves one machine (the embedded default); PostgreSQL serves workers on
+many machines.  The SQL is the subset both run alike.
 """
 
 from __future__ import annotations
@@ -31,23 +31,23 @@ from edossier.types import DocumentEntry, Page, SourceFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch (
-    id TEXT PRIMARY KEY, source TEXT NOT NULL, settings TEXT NOT NULL, created REAL NOT NULL);
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, settings TEXT NOT NULL, created DOUBLE PRECISION NOT NULL);
 CREATE TABLE IF NOT EXISTS bcase (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
-    reason TEXT, bind_claim TEXT, binder TEXT, lease_until REAL, version INTEGER,
-    entries TEXT, finished REAL, PRIMARY KEY (batch, case_no));
+    reason TEXT, bind_claim TEXT, binder TEXT, lease_until DOUBLE PRECISION, version INTEGER,
+    entries TEXT, finished DOUBLE PRECISION, PRIMARY KEY (batch, case_no));
 CREATE TABLE IF NOT EXISTS material (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, idx INTEGER NOT NULL, path TEXT NOT NULL,
     declared_type TEXT, source TEXT, pages TEXT, document TEXT, classify_claim TEXT,
     PRIMARY KEY (batch, case_no, idx));
 CREATE TABLE IF NOT EXISTS page (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, idx INTEGER NOT NULL, page_no INTEGER NOT NULL,
-    raster INTEGER NOT NULL, ocr_key TEXT, done REAL, PRIMARY KEY (batch, case_no, idx, page_no));
+    raster INTEGER NOT NULL, ocr_key TEXT, done DOUBLE PRECISION, PRIMARY KEY (batch, case_no, idx, page_no));
 CREATE TABLE IF NOT EXISTS dead_letter (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, actor TEXT NOT NULL, message_id TEXT NOT NULL,
-    reason TEXT NOT NULL, time REAL NOT NULL, PRIMARY KEY (batch, case_no, message_id));
+    reason TEXT NOT NULL, time DOUBLE PRECISION NOT NULL, PRIMARY KEY (batch, case_no, message_id));
 CREATE TABLE IF NOT EXISTS timing (
-    batch TEXT NOT NULL, actor TEXT NOT NULL, messages INTEGER NOT NULL, seconds REAL NOT NULL,
+    batch TEXT NOT NULL, actor TEXT NOT NULL, messages INTEGER NOT NULL, seconds DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (batch, actor));
 """
 
@@ -69,30 +69,51 @@ class MaterialRecord:
     document: str | None
 
 
+class _Connection:
+    """One database connection in autocommit mode; SQL is written with ``?`` and adapted for PostgreSQL."""
+
+    def __init__(self, uri: str) -> None:
+        parsed = urlparse(uri)
+        self.postgres = parsed.scheme in ("postgresql", "postgres")
+        if self.postgres:
+            import psycopg
+
+            self.raw: Any = psycopg.connect(uri, autocommit=True)
+        else:
+            self.raw = sqlite3.connect(parsed.path, timeout=120, isolation_level=None)
+            self.raw.execute("PRAGMA journal_mode=WAL")
+            self.raw.execute("PRAGMA synchronous=NORMAL")
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(sql.replace("?", "%s") if self.postgres else sql, tuple(args))
+
+    def begin(self) -> None:
+        self.raw.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+
+
 class BatchState:
     """One batch database, shared by the enqueuer, every worker and ``edossier status``."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.uri = f"sqlite://{path.resolve()}"
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
         self._local = threading.local()
-        self._db.executescript(SCHEMA)
+        with self._tx() as db:
+            if db.postgres:  # workers starting together must not race to create the tables
+                db.execute("SELECT pg_advisory_xact_lock(7410)")
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                db.execute(statement)
 
     @property
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> _Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=120, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
+            db = self._local.db = _Connection(self.uri)
         return db
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> Iterator[_Connection]:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        db.begin()
         try:
             yield db
         except BaseException:
@@ -335,12 +356,16 @@ _OPEN_LOCK = threading.Lock()
 
 
 def open_state(uri: str) -> BatchState:
-    """``sqlite:///path/batch.sqlite``; one object per URI and process (connections are per thread)."""
+    """``sqlite:///path/state.sqlite`` (one machine) or ``postgresql://host/db`` (many); one object per URI and process."""
     parsed = urlparse(uri)
-    if parsed.scheme != "sqlite" or not parsed.path:
-        raise EdossierError(f"unsupported batch state URI {uri!r} (expected sqlite:///path)")
+    if parsed.scheme == "sqlite" and parsed.path:
+        path = Path(parsed.path).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite://{path}"
+    elif parsed.scheme not in ("postgresql", "postgres"):
+        raise EdossierError(f"unsupported batch state URI {uri!r} (expected sqlite:///path or postgresql://host/db)")
     with _OPEN_LOCK:
-        state = _OPEN.get(parsed.path)
+        state = _OPEN.get(uri)
         if state is None:
-            state = _OPEN[parsed.path] = BatchState(Path(parsed.path))
+            state = _OPEN[uri] = BatchState(uri)
         return state

@@ -8,14 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from edossier.pipeline.batch.run import (
-    batch_status,
-    default_state_uri,
-    embedded_broker_url,
-    run_in_process,
-    run_worker,
-    start_batch,
-)
+from edossier.pipeline.batch.run import batch_status, convert_in_process, default_state_uri, run_worker, start_batch
 from edossier.pipeline.batch.state import open_state
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 
@@ -39,34 +32,28 @@ def batch(
 ) -> None:
     """Convert SOURCE into dossiers; with --broker, enqueue and print the batch id; rerun to resume."""
     settings = settings_for(store)
-    url = broker or embedded_broker_url(settings)
-    if broker is None:
-        from edossier.pipeline.batch.brokers import open_broker
-
-        open_broker(url).flush_all()  # the embedded queue belongs to this run alone: resume from the state
-    batch_id, batch_state = start_batch(source, cases, settings, url, state)
     if broker is not None:
-        result: dict[str, Any] = {"batch": batch_id, "state": batch_state.uri, "broker": broker}
+        batch_id, batch_state = start_batch(source, cases, settings, broker, state)
         if json_out:
-            print_json(result)
+            print_json({"batch": batch_id, "state": batch_state.uri, "broker": broker})
         else:
             console.print(f"batch {batch_id} enqueued; run `edossier worker --broker {broker}` on any machine, "
                           f"then `edossier status {batch_id} --state {batch_state.uri}`", markup=False)
         return
     if json_out:
-        status = run_in_process(batch_state, batch_id, url, workers)
+        status = convert_in_process(source, cases, settings, workers, state)
         print_json(status)
     else:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console) as bar:
-            task = bar.add_task(f"batch {batch_id}", total=None, rate="")
+            task = bar.add_task("pages", total=None, rate="")
 
             def show(status: dict[str, Any]) -> None:
                 rate = status["pages_per_second"]
-                bar.update(task, total=status["pages"]["total"] or None, completed=status["pages"]["done"],
-                           rate=f"{rate:.2f} pages/s" if rate else "")
+                bar.update(task, description=f"batch {status['batch']}", total=status["pages"]["total"] or None,
+                           completed=status["pages"]["done"], rate=f"{rate:.2f} pages/s" if rate else "")
 
-            status = run_in_process(batch_state, batch_id, url, workers, show)
+            status = convert_in_process(source, cases, settings, workers, state, show)
         _print_status(status)
     if status["cases"]["failed"]:
         raise typer.Exit(1)

@@ -17,7 +17,9 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ from bench.batch import make_archive
 EDOSSIER = str(Path(sys.executable).parent / "edossier")
 REDIS = "redis://127.0.0.1:6379/14"
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/%2F"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 FORK = multiprocessing.get_context("fork")
 
 
@@ -102,18 +105,32 @@ def reference(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return essence
 
 
-def _start(archive: Path, data: Path, broker: str) -> dict:
+def _start(archive: Path, data: Path, broker: str, state: str | None = None) -> dict:
+    extra = ["--state", state] if state else []
     return json.loads(_cli(["batch", str(archive.parent / "archive"), "--cases", str(archive), "--broker", broker,
-                            "--json"], data).stdout)
+                            "--json", *extra], data).stdout)
 
 
-def _wait(started: dict, data: Path, timeout: float = 240) -> dict:
+def _start_here(archive: Path, data: Path, broker: str) -> dict:
+    """As `edossier batch --broker` does, without starting another interpreter (the CLI path has its own tests)."""
+    from edossier.config import load_settings
+    from edossier.pipeline.batch.run import start_batch
+
+    settings = load_settings(data_dir=data, ocr={"languages": "chi_sim", "jobs": 1})
+    batch, state = start_batch(archive.parent / "archive", archive, settings, broker)
+    return {"batch": batch, "state": state.uri}
+
+
+def _wait(started: dict, timeout: float = 240) -> dict:
+    from edossier.pipeline.batch.run import batch_status
+    from edossier.pipeline.batch.state import open_state
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = json.loads(_cli(["status", started["batch"], "--state", started["state"], "--json"], data).stdout)
+        status = batch_status(open_state(started["state"]), started["batch"])
         if status["finished"]:
             return status
-        time.sleep(0.5)
+        time.sleep(0.3)
     raise AssertionError(f"batch {started['batch']} did not finish in {timeout} s")
 
 
@@ -187,11 +204,11 @@ def _redis_up() -> bool:
     return subprocess.run(["redis-cli", "-n", "14", "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
 
 
-def _rabbit_up() -> bool:
+def _port_open(port: int) -> bool:
     import socket
 
     try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
     except OSError:
         return False
     return True
@@ -199,7 +216,7 @@ def _rabbit_up() -> bool:
 
 needs_redis = pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379 "
                                  "(scripts/services/redis.sh starts it)")
-needs_rabbit = pytest.mark.skipif(not _rabbit_up(), reason="RabbitMQ is not running on 127.0.0.1:5672 "
+needs_rabbit = pytest.mark.skipif(not _port_open(5672), reason="RabbitMQ is not running on 127.0.0.1:5672 "
                                   "(scripts/services/rabbitmq.sh starts it)")
 
 
@@ -210,7 +227,7 @@ def test_same_dossiers_on_every_broker(broker: str, archive: Path, reference: di
     started = _start(archive, tmp_path, broker)
     worker = _worker(broker, tmp_path)
     try:
-        status = _wait(started, tmp_path)
+        status = _wait(started)
     finally:
         worker.terminate()
         worker.join(60)
@@ -219,18 +236,50 @@ def test_same_dossiers_on_every_broker(broker: str, archive: Path, reference: di
     assert _published(tmp_path) == Counter({case: 1 for case in reference})
 
 
+@pytest.fixture
+def postgres_state() -> Iterator[str]:
+    """A batch state in its own PostgreSQL schema of database test (dropped afterwards)."""
+    import psycopg
+
+    schema = f"edossier_batch_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        db.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@needs_redis
+@pytest.mark.skipif(not _port_open(5432), reason="PostgreSQL is not running on 127.0.0.1:5432 "
+                    "(scripts/services/postgresql.sh starts it)")
+def test_state_in_postgresql_for_many_machines(archive: Path, reference: dict, tmp_path: Path,
+                                               postgres_state: str) -> None:
+    _flush(REDIS)
+    started = _start(archive, tmp_path, REDIS, postgres_state)
+    assert started["state"] == postgres_state
+    workers = [_worker(REDIS, tmp_path / f"machine-{n}") for n in range(2)]  # separate data folders
+    try:
+        status = _wait(started)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(60)
+    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
+    assert _essence(tmp_path / "store") == reference
+
+
 @needs_redis
 @pytest.mark.parametrize("point", ["ocr", "bind", "publish"])
 def test_worker_killed_mid_batch_then_replaced(point: str, archive: Path, reference: dict, tmp_path: Path) -> None:
     _flush(REDIS)
-    started = _start(archive, tmp_path, REDIS)
+    started = _start_here(archive, tmp_path, REDIS)
     doomed = _worker(REDIS, tmp_path, fault=point)
     doomed.join(180)
     assert doomed.exitcode == -signal.SIGKILL, f"the worker was not killed at {point} (exit {doomed.exitcode})"
-    assert not _essence(tmp_path / "store") or point != "ocr"
     worker = _worker(REDIS, tmp_path)
     try:
-        status = _wait(started, tmp_path)
+        status = _wait(started)
     finally:
         worker.terminate()
         worker.join(60)
