@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from edossier.pipeline.batch.run import batch_status, convert_in_process, default_state_uri, run_worker, start_batch
 from edossier.pipeline.batch.state import open_state
+from edossier.pipeline.process import _cpu_count as cpu_count
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 
 BrokerOption = Annotated[
@@ -25,13 +26,16 @@ def batch(
     source: Annotated[Path, typer.Argument(help="folder tree of scans and PDFs")],
     cases: Annotated[Path, typer.Option("--cases", help="MAP.csv: path,case[,type,order]")],
     broker: BrokerOption = None,
-    workers: Annotated[int, typer.Option("--workers", help="worker processes for the in-process run")] = 2,
+    workers: Annotated[
+        int, typer.Option("--workers", help="worker processes for the in-process run (0: one per CPU)")
+    ] = 0,
     state: StateOption = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Convert SOURCE into dossiers; with --broker, enqueue and print the batch id; rerun to resume."""
     settings = settings_for(store)
+    workers = workers or cpu_count()
     if broker is not None:
         batch_id, batch_state = start_batch(source, cases, settings, broker, state)
         if json_out:
