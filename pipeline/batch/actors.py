@@ -30,7 +30,7 @@ from edossier.pipeline import process
 from edossier.pipeline.batch.state import BatchState, open_state
 from edossier.storage import Store, open_store
 from edossier.storage import layout
-from edossier.storage.manifest import latest_version, read_manifest
+from edossier.storage.manifest import latest_version
 from edossier.types import Document, OcrPage, Page
 
 QUEUE = "edossier-batch"
@@ -154,7 +154,12 @@ def classify_step(state_uri: str, batch: str, case_no: str, idx: int) -> None:
 
 
 def bind_step(state_uri: str, batch: str, case_no: str) -> dict[str, Any] | None:
-    """Bind, sign and publish the case once: under a lease, reusing a PDF a killed binder already sealed."""
+    """Bind, sign and publish the case once, under a lease.
+
+    A binder killed before the manifest leaves at most sealed objects no manifest names (the PDF is
+    named by its content, so the next binder's PDF does not collide with it); the version number is
+    fixed in the state, so the retry publishes the same version.
+    """
     ctx = context(state_uri, batch)
     if ctx.state.case_state(batch, case_no) != "pending":
         return None
@@ -162,39 +167,21 @@ def bind_step(state_uri: str, batch: str, case_no: str) -> dict[str, Any] | None
         raise BindingInProgress(f"case {case_no}: being bound by another worker")
     case = CaseNumber.parse(case_no)
     version = ctx.state.case_version(batch, case_no, latest_version(ctx.store, case) + 1)
-    if latest_version(ctx.store, case) >= version:  # published, then killed before recording it
-        return _finished(ctx, case, version)
     records = ctx.state.materials(batch, case_no)
-    new_docs = [Document.model_validate_json(r.document) for r in records if r.document]
-    previous = process._previous_documents(ctx.store, case, version - 1, ctx.work_dir)
-    ordered = process.binding_sequence(previous + process.fetch_documents(ctx.store, case, new_docs, ctx.work_dir))
     sources = [_local_source(ctx, case, r.source) for r in records if r.source]
-    pdf_key = layout.version_key(case, version, "dossier.pdf")
-    with tempfile.TemporaryDirectory(dir=ctx.work_dir) as tmp:
-        entries = ctx.state.bound_entries(batch, case_no)
-        if entries is not None and ctx.store.exists(pdf_key):
-            pdf = ctx.store.get_file(pdf_key, Path(tmp) / "dossier.pdf")
-        else:
+    if latest_version(ctx.store, case) < version:  # else: published, then killed before recording it
+        new_docs = [Document.model_validate_json(r.document) for r in records if r.document]
+        previous = process._previous_documents(ctx.store, case, version - 1, ctx.work_dir)
+        ordered = process.binding_sequence(previous + process.fetch_documents(ctx.store, case, new_docs, ctx.work_dir))
+        with tempfile.TemporaryDirectory(dir=ctx.work_dir) as tmp:
             pdf, entries = process.bind_and_sign(ordered, case, version, ctx.settings, Path(tmp))
-            ctx.state.set_bound_entries(batch, case_no, entries)
-            ctx.store.put_file(pdf_key, pdf)
-        inputs = [r.path for r in records]
-        record = process.provenance(ctx.settings, ctx.engine.cache_key(), inputs, batch=batch)
-        process.publish_version(ctx.store, case, version, ordered, sources, pdf, entries, record)
-    return _finished(ctx, case, version)
-
-
-def _finished(ctx: BatchContext, case: CaseNumber, version: int) -> dict[str, Any] | None:
-    if not ctx.state.finish_case(ctx.batch, case.normalized):
+            origin = process.provenance(ctx.settings, ctx.store, ctx.engine.cache_key(), [r.path for r in records],
+                                        batch=batch)
+            process.publish_version(ctx.store, case, version, ordered, sources, pdf, entries, origin)
+    if not ctx.state.finish_case(batch, case_no):
         return None
-    manifest_key = layout.version_key(case, version, layout.MANIFEST)
-    info = ctx.store.info(manifest_key)
-    manifest = read_manifest(ctx.store, case, version)
-    return {
-        "action": "batch.case_published",
-        "objects": {manifest_key: info.sha256 if info else ""},
-        "detail": {"version": version, "pages": max((e["last_page"] for e in manifest.catalogue), default=0)},
-    }
+    event = process.publication_event(process._summary(ctx.store, case, version), sources)
+    return event | {"detail": event["detail"] | {"batch": batch}}
 
 
 def _local_source(ctx: BatchContext, case: CaseNumber, source):  # type: ignore[no-untyped-def]

@@ -18,8 +18,8 @@ from dramatiq.middleware import Middleware
 
 from edossier.errors import InputFileError
 from edossier.pipeline.batch.state import open_state
+from edossier.pipeline.process import record_event
 from edossier.storage import open_store
-from edossier.storage.audit import AuditLog
 
 log = logging.getLogger("edossier.batch")
 
@@ -55,7 +55,8 @@ class DeadLetters(Middleware):
         reason = f"{type(exception).__name__}: {exception}"
         if open_state(state_uri).fail_case(batch, case_no, message.actor_name, message.message_id, reason):
             log.warning("batch %s: case %s failed: %s", batch, case_no, reason)
-            _audit(state_uri, batch, "batch.case_failed", case_no, {}, {"reason": reason, "step": message.actor_name})
+            _audit(state_uri, batch, {"action": "batch.case_failed", "case": case_no, "objects": {},
+                                      "detail": {"batch": batch, "reason": reason, "step": message.actor_name}})
 
 
 class Timing(Middleware):
@@ -77,16 +78,14 @@ class Timing(Middleware):
 
 
 class Audit(Middleware):
-    """Actors return an event when they publish; it goes to the store's audit trail under the batch's user."""
+    """Actors return the audit event of what they published; it is recorded under the batch's user."""
 
     def after_process_message(self, broker, message, *, result=None, exception=None):  # type: ignore[no-untyped-def]
         ref = _batch_args(message)
         if exception is None and ref is not None and isinstance(result, dict) and "action" in result:
-            _audit(ref[0], ref[1], result["action"], ref[2], result.get("objects", {}), result.get("detail", {}))
+            _audit(ref[0], ref[1], result)
 
 
-def _audit(state_uri: str, batch: str, action: str, case_no: str | None,
-           objects: dict[str, str], detail: dict[str, Any]) -> None:
-    _source, settings = open_state(state_uri).batch(batch)
-    store = open_store(settings["store_uri"])
-    AuditLog(store).append(settings["user"], action, case_no, objects, {"batch": batch, **detail})
+def _audit(state_uri: str, batch: str, event: dict[str, Any]) -> None:
+    _source, recorded = open_state(state_uri).batch(batch)
+    record_event(open_store(recorded["store_uri"]), recorded["user"], event)

@@ -27,8 +27,8 @@ from edossier.config import Settings
 from edossier.pipeline.batch.brokers import open_broker
 from edossier.pipeline.batch.plan import batch_id, read_plan
 from edossier.pipeline.batch.state import BatchState, open_state
+from edossier.pipeline.process import record_event
 from edossier.storage import open_store
-from edossier.storage.audit import AuditLog
 
 POLL_S = 0.5
 
@@ -55,9 +55,10 @@ def start_batch(source: Path, case_map: Path, settings: Settings, broker_url: st
     state.create(batch, source.resolve(), recorded, plan)
     broker = open_broker(broker_url)
     sent = enqueue_pending(broker, state, batch)
-    AuditLog(open_store(settings.store_uri)).append(
-        settings.user, "batch.start", None, {}, {"batch": batch, "cases": len(plan), "messages": sent}
-    )
+    record_event(open_store(settings.store_uri), settings.user, {
+        "action": "batch.start", "case": None, "objects": {},
+        "detail": {"batch": batch, "cases": len(plan), "messages": sent},
+    })
     return batch, state
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from edossier.errors import EdossierError, NotFoundError
-from edossier.types import DocumentEntry, Page, SourceFile
+from edossier.types import Page, SourceFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch (
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS batch (
 CREATE TABLE IF NOT EXISTS bcase (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
     reason TEXT, bind_claim TEXT, binder TEXT, lease_until DOUBLE PRECISION, version INTEGER,
-    entries TEXT, finished DOUBLE PRECISION, PRIMARY KEY (batch, case_no));
+    finished DOUBLE PRECISION, PRIMARY KEY (batch, case_no));
 CREATE TABLE IF NOT EXISTS material (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, idx INTEGER NOT NULL, path TEXT NOT NULL,
     declared_type TEXT, source TEXT, pages TEXT, document TEXT, classify_claim TEXT,
@@ -262,18 +262,6 @@ class BatchState:
             "UPDATE bcase SET version = ? WHERE batch = ? AND case_no = ? AND version IS NULL", (proposed, batch, case_no)
         )
         return int(self._one("SELECT version FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)[0])
-
-    def bound_entries(self, batch: str, case_no: str) -> list[DocumentEntry] | None:
-        row = self._one("SELECT entries FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)
-        if row is None or row[0] is None:
-            return None
-        return [DocumentEntry.model_validate(e) for e in json.loads(row[0])]
-
-    def set_bound_entries(self, batch: str, case_no: str, entries: Sequence[DocumentEntry]) -> None:
-        self._db.execute(
-            "UPDATE bcase SET entries = ? WHERE batch = ? AND case_no = ?",
-            (json.dumps([e.model_dump(mode="json") for e in entries]), batch, case_no),
-        )
 
     def finish_case(self, batch: str, case_no: str) -> bool:
         """Mark the case published; True only for the call that changed it."""

@@ -42,6 +42,7 @@ def _env(data: Path) -> dict[str, str]:
         "EDOSSIER_BATCH_HEARTBEAT_MS": "2000",
         "EDOSSIER_BATCH_MAINTENANCE_CHANCE": "1000000",
         "OMP_THREAD_LIMIT": "1",
+        "EDOSSIER_CONFIG": str(data / "no-such-config.toml"),
     }
 
 
@@ -53,7 +54,7 @@ def _cli(args: list[str], data: Path, check: bool = True) -> subprocess.Complete
 
 
 def _essence(store: Path) -> dict[str, list[dict]]:
-    """Each case's manifests minus what differs per run: time, local paths, signature bytes."""
+    """Each case's manifests minus what differs per run: time, local paths, signature bytes, audit head."""
     result: dict[str, list[dict]] = {}
     for path in sorted(store.glob("cases/*/versions/*/manifest.json")):
         manifest = json.loads(path.read_text())
@@ -67,17 +68,17 @@ def _essence(store: Path) -> dict[str, list[dict]]:
             "objects": sorted((o["key"], o["sha256"], o["role"]) for o in manifest["objects"] if o["role"] != "dossier"),
             "documents": docs,
             "catalogue": manifest["catalogue"],
-            "provenance": manifest["provenance"],
+            "provenance": {k: v for k, v in manifest["provenance"].items() if k != "audit_head"},
         })
     return result
 
 
 def _published(data: Path) -> Counter[str]:
-    """Audit entries batch.case_published per case: the proof each case was bound and published once."""
+    """Audit entries 'publish' per case: the proof each case was bound and published once."""
     counts: Counter[str] = Counter()
     for path in (data / "store" / "audit").glob("*.json"):
         entry = json.loads(path.read_text())
-        if entry["action"] == "batch.case_published":
+        if entry["action"] == "publish":
             counts[entry["case"]] += 1
     return counts
 
