@@ -31,7 +31,7 @@ from edossier.pipeline.batch.state import BatchState, open_state
 from edossier.storage import Store, open_store
 from edossier.storage import layout
 from edossier.storage.manifest import latest_version
-from edossier.types import Document, OcrPage, Page
+from edossier.types import Document, OcrPage, Page, SourceFile
 
 QUEUE = "edossier-batch"
 BIND_LEASE_S = 900.0
@@ -120,6 +120,8 @@ def read_step(state_uri: str, batch: str, case_no: str, idx: int) -> None:
 def ocr_step(state_uri: str, batch: str, case_no: str, idx: int, page_no: int) -> None:
     """OCR one page; the result is sealed at its final key, so publishing it later is free."""
     ctx = context(state_uri, batch)
+    if ctx.state.case_state(batch, case_no) == "failed":
+        return  # another file of the case cannot be read: the case will not be bound, spare the OCR
     if ctx.state.page_ocr_key(batch, case_no, idx, page_no) is None:
         case = CaseNumber.parse(case_no)
         pages = ctx.state.material(batch, case_no, idx).pages or ()
@@ -184,7 +186,7 @@ def bind_step(state_uri: str, batch: str, case_no: str) -> dict[str, Any] | None
     return event | {"detail": event["detail"] | {"batch": batch}}
 
 
-def _local_source(ctx: BatchContext, case: CaseNumber, source):  # type: ignore[no-untyped-def]
+def _local_source(ctx: BatchContext, case: CaseNumber, source: SourceFile) -> SourceFile:
     """The original as a local file (its bytes are in the store since intake), for publishing."""
     if source.path.exists():
         return source
