@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edossier import __version__
 from edossier.bind.assemble import DossierMetadata, assemble
@@ -167,6 +168,38 @@ def bind_and_sign(
     return signed, entries
 
 
+def binding_sequence(documents: Sequence[Document]) -> list[Document]:
+    """Binding order by document type; a stable sort keeps the input order within a type."""
+    return sorted(documents, key=lambda d: binding_position(d.classification))
+
+
+def provenance(
+    settings: Settings, store: Store, engine_key: str, inputs: Sequence[str], **extra: object
+) -> dict[str, object]:
+    return {
+        "pipeline": f"edossier {__version__}",
+        "ocr_engine": engine_key,
+        "bound_by": settings.user,
+        "inputs": list(inputs),
+        "audit_head": audit_head(store),
+        **extra,
+    }
+
+
+def publication_event(summary: DossierVersion, sources: Sequence[SourceFile]) -> dict[str, Any]:
+    """The audit entry for a published version, the same whether ``process`` or a batch worker published it."""
+    return {
+        "action": "publish",
+        "case": summary.case,
+        "objects": {"dossier.pdf": summary.pdf_sha256, **{src.path.name: src.sha256 for src in sources}},
+        "detail": {"version": summary.version, "pages": summary.pages, "documents": len(summary.documents)},
+    }
+
+
+def record_event(store: Store, user: str, event: dict[str, Any]) -> None:
+    record(store, user, event["action"], event["case"], event["objects"], event["detail"])
+
+
 def publish_version(
     store: Store,
     case: CaseNumber,
@@ -232,26 +265,14 @@ def process_case(
             raise StageError(f"{src.path}: {exc}") from exc
         new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))
     version = previous_version + 1
-    ordered = sorted(previous_docs + new_docs, key=lambda d: binding_position(d.classification))
+    ordered = binding_sequence(previous_docs + new_docs)
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         pdf, entries = bind_and_sign(ordered, case, version, settings, Path(tmp))
-        provenance = {
-            "pipeline": f"edossier {__version__}",
-            "ocr_engine": engine.cache_key(),
-            "bound_by": settings.user,
-            "inputs": [str(src.path) for src, _ in fresh],
-            "audit_head": audit_head(store),
-        }
-        publish_version(store, case, version, ordered, [src for src, _ in fresh], pdf, entries, provenance)
+        inputs = [str(src.path) for src, _ in fresh]
+        origin = provenance(settings, store, engine.cache_key(), inputs)
+        publish_version(store, case, version, ordered, [src for src, _ in fresh], pdf, entries, origin)
     summary = _summary(store, case, version)
-    record(
-        store,
-        settings.user,
-        "publish",
-        case.normalized,
-        objects={"dossier.pdf": summary.pdf_sha256, **{src.path.name: src.sha256 for src, _ in fresh}},
-        detail={"version": version, "pages": summary.pages, "documents": len(summary.documents)},
-    )
+    record_event(store, settings.user, publication_event(summary, [src for src, _ in fresh]))
     return summary
 
 
@@ -277,11 +298,15 @@ def _previous_documents(store: Store, case: CaseNumber, version: int, work_dir: 
     if not version:
         return []
     manifest = read_manifest(store, case, version)
+    return fetch_documents(store, case, [Document.model_validate(r) for r in manifest.documents], work_dir)
+
+
+def fetch_documents(store: Store, case: CaseNumber, documents: Sequence[Document], work_dir: Path) -> list[Document]:
+    """Point DOCUMENTS' pages at local copies fetched from the store: any machine can bind what another read."""
     pages_dir = work_dir / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
     docs = []
-    for record in manifest.documents:
-        doc = Document.model_validate(record)
+    for doc in documents:
         pages = []
         for page in doc.pages:
             if page.kind == "raster":

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "audit_cmd",
     "classify_cmd",
     "web_cmd",
+    "batch_cmd",
 )
 
 for _module in COMMAND_MODULES:

@@ -1,0 +1,1 @@
+"""Batch archive conversion: many cases, many workers, on dramatiq; resumable at any point."""

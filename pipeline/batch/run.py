@@ -1,0 +1,185 @@
+"""Starting, resuming, running and watching a batch.
+
+``start_batch`` records the plan and enqueues whatever is not done yet (all of
+it the first time; the rest after a crash), so the same command both starts and
+resumes.  ``run_in_process`` is the embedded default: the SQLite broker and N
+worker processes on this machine, replaced if one dies, until every case is
+done or failed.  ``batch_status`` reads only the state, so it works from any
+machine that can reach it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+
+from edossier.config import Settings
+from edossier.pipeline.batch.brokers import open_broker
+from edossier.pipeline.batch.plan import batch_id, read_plan
+from edossier.pipeline.batch.state import BatchState, open_state
+from edossier.pipeline.process import record_event
+from edossier.storage import open_store
+
+POLL_S = 0.5
+
+
+def default_state_uri(settings: Settings) -> str:
+    return f"sqlite://{(settings.data_dir / 'batch' / 'state.sqlite').resolve()}"
+
+
+def embedded_broker_url(settings: Settings) -> str:
+    return f"sqlite://{(settings.data_dir / 'batch' / 'queue.sqlite').resolve()}"
+
+
+def start_batch(source: Path, case_map: Path, settings: Settings, broker_url: str,
+                state_uri: str | None = None) -> tuple[str, BatchState]:
+    """Plan (or find) the batch and enqueue everything it still needs; returns its id at once."""
+    plan = read_plan(source, case_map)
+    batch = batch_id(source, case_map)
+    state = open_state(state_uri or default_state_uri(settings))
+    recorded = {
+        "store_uri": settings.store_uri,
+        "user": settings.user,
+        "settings": settings.model_dump(mode="json", exclude={"data_dir"}) | {"store": settings.store_uri},
+    }
+    state.create(batch, source.resolve(), recorded, plan)
+    broker = open_broker(broker_url)
+    sent = enqueue_pending(broker, state, batch)
+    record_event(open_store(settings.store_uri), settings.user, {
+        "action": "batch.start", "case": None, "objects": {},
+        "detail": {"batch": batch, "cases": len(plan), "messages": sent},
+    })
+    return batch, state
+
+
+def enqueue_pending(broker: dramatiq.Broker, state: BatchState, batch: str) -> int:
+    """One message for the next step of every unfinished piece; steps already done are skipped by the actors."""
+    sent = 0
+
+    def send(actor: str, *args: Any) -> None:
+        nonlocal sent
+        broker.get_actor(actor).send(state.uri, batch, *args)
+        sent += 1
+
+    for case_no, case_state in state.cases(batch):
+        if case_state != "pending":
+            continue
+        materials = state.materials(batch, case_no)
+        for m in materials:
+            if m.pages is None:
+                send("read_material", case_no, m.idx)
+            elif m.document is None:
+                undone = state.undone_pages(batch, case_no, m.idx)
+                for page_no in undone:
+                    send("ocr_page", case_no, m.idx, page_no)
+                if not undone:
+                    send("classify_document", case_no, m.idx)
+        if all(m.document is not None for m in materials):
+            send("bind_case", case_no)
+    return sent
+
+
+def batch_status(state: BatchState, batch: str) -> dict[str, Any]:
+    counts = state.counts(batch)
+    pages = counts["pages"]
+    rate = None
+    if pages["done"] > 1 and pages["last_done"] > pages["first_done"]:
+        rate = (pages["done"] - 1) / (pages["last_done"] - pages["first_done"])
+    remaining = pages["total"] - pages["done"]
+    cases = counts["cases"]
+    return {
+        "batch": batch,
+        "state": state.uri,
+        "cases": cases,
+        "finished": cases["pending"] == 0,
+        "pages": {"total": pages["total"], "done": pages["done"], "total_known": counts["materials_unread"] == 0},
+        "pages_per_second": round(rate, 3) if rate else None,
+        "eta_seconds": round(remaining / rate, 1) if rate and remaining else (0.0 if cases["pending"] == 0 else None),
+        "failed": state.dead_letters(batch),
+        "timing": {actor: {"messages": n, "seconds": round(s, 3)} for actor, (n, s) in state.timings(batch).items()},
+    }
+
+
+def convert_in_process(source: Path, case_map: Path, settings: Settings, workers: int,
+                       state_uri: str | None = None,
+                       on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """The embedded default: start or resume the batch on this machine's own queue and run it to the end."""
+    url = embedded_broker_url(settings)
+    open_broker(url).flush_all()  # this queue serves this run alone; what is left to do comes from the state
+    batch, state = start_batch(source, case_map, settings, url, state_uri)
+    return run_in_process(state, batch, url, workers, on_progress)
+
+
+def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
+                   on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """N worker processes on the embedded broker until the batch is finished; a dead one is replaced."""
+    procs = [_spawn_worker(broker_url) for _ in range(max(1, workers))]
+    try:
+        while True:
+            status = batch_status(state, batch)
+            if on_progress:
+                on_progress(status)
+            if status["finished"]:
+                return status
+            for i, proc in enumerate(procs):
+                if proc.poll() is not None:
+                    procs[i] = _spawn_worker(broker_url)
+            time.sleep(POLL_S)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _not_about_results(record: logging.LogRecord) -> bool:
+    """bind_case returns its audit event to the Audit middleware; dramatiq would warn that no result store keeps it."""
+    return "returned a value that is not None" not in record.getMessage()
+
+
+def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url])
+
+
+def run_worker(broker_url: str, processes: int = 1, threads: int = 1) -> None:
+    """Consume batch messages until SIGTERM or Ctrl-C; with several processes, one child each."""
+    if processes > 1:
+        children = [_spawn_worker(broker_url) for _ in range(processes)]
+        try:
+            for child in children:
+                child.wait()
+        finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                child.wait()
+        return
+    # Parallelism comes from pages, one per process: Tesseract's own threads only fight over the cores.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    logging.getLogger("dramatiq.worker.WorkerThread").addFilter(_not_about_results)
+    broker = open_broker(broker_url)
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    worker.start()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop(timeout=60_000)
+        broker.close()

@@ -1,0 +1,309 @@
+"""Batch conversion: the same dossiers on every broker, after a worker is SIGKILLed anywhere, and dead letters.
+
+Real Tesseract, real Redis and RabbitMQ (scripts/services starts them in CI), a
+small rendered archive (bench.batch.make_archive: 2 cases, 2 documents each,
+short texts at 1/4 of 300 dpi, so OCR is quick).  Faults are injected the way
+OCRmyPDF's test plugins do: a worker process forked from the test replaces one
+function (the OCR engine, bind_and_sign, manifest publishing) with one that
+SIGKILLs its own process at that point; a fresh worker then finishes the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.batch import make_archive
+
+EDOSSIER = str(Path(sys.executable).parent / "edossier")
+REDIS = "redis://127.0.0.1:6379/14"
+RABBIT = "amqp://guest:guest@127.0.0.1:5672/%2F"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+FORK = multiprocessing.get_context("fork")
+
+
+def _env(data: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "EDOSSIER_DATA_DIR": str(data),
+        "EDOSSIER_OCR__LANGUAGES": "chi_sim",
+        "EDOSSIER_OCR__JOBS": "1",
+        "EDOSSIER_BATCH_HEARTBEAT_MS": "2000",
+        "EDOSSIER_BATCH_MAINTENANCE_CHANCE": "1000000",
+        "OMP_THREAD_LIMIT": "1",
+        "EDOSSIER_CONFIG": str(data / "no-such-config.toml"),
+    }
+
+
+def _cli(args: list[str], data: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([EDOSSIER, *args], env=_env(data), capture_output=True, text=True, timeout=300)
+    if check and done.returncode != 0:
+        raise AssertionError(f"edossier {' '.join(args)} exited {done.returncode}: {done.stderr[-3000:]}")
+    return done
+
+
+def _essence(store: Path) -> dict[str, list[dict]]:
+    """Each case's manifests minus what differs per run: time, local paths, signature bytes, audit head."""
+    result: dict[str, list[dict]] = {}
+    for path in sorted(store.glob("cases/*/versions/*/manifest.json")):
+        manifest = json.loads(path.read_text())
+        docs = [
+            {**doc, "pages": [{k: v for k, v in p.items() if k not in ("image", "recognition_image", "pdf")}
+                              for p in doc["pages"]]}
+            for doc in manifest["documents"]
+        ]
+        result.setdefault(manifest["case"], []).append({
+            "version": manifest["version"],
+            "objects": sorted((o["key"], o["sha256"], o["role"]) for o in manifest["objects"] if o["role"] != "dossier"),
+            "documents": docs,
+            "catalogue": manifest["catalogue"],
+            "provenance": {k: v for k, v in manifest["provenance"].items() if k != "audit_head"},
+        })
+    return result
+
+
+def _published(data: Path) -> Counter[str]:
+    """Audit entries 'publish' per case: the proof each case was bound and published once."""
+    counts: Counter[str] = Counter()
+    for path in (data / "store" / "audit").glob("*.json"):
+        entry = json.loads(path.read_text())
+        if entry["action"] == "publish":
+            counts[entry["case"]] += 1
+    return counts
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_archive(tmp_path_factory.mktemp("batch"), cases=2, pages_per_case=3, scale=0.25, body_chars=60)
+
+
+@pytest.fixture(scope="session")
+def reference(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    """A clean in-process run with 2 worker processes: what every other run must reproduce."""
+    data = tmp_path_factory.mktemp("clean")
+    done = _cli(["batch", str(archive.parent / "archive"), "--cases", str(archive), "--workers", "2", "--json"], data)
+    status = json.loads(done.stdout)
+    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
+    assert status["pages"]["done"] == status["pages"]["total"] == 6
+    essence = _essence(data / "store")
+    assert len(essence) == 2 and all(len(v) == 1 for v in essence.values())
+    assert _published(data) == Counter({case: 1 for case in essence})
+    # Rerunning a finished batch redoes nothing: no second version, no second publication.
+    _cli(["batch", str(archive.parent / "archive"), "--cases", str(archive), "--workers", "1", "--json"], data)
+    assert _essence(data / "store") == essence
+    assert _published(data) == Counter({case: 1 for case in essence})
+    return essence
+
+
+def _start(archive: Path, data: Path, broker: str, state: str | None = None) -> dict:
+    extra = ["--state", state] if state else []
+    return json.loads(_cli(["batch", str(archive.parent / "archive"), "--cases", str(archive), "--broker", broker,
+                            "--json", *extra], data).stdout)
+
+
+def _start_here(archive: Path, data: Path, broker: str) -> dict:
+    """As `edossier batch --broker` does, without starting another interpreter (the CLI path has its own tests)."""
+    from edossier.config import load_settings
+    from edossier.pipeline.batch.run import start_batch
+
+    settings = load_settings(data_dir=data, ocr={"languages": "chi_sim", "jobs": 1})
+    batch, state = start_batch(archive.parent / "archive", archive, settings, broker)
+    return {"batch": batch, "state": state.uri}
+
+
+def _wait(started: dict, timeout: float = 240) -> dict:
+    from edossier.pipeline.batch.run import batch_status
+    from edossier.pipeline.batch.state import open_state
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = batch_status(open_state(started["state"]), started["batch"])
+        if status["finished"]:
+            return status
+        time.sleep(0.3)
+    raise AssertionError(f"batch {started['batch']} did not finish in {timeout} s")
+
+
+def _worker(broker: str, data: Path, fault: str | None = None) -> multiprocessing.Process:
+    process = FORK.Process(target=_worker_main, args=(broker, str(data), fault), daemon=True)
+    process.start()
+    return process
+
+
+def _worker_main(broker: str, data: str, fault: str | None) -> None:
+    os.environ.update(_env(Path(data)))
+    if fault:
+        _install_fault(fault)
+    from edossier.pipeline.batch.run import run_worker
+
+    run_worker(broker)
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _install_fault(point: str) -> None:
+    """Replace one step with one that SIGKILLs this worker at that point (test double, this process only)."""
+    from edossier.ocr.tesseract import TesseractEngine
+    from edossier.pipeline import process
+
+    if point == "ocr":
+        real_recognize = TesseractEngine.recognize
+        calls = []
+
+        def recognize(self, image):  # type: ignore[no-untyped-def]
+            calls.append(image)
+            if len(calls) == 3:  # the third page: two already sealed, the rest not yet read
+                _die()
+            return real_recognize(self, image)
+
+        TesseractEngine.recognize = recognize  # type: ignore[method-assign]
+    elif point == "bind":
+        real_bind = process.bind_and_sign
+
+        def bind_and_sign(*args, **kwargs):  # type: ignore[no-untyped-def]
+            real_bind(*args, **kwargs)  # signed, but killed before anything is sealed
+            _die()
+
+        process.bind_and_sign = bind_and_sign
+    elif point == "publish":
+        real_publish = process.publish
+
+        def publish(store, case, version, objects, *args, **kwargs):  # type: ignore[no-untyped-def]
+            def sealed_then_killed():  # type: ignore[no-untyped-def]
+                for i, item in enumerate(objects):
+                    if i == 3:  # some objects sealed (the PDF among them), no manifest
+                        _die()
+                    yield item
+
+            return real_publish(store, case, version, sealed_then_killed(), *args, **kwargs)
+
+        process.publish = publish
+    else:
+        raise ValueError(point)
+
+
+def _flush(broker: str) -> None:
+    from edossier.pipeline.batch.brokers import open_broker
+
+    open_broker(broker).flush_all()
+
+
+def _redis_up() -> bool:
+    return subprocess.run(["redis-cli", "-n", "14", "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+needs_redis = pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379 "
+                                 "(scripts/services/redis.sh starts it)")
+needs_rabbit = pytest.mark.skipif(not _port_open(5672), reason="RabbitMQ is not running on 127.0.0.1:5672 "
+                                  "(scripts/services/rabbitmq.sh starts it)")
+
+
+@pytest.mark.parametrize("broker", [pytest.param(REDIS, marks=needs_redis, id="redis"),
+                                    pytest.param(RABBIT, marks=needs_rabbit, id="rabbitmq")])
+def test_same_dossiers_on_every_broker(broker: str, archive: Path, reference: dict, tmp_path: Path) -> None:
+    _flush(broker)
+    started = _start(archive, tmp_path, broker)
+    worker = _worker(broker, tmp_path)
+    try:
+        status = _wait(started)
+    finally:
+        worker.terminate()
+        worker.join(60)
+    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
+    assert _essence(tmp_path / "store") == reference
+    assert _published(tmp_path) == Counter({case: 1 for case in reference})
+
+
+@pytest.fixture
+def postgres_state() -> Iterator[str]:
+    """A batch state in its own PostgreSQL schema of database test (dropped afterwards)."""
+    import psycopg
+
+    schema = f"edossier_batch_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        db.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@needs_redis
+@pytest.mark.skipif(not _port_open(5432), reason="PostgreSQL is not running on 127.0.0.1:5432 "
+                    "(scripts/services/postgresql.sh starts it)")
+def test_state_in_postgresql_for_many_machines(archive: Path, reference: dict, tmp_path: Path,
+                                               postgres_state: str) -> None:
+    _flush(REDIS)
+    started = _start(archive, tmp_path, REDIS, postgres_state)
+    assert started["state"] == postgres_state
+    workers = [_worker(REDIS, tmp_path / f"machine-{n}") for n in range(2)]  # separate data folders
+    try:
+        status = _wait(started)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(60)
+    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
+    assert _essence(tmp_path / "store") == reference
+
+
+@needs_redis
+@pytest.mark.parametrize("point", ["ocr", "bind", "publish"])
+def test_worker_killed_mid_batch_then_replaced(point: str, archive: Path, reference: dict, tmp_path: Path) -> None:
+    _flush(REDIS)
+    started = _start_here(archive, tmp_path, REDIS)
+    doomed = _worker(REDIS, tmp_path, fault=point)
+    doomed.join(180)
+    assert doomed.exitcode == -signal.SIGKILL, f"the worker was not killed at {point} (exit {doomed.exitcode})"
+    worker = _worker(REDIS, tmp_path)
+    try:
+        status = _wait(started)
+    finally:
+        worker.terminate()
+        worker.join(60)
+    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
+    assert status["pages"]["done"] == status["pages"]["total"] == 6
+    assert _essence(tmp_path / "store") == reference  # no page lost or doubled, same OCR, one version each
+    assert _published(tmp_path) == Counter({case: 1 for case in reference})
+
+
+def test_corrupt_file_is_dead_lettered_and_the_batch_goes_on(archive: Path, tmp_path: Path) -> None:
+    source = archive.parent / "archive"
+    (source / "broken").mkdir(exist_ok=True)
+    (source / "broken" / "scan.pdf").write_bytes(b"%PDF-1.7\n this is not a PDF at all")
+    case_map = tmp_path / "cases.csv"
+    case_map.write_text("path,case,type\ncase-000/complaint.tif,（2024）浙0102民初1000号,起诉状\n"
+                        "broken,（2024）浙0102民初2000号,\n", encoding="utf-8")
+    done = _cli(["batch", str(source), "--cases", str(case_map), "--workers", "1", "--json"], tmp_path, check=False)
+    assert done.returncode == 1, done.stderr[-2000:]
+    status = json.loads(done.stdout)
+    assert status["cases"] == {"done": 1, "failed": 1, "pending": 0}
+    [failure] = status["failed"]
+    assert failure["case"] == "（2024）浙0102民初2000号" and "scan.pdf" in failure["reason"]
+    assert failure["actor"] == "read_material"
+    assert list(_essence(tmp_path / "store")) == ["（2024）浙0102民初1000号"]
+    text = _cli(["status", status["batch"]], tmp_path).stdout
+    assert "1 done, 1 failed, 0 pending" in text and "scan.pdf" in text
