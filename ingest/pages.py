@@ -158,6 +158,10 @@ def _undecodable(path: Path, problem: str) -> Iterator[None]:
         raise
     except Image.DecompressionBombError as exc:
         raise LimitExceededError(path, f"declares an image too large to decode ({exc})") from None
+    except OSError as exc:
+        if exc.errno is not None:  # the disk (full, quota, permissions), not the input's bytes
+            raise
+        raise InputFileError(path, f"{problem} ({type(exc).__name__}: {exc})") from None
     except Exception as exc:
         raise InputFileError(path, f"{problem} ({type(exc).__name__}: {exc})") from None
 
