@@ -6,13 +6,12 @@ starts on 127.0.0.1 (CI runs it before the suite); without it they skip, saying 
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from pathlib import Path
 
 import pytest
-from storage_helpers import S3_ENDPOINT
+from storage_helpers import S3_ACCESS_KEY, S3_ENDPOINT, S3_SECRET_KEY
 
 from edossier.config import StorageSettings
 from edossier.storage import Store, open_store
@@ -32,8 +31,8 @@ def s3_settings() -> StorageSettings:
     if not _rgw_up():
         pytest.skip(f"no S3 server at {S3_ENDPOINT}: run scripts/services/s3.sh (CI does)")
     return StorageSettings(
-        access_key=os.environ.get("EDOSSIER_S3_TEST_ACCESS_KEY", "edossier-test"),
-        secret_key=os.environ.get("EDOSSIER_S3_TEST_SECRET_KEY", "edossier-test-secret"),
+        access_key=S3_ACCESS_KEY,
+        secret_key=S3_SECRET_KEY,
         retention_years=1,
         retries=1,
         retry_backoff_s=0.1,

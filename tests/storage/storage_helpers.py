@@ -14,7 +14,10 @@ from edossier.storage.layout import dossier_key, ocr_key, original_key
 from edossier.storage.manifest import Manifest, publish
 from edossier.storage.store import file_sha256
 
+# read at import, before tests/conftest.py clears EDOSSIER_* for the session
 S3_ENDPOINT = os.environ.get("EDOSSIER_TEST_S3_ENDPOINT", "http://127.0.0.1:7480")
+S3_ACCESS_KEY = os.environ.get("EDOSSIER_S3_TEST_ACCESS_KEY", "edossier-test")
+S3_SECRET_KEY = os.environ.get("EDOSSIER_S3_TEST_SECRET_KEY", "edossier-test-secret")
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pymupdf
-import pytest
 from storage_helpers import unique_case
 
 from edossier.config import load_settings
@@ -29,10 +28,9 @@ def _filing(path: Path, title: str) -> Path:
 
 
 def test_same_materials_twice_make_one_version_then_new_ones_chain(
-    any_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    any_store: Store, tmp_path: Path, data_dir: Path
 ) -> None:
-    monkeypatch.setenv("EDOSSIER_CONFIG", str(tmp_path / "absent.toml"))
-    settings = load_settings(data_dir=tmp_path / "data")
+    settings = load_settings()
     case = unique_case()
     complaint = Material(_filing(tmp_path / "complaint.pdf", "民事起诉状"), declared_type="起诉状")
     first = process_case([complaint], case.normalized, settings, store=any_store)
