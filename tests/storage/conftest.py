@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from storage_helpers import S3_ACCESS_KEY, S3_ENDPOINT, S3_SECRET_KEY
+from tests.storage.storage_helpers import S3_ACCESS_KEY, S3_ENDPOINT, S3_SECRET_KEY
 
 from edossier.config import StorageSettings
 from edossier.storage import Store, open_store

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pymupdf
+from tests.conftest import SAMPLES
 
 from edossier.casenumber import CaseNumber
 from edossier.storage import Store
@@ -18,7 +19,6 @@ from edossier.storage.store import file_sha256
 S3_ENDPOINT = os.environ.get("EDOSSIER_TEST_S3_ENDPOINT", "http://127.0.0.1:7480")
 S3_ACCESS_KEY = os.environ.get("EDOSSIER_S3_TEST_ACCESS_KEY", "edossier-test")
 S3_SECRET_KEY = os.environ.get("EDOSSIER_S3_TEST_SECRET_KEY", "edossier-test-secret")
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def unique_case() -> CaseNumber:

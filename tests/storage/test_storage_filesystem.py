@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from storage_helpers import publish_version, unique_case
+from tests.conftest import ROOT
+from tests.storage.storage_helpers import publish_version, unique_case
 
 from edossier.errors import EdossierError, ImmutableObjectError, IntegrityError, NotFoundError
 from edossier.storage import Store, open_store
@@ -76,10 +77,9 @@ def test_versions_chain_by_manifest_hash(any_store: Store, tmp_path: Path) -> No
 
 
 CRASH = """
-import os, sys
+import os
 from pathlib import Path
-sys.path.insert(0, {tests!r})
-from storage_helpers import publish_version
+from tests.storage.storage_helpers import publish_version
 from edossier.casenumber import CaseNumber
 from edossier.storage import open_store
 from edossier.storage.filesystem import FilesystemStore
@@ -100,10 +100,10 @@ def test_crash_between_objects_and_manifest_leaves_no_visible_version(tmp_path: 
     case = unique_case()
     publish_version(store, case, 1, tmp_path)
     script = CRASH.format(
-        tests=str(Path(__file__).parent), root=str(tmp_path / "store"), case=case.normalized, version=2,
+        root=str(tmp_path / "store"), case=case.normalized, version=2,
         work=str(tmp_path),
     )
-    crashed = subprocess.run([sys.executable, "-c", script], env=os.environ | {"PYTHONPATH": os.getcwd()})
+    crashed = subprocess.run([sys.executable, "-c", script], env=os.environ | {"PYTHONPATH": str(ROOT)})
     assert crashed.returncode == 9
     objects_written = [k for k in store.list("cases/") if "/dossier-" in k]
     assert len(objects_written) == 2  # the crashed version's PDF is there, but unpublished

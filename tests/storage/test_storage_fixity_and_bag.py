@@ -8,7 +8,7 @@ from pathlib import Path
 
 import bagit
 import pytest
-from storage_helpers import publish_version, unique_case
+from tests.storage.storage_helpers import publish_version, unique_case
 
 from edossier.casenumber import CaseNumber
 from edossier.config import StorageSettings

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pymupdf
-from storage_helpers import unique_case
+from tests.storage.storage_helpers import unique_case
 
 from edossier.config import load_settings
 from edossier.pipeline.process import Material, process_case

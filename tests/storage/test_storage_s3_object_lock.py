@@ -21,7 +21,7 @@ from edossier.errors import EdossierError, ImmutableObjectError, ServiceUnavaila
 from edossier.storage import open_store
 from edossier.storage.s3 import S3Store
 
-from storage_helpers import S3_ENDPOINT, unique_case
+from tests.storage.storage_helpers import S3_ENDPOINT, unique_case
 
 EVIDENCE = "（2020）浙0102民初1234号 判决书原件".encode()
 
