@@ -76,7 +76,7 @@ class S3Store(Store):
         for attempt in range(attempts):
             try:
                 return fn()
-            except (urllib3.exceptions.HTTPError, ServerError, OSError) as exc:
+            except (urllib3.exceptions.HTTPError, ServerError, ConnectionError) as exc:
                 problem = exc
                 if attempt + 1 < attempts:
                     time.sleep(self.settings.retry_backoff_s * 2**attempt)
