@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from edossier.config import StorageSettings
+from edossier.config import StorageSettings, load_settings
 from edossier.errors import EdossierError, IntegrityError, NotFoundError
 
 BLOCK = 1 << 20
@@ -117,7 +117,8 @@ class Store(abc.ABC):
 
 
 def open_store(uri: str, settings: StorageSettings | None = None) -> Store:
-    settings = settings or StorageSettings()
+    """The store at URI; without SETTINGS, the storage section of the configuration (file, environment)."""
+    settings = settings or load_settings().storage
     parsed = urlparse(uri)
     if parsed.scheme == "file":
         from edossier.storage.filesystem import FilesystemStore
