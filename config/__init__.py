@@ -8,6 +8,7 @@ from edossier.config.settings import (
     Settings,
     SigningSettings,
     WebSettings,
+    StorageSettings,
     load_settings,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "Settings",
     "SigningSettings",
     "WebSettings",
+    "StorageSettings",
     "load_settings",
 ]

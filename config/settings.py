@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -78,6 +78,20 @@ class WebSettings(Section):
     min_password_length: int = 10
 
 
+class StorageSettings(Section):
+    """How sealed objects are kept; S3 credentials come from here (file or environment), never the URI."""
+
+    retention_years: int = Field(default=30, ge=1, description="COMPLIANCE retention of each sealed S3 version")
+    legal_hold: bool = Field(default=False, description="also put a legal hold on every sealed S3 version")
+    access_key: str | None = Field(default=None, description="S3 access key (EDOSSIER_STORAGE__ACCESS_KEY)")
+    secret_key: SecretStr | None = Field(default=None, description="S3 secret key (EDOSSIER_STORAGE__SECRET_KEY)")
+    region: str | None = None
+    retries: int = Field(default=4, ge=0, description="tries after the first when the server is unreachable")
+    retry_backoff_s: float = Field(default=0.5, ge=0, description="first wait; doubled on each retry")
+    timeout_s: float = Field(default=30.0, gt=0, description="connect and read timeout of one request")
+    jobs: int = Field(default=4, ge=1, description="objects sealed at once when publishing a version")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOSSIER_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -92,6 +106,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     limits: LimitsSettings = LimitsSettings()
     web: WebSettings = WebSettings()
+    storage: StorageSettings = StorageSettings()
 
     @property
     def store_uri(self) -> str:

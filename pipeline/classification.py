@@ -75,7 +75,7 @@ def relabel(case_text: str, doc: str, new_type: str, settings: Settings, store: 
     if new_type not in labels:
         raise NotFoundError(f"unknown document type {new_type!r} (known: {'、'.join(labels)})")
     case = CaseNumber.parse(case_text)
-    store = store or open_store(settings.store_uri)
+    store = store or open_store(settings.store_uri, settings.storage)
     manifest = read_manifest(store, case)
     documents = [Document.model_validate(record) for record in manifest.documents]
     if doc.isdigit() and 1 <= int(doc) <= len(documents):
@@ -121,7 +121,7 @@ def train_classifier(
 ) -> dict[str, Any]:
     """Train on CORPUS_DIR (+ synthetic top-ups, + stored corrections) and write a versioned model file."""
     real = read_corpus(corpus_dir)
-    corrections = correction_examples(open_store(settings.store_uri)) if use_corrections else []
+    corrections = correction_examples(open_store(settings.store_uri, settings.storage)) if use_corrections else []
     examples = real + corrections
     examples += synthetic_examples(examples)
     model = train(examples)

@@ -33,7 +33,7 @@ from edossier.ocr import OcrEngine, create_engine
 from edossier.pipeline.quarantine import quarantine
 from edossier.storage import Store, open_store
 from edossier.storage import layout
-from edossier.storage.manifest import latest_version, publish, read_manifest
+from edossier.storage.manifest import ManifestEntry, latest_version, publish, read_manifest
 from edossier.types import (
     Classification,
     Document,
@@ -209,8 +209,14 @@ def publish_version(
     pdf: Path,
     entries: Sequence[DocumentEntry],
     provenance: dict[str, object],
+    *,
+    jobs: int = 4,
 ) -> None:
-    """Seal originals, page images, OCR results and the PDF, then the manifest (last)."""
+    """Seal originals, page images, OCR results and the PDF, then the manifest (last).
+
+    The manifest also lists what this version keeps of the previous one, so each
+    version's manifest names every object it consists of.
+    """
     new = {source.sha256 for source in new_sources}
     objects = _objects(case, new_sources, [d for d in documents if d.source_sha256 in new], pdf, version)
     publish(
@@ -221,6 +227,8 @@ def publish_version(
         provenance,
         documents=[d.model_dump(mode="json") for d in documents],
         catalogue=[e.model_dump(mode="json") for e in entries],
+        inherited=_inherited(store, case, version - 1),
+        jobs=jobs,
     )
 
 
@@ -237,7 +245,7 @@ def process_case(
 ) -> DossierVersion:
     """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, publish."""
     case = CaseNumber.parse(case_text)
-    store = store or open_store(settings.store_uri)
+    store = store or open_store(settings.store_uri, settings.storage)
     work_dir = settings.work_dir
     work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -270,7 +278,10 @@ def process_case(
         pdf, entries = bind_and_sign(ordered, case, version, settings, Path(tmp))
         inputs = [str(src.path) for src, _ in fresh]
         origin = provenance(settings, store, engine.cache_key(), inputs)
-        publish_version(store, case, version, ordered, [src for src, _ in fresh], pdf, entries, origin)
+        publish_version(
+            store, case, version, ordered, [src for src, _ in fresh], pdf, entries, origin,
+            jobs=settings.storage.jobs,
+        )
     summary = _summary(store, case, version)
     record_event(store, settings.user, publication_event(summary, [src for src, _ in fresh]))
     return summary
@@ -287,10 +298,17 @@ def _objects(
             if page.image is not None:
                 objects.append((layout.page_key(case, page.sha256), page.image, "page_image"))
             if ocr is not None:
-                key = layout.ocr_key(case, page.sha256, ocr.engine)
+                key = layout.ocr_key(case, page.sha256, f"{ocr.engine}-{ocr.engine_version}")
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
     objects.append((layout.dossier_key(case, version, sha256_file(pdf)), pdf, "dossier"))
     return objects
+
+
+def _inherited(store: Store, case: CaseNumber, version: int) -> list[ManifestEntry]:
+    """What a new version keeps of version VERSION: everything but its dossier PDF."""
+    if not version:
+        return []
+    return [entry for entry in read_manifest(store, case, version).objects if entry.role != "dossier"]
 
 
 def _previous_documents(store: Store, case: CaseNumber, version: int, work_dir: Path) -> list[Document]:

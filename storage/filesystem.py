@@ -1,29 +1,31 @@
 """The embedded default store: write-once files under one folder.
 
-Each object is written to a temporary name, fsynced, renamed into place and made
-read-only; its SHA-256 is recorded beside it so fixity can be proven later.  Keys
-are checked so that no key can leave the store's folder.
+Each object is written to a temporary name, fsynced, made read-only and then
+hard-linked into place, which fails if the name is taken, so two writers can never
+replace each other's object.  Its SHA-256 is then recorded beside it the same way,
+so fixity can be proven later.  Keys are checked so that no key can leave the
+store's folder (or collide with the hidden sidecars and temporaries).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from edossier.errors import EdossierError, ImmutableObjectError, NotFoundError
-from edossier.storage.store import ObjectInfo, Store
+from edossier.storage.store import BLOCK, ObjectInfo, Source, Store, file_sha256
 
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 
 def check_key(key: str) -> str:
     parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") or p.startswith(".tmp") for p in parts):
+    if not key or key.startswith("/") or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
         raise EdossierError(f"invalid store key {key!r}")
     if any(ord(ch) < 32 or ch == "\\" for ch in key):
         raise EdossierError(f"invalid store key {key!r}")
@@ -42,56 +44,34 @@ class FilesystemStore(Store):
     def _sidecar(self, path: Path) -> Path:
         return path.with_name(f".{path.name}.sha256")
 
-    def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
-        digest = hashlib.sha256(data).hexdigest()
-        return self._seal(key, digest, len(data), lambda handle: handle.write(data))
-
-    def put_file(self, key: str, path: Path) -> ObjectInfo:
-        digest = _hash_file(path)
-        size = path.stat().st_size
-
-        def copy(handle) -> None:  # type: ignore[no-untyped-def]
-            with open(path, "rb") as src:
-                shutil.copyfileobj(src, handle, 1 << 20)
-
-        return self._seal(key, digest, size, copy)
-
-    def _seal(self, key: str, digest: str, size: int, write) -> ObjectInfo:  # type: ignore[no-untyped-def]
+    def _seal(self, key: str, sha256: str, size: int, source: Source) -> ObjectInfo:
         """Link a fully written, fsynced temporary file into place: exclusive, so two writers never both win."""
         target = self._path(key)
         existing = self.info(key)
         if existing is not None:  # a rerun: nothing to write, but never a different content
-            if existing.sha256 != digest:
+            if existing.sha256 != sha256:
                 raise ImmutableObjectError(f"{key}: already sealed with different content; refusing to overwrite")
             return existing
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _link_read_only(target, write)
+            _link_read_only(target, lambda out: _copy(source, out))
         except FileExistsError:
-            existing = _hash_file(target)
-            if existing != digest:
+            if file_sha256(target) != sha256:
                 raise ImmutableObjectError(
                     f"{key}: already sealed with different content; refusing to overwrite"
                 ) from None
         try:
-            _link_read_only(self._sidecar(target), lambda handle: handle.write(digest.encode()))
+            _link_read_only(self._sidecar(target), lambda out: out.write(sha256.encode()))
         except FileExistsError:
             pass
         _fsync_dir(target.parent)
-        return ObjectInfo(key=key, size=size, sha256=digest)
+        return ObjectInfo(key=key, size=size, sha256=sha256)
 
-    def get_bytes(self, key: str) -> bytes:
+    def open_raw(self, key: str) -> BinaryIO:
         try:
-            return self._path(key).read_bytes()
+            return open(self._path(key), "rb")
         except FileNotFoundError:
-            raise NotFoundError(f"{key}: not in the store") from None
-
-    def get_file(self, key: str, target: Path) -> Path:
-        try:
-            shutil.copyfile(self._path(key), target)
-        except FileNotFoundError:
-            raise NotFoundError(f"{key}: not in the store") from None
-        return target
+            raise NotFoundError(f"{key}: not in the store {self.uri}") from None
 
     def info(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
@@ -102,19 +82,22 @@ class FilesystemStore(Store):
         try:
             digest = self._sidecar(path).read_text().strip()
         except FileNotFoundError:  # a crash between the object and its sidecar: the object is complete
-            digest = _hash_file(path)
+            digest = file_sha256(path)
         return ObjectInfo(key=key, size=size, sha256=digest)
 
     def list(self, prefix: str) -> Iterator[str]:
-        base = self.root / prefix.rstrip("/") if prefix else self.root
-        if not base.exists():
+        folder = prefix.rpartition("/")[0]
+        base = self.root / folder if folder else self.root
+        if not base.is_dir():
             return iter(())
         keys = []
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
                 if not name.startswith("."):
-                    keys.append(Path(dirpath, name).relative_to(self.root).as_posix())
+                    key = Path(dirpath, name).relative_to(self.root).as_posix()
+                    if key.startswith(prefix):
+                        keys.append(key)
         return iter(sorted(keys))
 
     def locate(self, key: str) -> str:
@@ -123,7 +106,12 @@ class FilesystemStore(Store):
     def delete(self, key: str) -> None:
         if self.exists(key):
             raise ImmutableObjectError(f"{key}: sealed objects cannot be deleted")
-        raise NotFoundError(f"{key}: not in the store")
+        raise NotFoundError(f"{key}: not in the store {self.uri}")
+
+
+def _copy(source: Source, out: BinaryIO) -> None:
+    with source() as src:
+        shutil.copyfileobj(src, out, BLOCK)
 
 
 def _link_read_only(target: Path, write) -> None:  # type: ignore[no-untyped-def]
@@ -138,14 +126,6 @@ def _link_read_only(target: Path, write) -> None:  # type: ignore[no-untyped-def
         os.link(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -2,7 +2,7 @@
 
 cases/<案号>/originals/<sha256><ext>       originals, byte for byte
 cases/<案号>/pages/<sha256>.png            kept page images
-cases/<案号>/ocr/<page sha256>.<engine>.json
+cases/<案号>/ocr/<page sha256>.<engine>-<version>.json
 cases/<案号>/versions/<NNNNNN>/dossier-<sha256>.pdf  a bound version, named by content so a
                                            rerun after a crash never collides with a half-published attempt
 cases/<案号>/versions/<NNNNNN>/manifest.json  written last: its presence publishes the version
@@ -48,3 +48,7 @@ def version_key(case: CaseNumber, version: int, name: str) -> str:
 
 def correction_key(case: CaseNumber, stamp: str, source_sha256: str) -> str:
     return f"{case_prefix(case)}/corrections/{stamp}-{source_sha256}.json"
+
+
+def manifest_key(case: CaseNumber, version: int) -> str:
+    return version_key(case, version, MANIFEST)

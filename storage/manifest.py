@@ -1,8 +1,8 @@
 """Version manifests: what a dossier version consists of, proven by hashes, chained.
 
 Publishing writes every object first and the manifest last, so a crash leaves
-either the old state or the new one; a version directory without a manifest is
-invisible.  Each manifest names the previous manifest's hash, forming a chain.
+either the old state or the new one; objects without a manifest are invisible.
+Each manifest names the previous manifest's hash, forming a chain.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from edossier.casenumber import CaseNumber
-from edossier.errors import NotFoundError
-from edossier.storage.layout import CASES, MANIFEST, case_prefix, version_key
+from edossier.errors import ImmutableObjectError, NotFoundError
+from edossier.storage.layout import CASES, MANIFEST, case_prefix, manifest_key
 from edossier.storage.store import Store
 
 
@@ -41,7 +42,7 @@ class Manifest(BaseModel):
 
     @property
     def dossier(self) -> ManifestEntry:
-        """The bound PDF of this version."""
+        """The bound, signed PDF of this version."""
         return next(entry for entry in self.objects if entry.role == "dossier")
 
 
@@ -63,7 +64,7 @@ def latest_version(store: Store, case: CaseNumber) -> int:
 
 def read_manifest(store: Store, case: CaseNumber, version: int | None = None) -> Manifest:
     number = version if version is not None else latest_version(store, case)
-    key = version_key(case, number, MANIFEST)
+    key = manifest_key(case, number)
     if number <= 0 or not store.exists(key):
         which = f"no version {number}" if version is not None else "no dossier"
         raise NotFoundError(f"case {case}: {which} in {store.uri}")
@@ -87,15 +88,34 @@ def publish(
     provenance: dict[str, Any],
     documents: list[dict[str, Any]],
     catalogue: list[dict[str, Any]],
+    *,
+    inherited: Iterable[ManifestEntry] = (),
+    jobs: int = 4,
 ) -> Manifest:
-    """Seal OBJECTS (key, content, role), then the manifest that makes them a version."""
-    entries = []
-    for key, content, role in objects:
+    """Seal OBJECTS (key, content, role), JOBS at a time, then the manifest that makes them a version.
+
+    INHERITED are entries of the previous manifest that this version still
+    consists of (originals, pages, OCR): listed again so that every manifest
+    names all its objects on its own, not re-sealed (fixity checks them).
+    Sealing in parallel lets the file system commit several fsyncs at once and
+    an S3 server take several uploads; the manifest still comes strictly after all.
+    """
+    latest = latest_version(store, case)
+    if version != latest + 1:
+        raise ImmutableObjectError(f"case {case}: cannot publish version {version}; the latest is {latest}")
+
+    def seal(item: tuple[str, Path | bytes, str]) -> ManifestEntry:
+        key, content, role = item
         info = store.put_file(key, content) if isinstance(content, Path) else store.put_bytes(key, content)
-        entries.append(ManifestEntry(key=key, sha256=info.sha256, size=info.size, role=role))
+        return ManifestEntry(key=key, sha256=info.sha256, size=info.size, role=role)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        sealed = list(pool.map(seal, objects))
+    fresh_keys = {entry.key for entry in sealed}
+    entries = [entry for entry in inherited if entry.key not in fresh_keys] + sealed
     previous = None
     if version > 1:
-        previous = hashlib.sha256(store.get_bytes(version_key(case, version - 1, MANIFEST))).hexdigest()
+        previous = hashlib.sha256(store.get_bytes(manifest_key(case, version - 1))).hexdigest()
     manifest = Manifest(
         case=case.normalized,
         version=version,
@@ -107,5 +127,5 @@ def publish(
         previous_manifest_sha256=previous,
     )
     body = json.dumps(manifest.model_dump(mode="json"), ensure_ascii=False, indent=1).encode()
-    store.put_bytes(version_key(case, version, MANIFEST), body)
+    store.put_bytes(manifest_key(case, version), body)
     return manifest

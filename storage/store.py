@@ -2,18 +2,29 @@
 
 A sealed object can be read, listed and checked, never overwritten or deleted;
 putting the same bytes again under the same key is a no-op, so a rerun after a
-crash is free.  Backends are picked by URI (``file:///path``, ``s3://bucket?…``).
+crash is free.  Every read is checked against the hash recorded when the object
+was sealed, so a damaged object is never handed out as evidence.  Backends are
+picked by URI (``file:///path``, ``s3://bucket?endpoint=…``).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import BinaryIO
+from urllib.parse import unquote, urlparse
 
-from edossier.errors import EdossierError
+from edossier.config import StorageSettings, load_settings
+from edossier.errors import EdossierError, IntegrityError, NotFoundError
+
+BLOCK = 1 << 20
+
+Source = Callable[[], BinaryIO]
 
 
 @dataclass(frozen=True)
@@ -23,27 +34,74 @@ class ObjectInfo:
     sha256: str
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 class Store(abc.ABC):
     uri: str
 
-    @abc.abstractmethod
     def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
         """Seal DATA under KEY; same bytes again is a no-op, different bytes are refused."""
+        return self._seal(key, hashlib.sha256(data).hexdigest(), len(data), lambda: io.BytesIO(data))
 
-    @abc.abstractmethod
     def put_file(self, key: str, path: Path) -> ObjectInfo:
         """Seal the file at PATH under KEY, streaming it."""
+        return self._seal(key, file_sha256(path), path.stat().st_size, lambda: open(path, "rb"))
 
-    @abc.abstractmethod
-    def get_bytes(self, key: str) -> bytes: ...
+    def get_bytes(self, key: str) -> bytes:
+        buffer = io.BytesIO()
+        self._copy_verified(key, buffer)
+        return buffer.getvalue()
 
-    @abc.abstractmethod
     def get_file(self, key: str, target: Path) -> Path:
-        """Copy the object to TARGET (streaming) and return TARGET."""
+        """Copy the object to TARGET (streaming) and return TARGET; a damaged object leaves no TARGET."""
+        try:
+            with open(target, "wb") as out:
+                self._copy_verified(key, out)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return target
+
+    def stored_sha256(self, key: str) -> str:
+        """Recompute the SHA-256 of the bytes actually stored (for fixity), trusting no record."""
+        digest = hashlib.sha256()
+        with self.open_raw(key) as src:
+            while block := src.read(BLOCK):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def exists(self, key: str) -> bool:
+        return self.info(key) is not None
+
+    def _copy_verified(self, key: str, out: BinaryIO) -> None:
+        info = self.info(key)
+        if info is None:
+            raise NotFoundError(f"{key}: not in the store {self.uri}")
+        digest = hashlib.sha256()
+        with self.open_raw(key) as src:
+            while block := src.read(BLOCK):
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != info.sha256:
+            raise IntegrityError(f"{key}: stored bytes do not match the hash recorded when it was sealed")
+
+    @abc.abstractmethod
+    def _seal(self, key: str, sha256: str, size: int, source: Source) -> ObjectInfo:
+        """Write SOURCE under KEY once; refuse a different object under a sealed key."""
+
+    @abc.abstractmethod
+    def open_raw(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """The raw stored bytes of the sealed object, unchecked (fixity reads these); NotFoundError when absent."""
 
     @abc.abstractmethod
     def info(self, key: str) -> ObjectInfo | None:
-        """Size and recorded hash, or None when absent."""
+        """Size and the hash recorded at sealing, or None when absent."""
 
     @abc.abstractmethod
     def list(self, prefix: str) -> Iterator[str]:
@@ -57,20 +115,17 @@ class Store(abc.ABC):
     def locate(self, key: str) -> str:
         """Where a person finds the object: a local path or a URI."""
 
-    def exists(self, key: str) -> bool:
-        return self.info(key) is not None
 
-
-def open_store(uri: str) -> Store:
+def open_store(uri: str, settings: StorageSettings | None = None) -> Store:
+    """The store at URI; without SETTINGS, the storage section of the configuration (file, environment)."""
+    settings = settings or load_settings().storage
     parsed = urlparse(uri)
     if parsed.scheme == "file":
         from edossier.storage.filesystem import FilesystemStore
 
-        return FilesystemStore(Path(parsed.path))
+        return FilesystemStore(Path(unquote(parsed.path)))
     if parsed.scheme == "s3":
-        try:
-            from edossier.storage.s3 import S3Store
-        except ImportError:
-            raise EdossierError(f"store URI {uri!r}: the S3 backend is not available") from None
-        return S3Store.from_uri(uri)
-    raise EdossierError(f"unsupported store URI {uri!r} (expected file:///path or s3://bucket)")
+        from edossier.storage.s3 import S3Store
+
+        return S3Store.from_uri(uri, settings)
+    raise EdossierError(f"unsupported store URI {uri!r} (expected file:///path or s3://bucket?endpoint=URL)")

@@ -67,7 +67,7 @@ class Reader:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         web = settings.web
         self.settings = settings
-        self.store = store or open_store(settings.store_uri)
+        self.store = store or open_store(settings.store_uri, settings.storage)
         self.audit = AuditLog(self.store)
         folder = settings.data_dir / "web"
         self.cache = folder / "cache"

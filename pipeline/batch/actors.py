@@ -64,7 +64,7 @@ def _context(state_uri: str, batch: str) -> BatchContext:
     source, recorded = state.batch(batch)
     settings = Settings(**recorded["settings"])
     settings.work_dir.mkdir(parents=True, exist_ok=True)
-    return BatchContext(state, batch, source, settings, open_store(recorded["store_uri"]), create_engine(settings.ocr))
+    return BatchContext(state, batch, source, settings, open_store(recorded["store_uri"], settings.storage), create_engine(settings.ocr))
 
 
 def context(state_uri: str, batch: str) -> BatchContext:

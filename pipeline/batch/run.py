@@ -55,7 +55,7 @@ def start_batch(source: Path, case_map: Path, settings: Settings, broker_url: st
     state.create(batch, source.resolve(), recorded, plan)
     broker = open_broker(broker_url)
     sent = enqueue_pending(broker, state, batch)
-    record_event(open_store(settings.store_uri), settings.user, {
+    record_event(open_store(settings.store_uri, settings.storage), settings.user, {
         "action": "batch.start", "case": None, "objects": {},
         "detail": {"batch": batch, "cases": len(plan), "messages": sent},
     })

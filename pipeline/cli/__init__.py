@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "classify_cmd",
     "web_cmd",
     "batch_cmd",
+    "storage_cmd",
 )
 
 for _module in COMMAND_MODULES:

@@ -23,7 +23,8 @@ def audit(
     json_out: JsonOption = False,
 ) -> None:
     """The audit trail: who did what, when, to which case; 'verify' exits 12 if it was tampered with."""
-    log_store = open_store(settings_for(store).store_uri)
+    settings = settings_for(store)
+    log_store = open_store(settings.store_uri, settings.storage)
     if target == "verify":
         _verify(log_store, json_out)
     else:

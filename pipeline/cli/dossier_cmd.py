@@ -28,7 +28,7 @@ def get(
     """Copy a case's bound dossier PDF out of the store."""
     settings = settings_for(store)
     case_number = CaseNumber.parse(case)
-    target = open_store(settings.store_uri)
+    target = open_store(settings.store_uri, settings.storage)
     manifest = read_manifest(target, case_number, version)
     out = output or Path(f"{case_number.key}-v{manifest.version}.pdf")
     target.get_file(manifest.dossier.key, out)
@@ -41,7 +41,7 @@ def get(
 def list_(store: StoreOption = None, json_out: JsonOption = False) -> None:
     """List the cases in the store with their versions."""
     settings = settings_for(store)
-    target = open_store(settings.store_uri)
+    target = open_store(settings.store_uri, settings.storage)
     rows = []
     for key in list_cases(target):
         case = CaseNumber.parse(key)
@@ -72,7 +72,7 @@ def verify(
         if case is None:
             raise typer.BadParameter("give a PDF or --case")
         case_number = CaseNumber.parse(case)
-        target = open_store(settings.store_uri)
+        target = open_store(settings.store_uri, settings.storage)
         manifest = read_manifest(target, case_number)
         with tempfile.TemporaryDirectory() as tmp:
             local = target.get_file(manifest.dossier.key, Path(tmp) / "dossier.pdf")

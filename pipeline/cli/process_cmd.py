@@ -30,7 +30,7 @@ def process(
     overrides = {"ocr": {"engine": engine}} if engine else {}
     settings = settings_for(store, **overrides)
     case_number = CaseNumber.parse(case)
-    target = open_store(settings.store_uri)
+    target = open_store(settings.store_uri, settings.storage)
     materials = [Material(path=path, declared_type=doc_type) for path in inputs]
     progress = None if json_out else (lambda message: console.print(f"  {message}", markup=False))
     result = process_case(

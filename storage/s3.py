@@ -1,0 +1,199 @@
+"""An S3 store (MinIO, Ceph RGW, …) through the minio SDK, sealed by the server itself.
+
+The bucket has versioning and object lock; every object is put with COMPLIANCE
+retention (and optionally a legal hold), so neither this code nor an
+administrator can delete it, shorten its retention or downgrade it to governance
+before it expires.  An overwrite through another client only adds a newer
+version: this store always reads the oldest version of a key, the one it sealed,
+and lists keys even behind a delete marker.  Unreachable servers are retried
+with backoff, then reported as ServiceUnavailableError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import BinaryIO, TypeVar
+from urllib.parse import parse_qs, urlparse
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import COMPLIANCE
+from minio.error import S3Error, ServerError
+from minio.retention import Retention
+
+from edossier.config import StorageSettings
+from edossier.errors import EdossierError, ImmutableObjectError, NotFoundError, ServiceUnavailableError
+from edossier.storage.store import ObjectInfo, Source, Store
+
+T = TypeVar("T")
+SHA256_META = "x-amz-meta-sha256"
+_MISSING = ("NoSuchKey", "NoSuchVersion", "ResourceNotFound")
+
+
+class S3Store(Store):
+    def __init__(self, endpoint: str, bucket: str, settings: StorageSettings) -> None:
+        parsed = urlparse(endpoint)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise EdossierError(f"S3 endpoint {endpoint!r}: expected http://host:port or https://host")
+        if settings.access_key is None or settings.secret_key is None:
+            raise EdossierError(
+                "the S3 store needs credentials: set EDOSSIER_STORAGE__ACCESS_KEY and "
+                "EDOSSIER_STORAGE__SECRET_KEY, or access_key/secret_key under [storage] in edossier.toml"
+            )
+        self.settings = settings
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.uri = f"s3://{bucket}?endpoint={endpoint}"
+        timeout = urllib3.Timeout(connect=settings.timeout_s, read=settings.timeout_s)
+        self.client = Minio(
+            parsed.netloc,
+            access_key=settings.access_key,
+            secret_key=settings.secret_key.get_secret_value(),
+            secure=parsed.scheme == "https",
+            region=settings.region,
+            # no hidden retries: _call owns the bounded retry policy
+            http_client=urllib3.PoolManager(timeout=timeout, retries=False, maxsize=8),
+        )
+        self._ensure_bucket()
+
+    @classmethod
+    def from_uri(cls, uri: str, settings: StorageSettings) -> S3Store:
+        parsed = urlparse(uri)
+        if parsed.username or parsed.password:
+            raise EdossierError("store URI: credentials never go in the URI; use EDOSSIER_STORAGE__* settings")
+        query = parse_qs(parsed.query)
+        endpoint = query.get("endpoint", ["https://s3.amazonaws.com"])[0]
+        if not parsed.hostname:
+            raise EdossierError(f"store URI {uri!r}: no bucket (expected s3://bucket?endpoint=URL)")
+        return cls(endpoint.rstrip("/"), parsed.netloc, settings)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        """FN, retried with doubling waits while the server cannot be reached or fails (5xx)."""
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            try:
+                return fn()
+            except (urllib3.exceptions.HTTPError, ServerError, ConnectionError) as exc:
+                problem = exc
+                if attempt + 1 < attempts:
+                    time.sleep(self.settings.retry_backoff_s * 2**attempt)
+        raise ServiceUnavailableError(
+            f"S3 server {self.endpoint} unreachable ({what}; {attempts} tries): {problem}; "
+            "no partial version becomes visible and local work is kept: rerun the command when it is back"
+        )
+
+    def _ensure_bucket(self) -> None:
+        if not self._call("check bucket", lambda: self.client.bucket_exists(self.bucket)):
+            self._call("create bucket", lambda: self.client.make_bucket(self.bucket, object_lock=True))
+        try:
+            self._call("read object lock", lambda: self.client.get_object_lock_config(self.bucket))
+        except S3Error as exc:
+            raise EdossierError(
+                f"bucket {self.bucket!r} has no object lock; refusing to keep evidence where it can be deleted"
+            ) from exc
+
+    def _sealed_version(self, key: str) -> tuple[str, int] | None:
+        """(version id, size) of the oldest live version of KEY: the one this store sealed."""
+
+        def versions() -> list[tuple[str, int]]:
+            found = self.client.list_objects(self.bucket, prefix=key, include_version=True)
+            return [
+                (obj.version_id or "null", obj.size or 0)
+                for obj in found
+                if obj.object_name == key and not obj.is_delete_marker
+            ]
+
+        found = self._call(f"list {key}", versions)
+        return found[-1] if found else None  # versions are listed newest first
+
+    def info(self, key: str) -> ObjectInfo | None:
+        sealed = self._sealed_version(key)
+        if sealed is None:
+            return None
+        stat = self._call(f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=sealed[0]))
+        return ObjectInfo(key=key, size=sealed[1], sha256=stat.metadata.get(SHA256_META, ""))
+
+    def retention(self, key: str) -> tuple[str | None, dt.datetime | None, bool]:
+        """(mode, retain-until, legal hold) of the sealed version, from HEAD headers.
+
+        minio's get_object_retention cannot parse RGW's nanosecond timestamps;
+        the HEAD response carries the same facts.
+        """
+        sealed = self._sealed_version(key)
+        if sealed is None:
+            raise NotFoundError(f"{key}: not in the store {self.uri}")
+        meta = self._call(
+            f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=sealed[0])
+        ).metadata
+        until = meta.get("x-amz-object-lock-retain-until-date")
+        hold = meta.get("x-amz-object-lock-legal-hold", "OFF") == "ON"
+        return meta.get("x-amz-object-lock-mode"), _parse_s3_time(until) if until else None, hold
+
+    def _seal(self, key: str, sha256: str, size: int, source: Source) -> ObjectInfo:
+        existing = self.info(key)
+        if existing is not None:
+            if existing.sha256 == sha256:
+                return existing
+            raise ImmutableObjectError(f"{key}: already sealed with different content; refusing to overwrite")
+        until = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(
+            days=365 * self.settings.retention_years
+        )
+
+        def put() -> None:
+            with source() as data:
+                self.client.put_object(
+                    self.bucket,
+                    key,
+                    data,
+                    size,
+                    metadata={"sha256": sha256},
+                    retention=Retention(COMPLIANCE, until),
+                    legal_hold=self.settings.legal_hold,
+                )
+
+        self._call(f"put {key}", put)
+        return ObjectInfo(key=key, size=size, sha256=sha256)
+
+    @contextmanager
+    def open_raw(self, key: str) -> Iterator[BinaryIO]:
+        sealed = self._sealed_version(key)
+        if sealed is None:
+            raise NotFoundError(f"{key}: not in the store {self.uri}")
+        try:
+            response = self._call(
+                f"get {key}", lambda: self.client.get_object(self.bucket, key, version_id=sealed[0])
+            )
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise NotFoundError(f"{key}: not in the store {self.uri}") from None
+            raise
+        try:
+            yield response  # type: ignore[misc]
+        finally:
+            response.close()
+            response.release_conn()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        def names() -> list[str]:
+            found = self.client.list_objects(self.bucket, prefix=prefix, recursive=True, include_version=True)
+            return sorted({obj.object_name for obj in found if not obj.is_delete_marker and obj.object_name})
+
+        return iter(self._call(f"list {prefix}", names))
+
+    def locate(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def delete(self, key: str) -> None:
+        if self.exists(key):
+            raise ImmutableObjectError(f"{key}: sealed objects cannot be deleted")
+        raise NotFoundError(f"{key}: not in the store {self.uri}")
+
+
+def _parse_s3_time(text: str) -> dt.datetime:
+    """ISO 8601 with up to nanoseconds (RGW) or milliseconds (MinIO), in UTC."""
+    head, _, frac = text.rstrip("Z").partition(".")
+    micro = int((frac + "000000")[:6]) if frac else 0
+    return dt.datetime.fromisoformat(head).replace(microsecond=micro, tzinfo=dt.timezone.utc)
