@@ -92,6 +92,25 @@ class StorageSettings(Section):
     jobs: int = Field(default=4, ge=1, description="objects sealed at once when publishing a version")
 
 
+class ScanSettings(Section):
+    """How the filing window scans and how a batch is checked (see docs/scanning.md)."""
+
+    resolution: int = 300
+    mode: Literal["color", "gray", "lineart"] = "color"
+    source: Literal["flatbed", "adf", "duplex"] = "adf"
+    page_size: Literal["A4", "A3", "A5", "B5", "Letter", "Legal"] = "A4"
+    sane_config_dir: Path | None = Field(
+        default=None, description="SANE_CONFIG_DIR for the SANE driver; None = the system's"
+    )
+    escl_timeout_s: float = 30.0
+    folder_stable_s: float = Field(default=2.0, description="a hot-folder file is taken once unchanged this long")
+    folder_poll_s: float = 0.5
+    blank_ink_ratio: float = Field(default=0.002, description="a page with less ink than this is blank")
+    duplicate_difference: float = Field(
+        default=1.5, description="mean grey difference (0-255) under which consecutive pages are the same sheet"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOSSIER_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -107,6 +126,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = LimitsSettings()
     web: WebSettings = WebSettings()
     storage: StorageSettings = StorageSettings()
+    scan: ScanSettings = ScanSettings()
 
     @property
     def store_uri(self) -> str:

@@ -55,6 +55,8 @@ class Material:
     path: Path
     declared_type: str | None = None
     title: str | None = None
+    page_flags: tuple[tuple[str, ...], ...] = ()
+    """review flags per page, raised before reading (e.g. by the scanning window)."""
 
 
 def signing_spec(settings: Settings, field_name: str) -> SignatureSpec:
@@ -86,6 +88,8 @@ def read_material(
 ) -> tuple[SourceFile, list[Page]]:
     source = open_source(material.path, settings.limits, material.declared_type)
     pages = list(read_pages(source, work_dir, settings.limits, password))
+    for index, extra in enumerate(material.page_flags[: len(pages)]):
+        pages[index] = pages[index].model_copy(update={"flags": pages[index].flags + extra})
     return source, pages
 
 
