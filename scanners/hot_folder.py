@@ -77,12 +77,17 @@ class HotFolder:
 
     def waiting(self) -> list[Path]:
         """Files in the inbox, oldest first (hidden and partial names are skipped)."""
-        files = [
-            p
-            for p in self.root.iterdir()
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith((".part", ".tmp"))
-        ]
-        return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+        found: list[tuple[float, str, Path]] = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name.endswith((".part", ".tmp")):
+                    continue
+                try:  # another worker may take it while we look
+                    if entry.is_file(follow_symlinks=False):
+                        found.append((entry.stat().st_mtime, entry.name, Path(entry.path)))
+                except FileNotFoundError:
+                    continue
+        return [path for _, _, path in sorted(found)]
 
     def claim_next(self) -> ClaimedFile | None:
         """A crashed worker's file first, then the oldest stable inbox file; None if none is ready."""
