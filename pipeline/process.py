@@ -103,6 +103,8 @@ def ocr_pages(
     def one(page: Page) -> OcrPage | None:
         if page.kind != "raster" or page.recognition_image is None:
             return None
+        if "blank_page" in page.flags:  # no text to find, and Tesseract can take minutes on scanner noise
+            return None
         cached = cache / f"{page.sha256}.json"
         if cached.exists():
             return OcrPage.model_validate_json(cached.read_bytes())

@@ -129,13 +129,13 @@ def _file_batch(
             raise InputFileError(
                 doc.pages[0].image, f"a cover sheet in this batch is for case {doc_case}, not {case}; nothing was stored"
             )
-        tiff = write_document(doc.pages, batch_dir / "documents" / f"{index:03d}.tif")
+        tiff = write_document(doc.pages, batch_dir / "documents" / f"扫描件-{index:03d}.tif")
         flags = tuple(doc.page_flags(p) for p in doc.pages)
         by_case.setdefault(doc_case, []).append(
             Material(
                 path=tiff,
                 declared_type=doc.cover.type if doc.cover else None,
-                title=doc.cover.title if doc.cover else None,
+                title=(doc.cover.title or doc.cover.type) if doc.cover else None,
                 page_flags=flags,
             )
         )

@@ -1,0 +1,179 @@
+"""The filing window end to end: scanner or hot folder in, stored and signed dossier out."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from edossier.casenumber import CaseNumber
+from edossier.config import load_settings
+from edossier.errors import InputFileError
+from edossier.pipeline.scan import drain_folder, scan_to_case
+from edossier.scanners.base import PaperJamError
+from edossier.scanners.hot_folder import DONE, FAILED, HotFolder
+from edossier.storage import open_store
+from edossier.storage.manifest import latest_version, read_manifest
+from tests.ingest.scan_pages import blank_page, cover_page, render_pdf_page, sample_page
+from tests.scanners.escl_server import EsclTestServer
+
+CASE = "(2024)浙0102民初100号"
+NORMAL = "（2024）浙0102民初100号"
+OTHER = "(2024)浙0102民初101号"
+CLI = [sys.executable, "-c", "from edossier.pipeline.cli import entry; entry()"]
+
+
+def settings_in(tmp_path: Path):
+    return load_settings(
+        data_dir=tmp_path / "data", scan={"resolution": 100, "folder_stable_s": 0}, limits={"raster_dpi": 100}
+    )
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pages")
+    return {
+        "cover_complaint": cover_page(folder, "c1", CASE, "起诉状", title="民事起诉状", pages=1),
+        "cover_poa": cover_page(folder, "c2", CASE, "授权委托书", pages=1),
+        "cover_other_case": cover_page(folder, "c3", OTHER, "答辩状"),
+        "complaint": sample_page(folder, "p1", "01-complaint.tif"),
+        "poa": sample_page(folder, "p2", "02-power-of-attorney.jpg"),
+        "blank": blank_page(folder, "b1"),
+    }
+
+
+def test_scan_from_the_sane_test_device_stores_a_dossier(tmp_path):
+    """The issue's done criterion, through the installed command."""
+    env = dict(os.environ, EDOSSIER_DATA_DIR=str(tmp_path / "data"), EDOSSIER_SCAN__RESOLUTION="75")
+    env.pop("EDOSSIER_CONFIG", None)
+    done = subprocess.run(
+        [*CLI, "scan", "--device", "sane:test", "--case", CASE, "--json"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)[0]
+    assert result["pages_received"] == 10 and result["versions"] == [{"case": NORMAL, "version": 1, "pages": 10}]
+    # identical test-pattern pages are all flagged as possible double feeds, none dropped
+    assert [f["page"] for f in result["flags"] if f["kind"] == "double_feed"] == list(range(2, 11))
+    assert Path(result["report"]).read_text().count("<figure>") == 9
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    manifest = read_manifest(open_store(settings.store_uri), CaseNumber.parse(CASE))
+    (document,) = manifest.documents
+    assert document["classification"]["type"] == "其他" and document["classification"]["needs_review"]
+    assert "double_feed" in document["pages"][1]["flags"] and "double_feed" not in document["pages"][0]["flags"]
+    verify = subprocess.run(
+        [*CLI, "verify", "--case", CASE],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert verify.returncode == 0 and "VALID" in verify.stdout, verify.stdout + verify.stderr
+
+
+def test_escl_batch_splits_at_cover_sheets_into_typed_documents(tmp_path, pages):
+    feed = [pages["cover_complaint"], pages["complaint"], pages["cover_poa"], pages["poa"], pages["blank"]]
+    settings = settings_in(tmp_path)
+    with EsclTestServer(feed) as server:
+        (result,) = scan_to_case(f"escl:{server.url}", CASE, settings)
+    (version,) = result.versions
+    assert (version.case, version.version, version.pages) == (NORMAL, 1, 3)  # cover sheets are not bound
+    assert [(e.type, e.title, e.first_page, e.last_page) for e in version.documents] == [
+        ("起诉状", "民事起诉状", 1, 1),
+        ("授权委托书", "授权委托书", 2, 3),
+    ]
+    assert [f.kind for f in result.split.flags] == ["blank_page"]  # counted: 1 declared = 1 with content
+    manifest = read_manifest(open_store(settings.store_uri), CaseNumber.parse(CASE))
+    poa = next(d for d in manifest.documents if d["classification"]["type"] == "授权委托书")
+    assert ["blank_page" in p["flags"] for p in poa["pages"]] == [False, True]
+    report = result.report.read_text()
+    assert "5</b> pages received" in report and "blank" in report and report.count("<figure>") == 1
+
+
+def test_a_jam_keeps_the_pages_and_resume_finishes_the_batch(tmp_path, pages):
+    feed = [pages["cover_complaint"], pages["complaint"], pages["cover_poa"], pages["poa"]]
+    settings = settings_in(tmp_path)
+    store = open_store(settings.store_uri)
+    with EsclTestServer(feed) as server:
+        server.feeder.jam_after = 2
+        with pytest.raises(PaperJamError) as caught:
+            scan_to_case(f"escl:{server.url}", CASE, settings, store=store)
+        assert caught.value.next_page == 3 and "--resume" in str(caught.value)
+        assert latest_version(store, CaseNumber.parse(CASE)) == 0  # nothing half-stored
+        server.load(feed[2:])  # the clerk puts pages 3 and 4 back in the feeder
+        (result,) = scan_to_case(f"escl:{server.url}", CASE, settings, store=store, resume=True)
+    assert [(e.type, e.first_page, e.last_page) for e in result.versions[0].documents] == [
+        ("起诉状", 1, 1),
+        ("授权委托书", 2, 2),
+    ]
+    assert result.split.pages_received == 4 and not result.split.flags
+
+
+def test_cover_sheet_for_another_case_stops_the_batch(tmp_path, pages):
+    settings = settings_in(tmp_path)
+    with EsclTestServer([pages["cover_other_case"], pages["poa"]]) as server:
+        with pytest.raises(InputFileError, match="for case （2024）浙0102民初101号"):
+            scan_to_case(f"escl:{server.url}", CASE, settings)
+    assert latest_version(open_store(settings.store_uri), CaseNumber.parse(CASE)) == 0
+
+
+def _batch_pdf(target: Path, images: list[Path]) -> Path:
+    """What a multifunction printer writes to its scan folder: one image-only PDF per batch."""
+    doc = pymupdf.open()
+    for image in images:
+        page = doc.new_page(width=595, height=842)
+        page.insert_image(page.rect, filename=str(image))
+    doc.save(target)
+    return target
+
+
+def test_hot_folder_files_go_to_their_cases_and_survive_a_restart(tmp_path, pages):
+    settings = settings_in(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _batch_pdf(inbox / "batch1.pdf", [pages["cover_complaint"], pages["complaint"]])
+    (inbox / "broken.pdf").write_bytes(b"%PDF-1.7 torn off by the printer")
+    folder = HotFolder(inbox, stable_s=0)
+    results = drain_folder(folder, settings)
+    assert [v.case for r in results for v in r.versions] == [NORMAL]
+    assert sorted(p.name for p in (inbox / DONE).iterdir()) == ["batch1.pdf"]
+    assert (inbox / FAILED / "broken.pdf.reason.txt").read_text().strip()
+
+    # a worker that stored the batch but died before moving the file: its successor
+    # processes the file again, and the content-addressed pipeline adds nothing twice
+    shutil.copy(inbox / DONE / "batch1.pdf", inbox / ".claimed" / "batch1.pdf")
+    again = drain_folder(HotFolder(inbox, stable_s=0), settings)
+    assert [v.version for r in again for v in r.versions] == [1]
+    assert latest_version(open_store(settings.store_uri), CaseNumber.parse(CASE)) == 1
+
+
+def test_coversheet_and_watch_commands(tmp_path, pages):
+    env = dict(os.environ, EDOSSIER_DATA_DIR=str(tmp_path / "data"), EDOSSIER_SCAN__RESOLUTION="100")
+    made = subprocess.run(
+        [*CLI, "coversheet", "--case", CASE, "--type", "证据目录", "--title", "证据一", "-o", str(tmp_path / "c.pdf")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    refused = subprocess.run(
+        [*CLI, "coversheet", "--case", CASE, "--type", "菜单", "-o", str(tmp_path / "x.pdf")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert refused.returncode != 0 and "not a document type" in refused.stderr
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    cover = tmp_path / "cover.png"
+    render_pdf_page(tmp_path / "c.pdf", cover, 100)
+    _batch_pdf(inbox / "evidence.pdf", [cover, pages["poa"]])
+    env["EDOSSIER_SCAN__FOLDER_STABLE_S"] = "0"
+    env["EDOSSIER_LIMITS__RASTER_DPI"] = "100"
+    watched = subprocess.run(
+        [*CLI, "watch", f"folder:{inbox}", "--once", "--json"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert watched.returncode == 0, watched.stderr
+    (result,) = json.loads(watched.stdout)
+    assert result["documents"][0]["type"] == "证据目录" and result["documents"][0]["title"] == "证据一"
+    assert (inbox / DONE / "evidence.pdf").exists()
