@@ -11,10 +11,12 @@ kept in the spool; ``--resume`` continues the same batch from the page named.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
@@ -54,45 +56,68 @@ def scan_to_case(
     progress: Progress | None = None,
     on_page: PageSeen | None = None,
 ) -> list[BatchResult]:
-    """Scan from DEVICE into CASE_TEXT (a hot folder: take every waiting file once)."""
+    """Scan from DEVICE into CASE_TEXT (a hot folder: take every waiting file once).
+
+    With RESUME, the case's last unfinished batch continues: after a jam, scanning
+    goes on from the page named; a batch scanned in full but not stored (the
+    pipeline failed) is filed again without scanning.
+    """
     case = CaseNumber.parse(case_text)
-    opened = open_device(device, settings.scan)
-    if isinstance(opened, HotFolder):
-        return drain_folder(opened, settings, case_text=case.normalized, store=store, progress=progress)
-    with opened as scanner:
-        batch_dir = _resume_dir(settings, case) if resume else _new_batch_dir(settings, case)
-        checks = _scan_pages(scanner, batch_dir, settings, declared_pages, on_page)
+    if device.startswith("folder:"):
+        folder = open_device(device, settings.scan)
+        assert isinstance(folder, HotFolder)
+        return drain_folder(folder, settings, case_text=case.normalized, store=store, progress=progress)
+    status = "new"
+    if resume:
+        batch_dir, state = _resumable(settings, case)
+        status, declared_pages = state["status"], declared_pages or state["declared_pages"]
+    else:
+        batch_dir = _new_batch_dir(settings, case)
+    checks = _spooled(batch_dir, settings)
+    if status != "scanned":
+        with open_device(device, settings.scan) as scanner:
+            assert isinstance(scanner, Scanner)
+            _scan_pages(scanner, batch_dir, checks, settings, declared_pages, on_page)
+    _write_state(batch_dir, device, "scanned", len(checks) + 1, declared_pages)
     return [_file_batch(device, checks, batch_dir, settings, case.normalized, declared_pages, store, progress)]
 
 
-def _scan_pages(
-    scanner: Scanner, batch_dir: Path, settings: Settings, declared: int | None, on_page: PageSeen | None
-) -> list[PageCheck]:
-    spool = batch_dir / "pages"
+def _spooled(batch_dir: Path, settings: Settings) -> list[PageCheck]:
+    """The pages already in a batch's spool, checked again in order."""
     checks: list[PageCheck] = []
-    for number, path in enumerate(sorted(spool.glob("*.png")) if spool.exists() else [], 1):
+    for number, path in enumerate(sorted((batch_dir / "pages").glob("*.png")), 1):
         checks.append(inspect_page(number, path, checks[-1] if checks else None, settings.scan))
-    _write_state(batch_dir, scanner.uri, "scanning", len(checks) + 1, declared)
-    try:
-        for page in scanner.scan(scan_request(settings.scan), spool, first_page=len(checks) + 1):
-            check = inspect_page(page.number, page.image, checks[-1] if checks else None, settings.scan)
-            checks.append(check)
-            _write_state(batch_dir, scanner.uri, "scanning", page.number + 1, declared)
-            if on_page:
-                on_page(check)
-    except ScannerError as exc:
-        _write_state(batch_dir, scanner.uri, "interrupted", exc.next_page, declared)
-        if checks:
-            split = split_batch(checks, declared)
-            write_qc_report(batch_dir / "qc.html", batch_dir.parent.name, scanner.uri, split, f"interrupted: {exc}")
-        raise _with_resume_hint(exc) from None
     return checks
 
 
+def _scan_pages(
+    scanner: Scanner,
+    batch_dir: Path,
+    checks: list[PageCheck],
+    settings: Settings,
+    declared: int | None,
+    on_page: PageSeen | None,
+) -> None:
+    """Scan into BATCH_DIR, appending to CHECKS as pages land; on a device fault keep them all."""
+    _write_state(batch_dir, scanner.uri, "interrupted", len(checks) + 1, declared)
+    try:
+        for page in scanner.scan(scan_request(settings.scan), batch_dir / "pages", first_page=len(checks) + 1):
+            checks.append(inspect_page(page.number, page.image, checks[-1] if checks else None, settings.scan))
+            _write_state(batch_dir, scanner.uri, "interrupted", page.number + 1, declared)
+            if on_page:
+                on_page(checks[-1])
+    except ScannerError as exc:
+        if not checks:  # nothing came off the feeder: no batch to resume
+            shutil.rmtree(batch_dir)
+            raise
+        split = split_batch(checks, declared)
+        write_qc_report(batch_dir / "qc.html", batch_dir.parent.name, scanner.uri, split, f"interrupted: {exc}")
+        raise _with_resume_hint(exc) from None
+
+
 def _with_resume_hint(exc: ScannerError) -> ScannerError:
-    if exc.next_page > 1:
-        exc.message += " (add --resume to continue this batch)"
-        exc.args = (exc.message,)
+    exc.message += " (add --resume to continue this batch)"
+    exc.args = (exc.message,)
     return exc
 
 
@@ -224,13 +249,16 @@ def _new_batch_dir(settings: Settings, case: CaseNumber) -> Path:
     return batch
 
 
-def _resume_dir(settings: Settings, case: CaseNumber) -> Path:
+def _resumable(settings: Settings, case: CaseNumber) -> tuple[Path, dict[str, Any]]:
+    """The case's newest batch that was interrupted, or scanned but never stored."""
     root = settings.work_dir / "scan" / case.key
     for batch in sorted(root.iterdir(), reverse=True) if root.exists() else []:
-        state = batch / "state.json"
-        if state.exists() and json.loads(state.read_text())["status"] == "interrupted":
-            return batch
-    raise NotFoundError(f"case {case}: no interrupted batch to resume")
+        state_file = batch / "state.json"
+        if state_file.exists():
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+            if state["status"] in ("interrupted", "scanned"):
+                return batch, state
+    raise NotFoundError(f"case {case}: no unfinished batch to resume")
 
 
 def _write_state(batch_dir: Path, device: str, status: str, next_page: int, declared: int | None) -> None:

@@ -72,7 +72,9 @@ class DeviceOption:
     name: str
     title: str
     value: object
-    choices: tuple[object, ...] | tuple[float, float, float] | None = None
+    choices: tuple[object, ...] | None = None
+    range: tuple[float, float, float] | None = None
+    """minimum, maximum, step"""
     unit: str = ""
 
 

@@ -83,7 +83,9 @@ class EsclScanner(Scanner):
         result = [DeviceOption("model", "Make and model", self.capabilities.make_and_model)]
         for source, caps in self.capabilities.inputs.items():
             result.append(DeviceOption(f"{source}-modes", f"{source} colour modes", None, caps.colour_modes))
-            result.append(DeviceOption(f"{source}-resolutions", f"{source} resolutions", None, caps.resolutions, "dpi"))
+            result.append(
+                DeviceOption(f"{source}-resolutions", f"{source} resolutions", None, caps.resolutions, unit="dpi")
+            )
             result.append(DeviceOption(f"{source}-formats", f"{source} formats", None, caps.formats))
         return result
 

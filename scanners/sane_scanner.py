@@ -94,12 +94,16 @@ class SaneScanner(Scanner):
     def options(self) -> list[DeviceOption]:
         result = []
         for opt in self._dev.opt.values():
+            if not opt.name:  # option 0 only counts the others
+                continue
             try:
                 value = getattr(self._dev, opt.py_name)
             except AttributeError:  # inactive options and buttons have no value
                 continue
-            choices = tuple(opt.constraint) if opt.constraint is not None else None
-            result.append(DeviceOption(opt.name, opt.title, value, choices, _UNITS.get(opt.unit, "")))
+            constraint = opt.constraint
+            choices = tuple(constraint) if isinstance(constraint, list) else None
+            span = tuple(constraint) if isinstance(constraint, tuple) else None
+            result.append(DeviceOption(opt.name, opt.title, value, choices, span, _UNITS.get(opt.unit, "")))
         return result
 
     def set_option(self, name: str, value: object) -> None:

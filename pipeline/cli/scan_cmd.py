@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, pri
 from edossier.pipeline.scan import BatchResult, drain_folder, scan_to_case
 from edossier.scanners.devices import DeviceAddressError, open_device
 from edossier.scanners.hot_folder import HotFolder
+from edossier.scanners.sane_scanner import list_devices
 from edossier.storage import open_store
 
 DeviceOption = Annotated[
@@ -36,17 +39,50 @@ def scan(
     """Scan a batch from DEVICE into the case's next dossier version, split at cover sheets."""
     settings = settings_for(store)
     progress = None if json_out else (lambda message: console.print(f"  {message}", markup=False))
-    results = scan_to_case(
-        device,
-        case,
-        settings,
-        declared_pages=declared_pages,
-        resume=resume,
-        store=open_store(settings.store_uri),
-        progress=progress,
-        on_page=None if json_out else _show_page,
-    )
+    with nullcontext() if json_out else console.status(f"scanning from {device}…"):
+        results = scan_to_case(
+            device,
+            case,
+            settings,
+            declared_pages=declared_pages,
+            resume=resume,
+            store=open_store(settings.store_uri),
+            progress=progress,
+            on_page=None if json_out else _show_page,
+        )
     _print_results(results, json_out)
+
+
+@app.command("devices")
+def devices(
+    device: Annotated[str | None, typer.Option("--device", help="show this device's options")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List the SANE scanners this machine sees, or one device's options."""
+    settings = settings_for()
+    if device is None:
+        found = list_devices(settings.scan.sane_config_dir)
+        if json_out:
+            print_json(found)
+        for name in [] if json_out else found:
+            console.print(name, markup=False)
+        return
+    opened = open_device(device, settings.scan)
+    if isinstance(opened, HotFolder):
+        raise DeviceAddressError(f"{device}: a hot folder has no options")
+    with opened as scanner:
+        options = scanner.options()
+    if json_out:
+        print_json([asdict(o) for o in options])
+        return
+    for option in options:
+        allowed = ""
+        if option.choices:
+            allowed = f"  [{', '.join(map(str, option.choices))}]"
+        elif option.range:
+            allowed = f"  [{option.range[0]:g}..{option.range[1]:g}]"
+        value = "" if option.value is None else f" = {option.value}{option.unit}"
+        console.print(f"{option.name}{value}{allowed}", markup=False)
 
 
 @app.command("watch")

@@ -33,7 +33,7 @@ def test_lists_options_with_their_choices(scanner):
     options = {o.name: o for o in scanner.options()}
     assert "Color" in options["mode"].choices
     assert "Automatic Document Feeder" in options["source"].choices
-    assert options["resolution"].unit == "dpi"
+    assert options["resolution"].unit == "dpi" and options["resolution"].range == (1.0, 1200.0, 1.0)
 
 
 def test_feeder_batch_streams_every_page_to_disk(scanner, tmp_path):
