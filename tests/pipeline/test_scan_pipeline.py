@@ -14,7 +14,7 @@ import pytest
 
 from edossier.casenumber import CaseNumber
 from edossier.config import load_settings
-from edossier.errors import InputFileError
+from edossier.errors import InputFileError, StageError
 from edossier.pipeline.cli import main
 from edossier.pipeline.scan import drain_folder, scan_to_case
 from edossier.scanners.base import PaperJamError
@@ -164,3 +164,17 @@ def test_coversheet_and_watch_commands(tmp_path, pages, monkeypatch, capsys):
     assert result["documents"][0]["type"] == "证据目录" and result["documents"][0]["title"] == "证据一"
     assert (inbox / DONE / "evidence.pdf").exists()
     assert main(["watch", "sane:test", "--once"]) == 2  # watch takes hot folders only
+
+
+def test_a_batch_scanned_but_not_stored_is_filed_again_without_rescanning(tmp_path, pages):
+    settings = settings_in(tmp_path)
+    broken = load_settings(
+        data_dir=tmp_path / "data", scan={"resolution": 75}, signing={"pkcs12": tmp_path / "missing.p12"}
+    )
+    with EsclTestServer([pages["cover_poa"], pages["poa"]]) as server:
+        url = f"escl:{server.url}"
+        with pytest.raises(StageError, match="signing key"):  # nothing can be stored
+            scan_to_case(url, CASE, broken)
+    # the scanner is gone now; the spooled pages are enough
+    (result,) = scan_to_case(url, CASE, settings, resume=True)
+    assert [(e.type, e.last_page) for e in result.versions[0].documents] == [("授权委托书", 1)]
