@@ -226,10 +226,11 @@ def take_file(
                 raise InputFileError(claim.path, "has born-digital pages; hand it over with `edossier process`")
             checks.append(inspect_page(page.index + 1, page.image, checks[-1] if checks else None, settings.scan))
         result = _file_batch(claim.folder.uri, checks, batch_dir, settings, case_text, None, store, progress)
-    except EdossierError as exc:
-        target = claim.failed(str(exc))
+    except Exception as exc:  # one bad file must not stop the folder: it goes to failed/ with the reason
+        reason = str(exc) if isinstance(exc, EdossierError) else f"unexpected error: {exc!r}"
+        target = claim.failed(reason)
         if progress:
-            progress(f"{claim.original_name}: failed ({exc}); moved to {target}")
+            progress(f"{claim.original_name}: failed ({reason}); moved to {target}")
         return None
     target = claim.done()
     if progress:

@@ -96,10 +96,11 @@ def watch(
     json_out: JsonOption = False,
 ) -> None:
     """Take files from a hot folder as they arrive, until interrupted (Ctrl-C)."""
+    if not device.startswith("folder:"):
+        raise DeviceAddressError(f"{device}: watch takes a hot folder (folder:/path); use `edossier scan` for scanners")
     settings = settings_for(store)
     folder = open_device(device, settings.scan)
-    if not isinstance(folder, HotFolder):
-        raise DeviceAddressError(f"{device}: watch takes a hot folder (folder:/path); use `edossier scan` for scanners")
+    assert isinstance(folder, HotFolder)
     progress = None if json_out else (lambda message: console.print(message, markup=False))
     if progress:
         progress(f"watching {folder.root} (Ctrl-C to stop)")
