@@ -209,17 +209,9 @@ def take_file(
     if progress:
         progress(f"{claim.original_name}: taken{' again after a crash' if claim.recovered else ''}")
     try:
-        source = open_source(claim.path, settings.limits.max_file_bytes)
+        source = open_source(claim.path, settings.limits)
         batch_dir = settings.work_dir / "folder" / source.sha256[:16]
-        pages = list(
-            read_pages(
-                source,
-                settings.work_dir,
-                max_pages=settings.limits.max_pages,
-                max_pixels=settings.limits.max_pixels_per_page,
-                raster_dpi=settings.limits.raster_dpi,
-            )
-        )
+        pages = list(read_pages(source, settings.work_dir, settings.limits))
         checks: list[PageCheck] = []
         for page in pages:
             if page.image is None:
