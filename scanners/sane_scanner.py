@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from edossier.errors import NotFoundError, UnsupportedInputError
+from edossier.errors import NotFoundError, ServiceUnavailableError, UnsupportedInputError
 from edossier.scanners.base import (
     ColourMode,
     CoverOpenError,
@@ -64,7 +64,9 @@ def init_sane(config_dir: Path | None) -> None:
     with _init_lock:
         if _initialised:
             if _initialised[0] != (str(config_dir) if config_dir else None):
-                raise ScannerError("sane", 1, "SANE is already started with another config folder")
+                raise ServiceUnavailableError(
+                    f"SANE is already started with config {_initialised[0]}; {config_dir} needs a new process"
+                )
             return
         if config_dir is not None:
             os.environ["SANE_CONFIG_DIR"] = str(config_dir)
