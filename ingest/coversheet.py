@@ -11,6 +11,7 @@ invoice's QR code, say).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -24,6 +25,9 @@ from edossier.casenumber import CaseNumber
 from edossier.errors import CaseNumberError
 
 MAGIC = "edossier-cover"
+MIN_DAMAGED_EXTENT = 0.15
+"""An unreadable code counts as a damaged cover sheet only if it is about as large as ours
+(42% of the page width): patterns in tables, seals or test charts make small false codes."""
 VERSION = 1
 _FONT = "cjk"  # PyMuPDF's built-in Droid Sans Fallback: nothing to ship, nothing to download
 
@@ -92,7 +96,8 @@ def read_cover_sheet(image: Image.Image) -> CoverReading:
     damaged: str | None = None
     for code in zxingcpp.read_barcodes(grey, formats=zxingcpp.QRCode, return_errors=True):
         if not code.valid:
-            damaged = f"a QR code on the page cannot be read ({str(code.error).split(' @')[0]})"
+            if _extent(code) >= MIN_DAMAGED_EXTENT * grey.width:
+                damaged = f"a QR code on the page cannot be read ({str(code.error).split(' @')[0]})"
             continue
         try:
             data = json.loads(code.text)
@@ -119,6 +124,14 @@ def _parse(data: dict[str, object]) -> CoverReading:
         return CoverReading(damaged=f"cover sheet declares an invalid page count {pages!r}")
     title = data.get("title")
     return CoverReading(sheet=CoverSheet(case, doc_type, title if isinstance(title, str) else None, pages))
+
+
+def _extent(code: zxingcpp.Barcode) -> float:
+    """The longest side of the code's outline, in pixels, whatever its rotation."""
+    p = code.position
+    corners = [(p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y),
+               (p.bottom_right.x, p.bottom_right.y), (p.bottom_left.x, p.bottom_left.y)]
+    return max(math.dist(a, b) for a, b in zip(corners, corners[1:] + corners[:1]))
 
 
 def _png(image: Image.Image) -> bytes:

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from edossier.errors import CaseNumberError
-from edossier.ingest.coversheet import make_cover_sheet, read_cover_sheet
+from edossier.ingest.coversheet import CoverReading, make_cover_sheet, read_cover_sheet
 from tests.ingest.scan_pages import cover_page, sample_page
 
 CASE = "(2024)浙0102民初100号"
@@ -65,3 +65,16 @@ def test_cover_with_a_bad_case_number_is_reported():
 def test_bad_case_number_is_refused_when_printing(tmp_path):
     with pytest.raises(CaseNumberError):
         make_cover_sheet("2024 民初 100", "起诉状", None, None, tmp_path / "c.pdf")
+
+
+def test_small_false_codes_in_a_pattern_are_not_damaged_cover_sheets(tmp_path):
+    """SANE's colour test chart at 300 dpi holds finder-like patterns that zxing half-decodes."""
+    from edossier.scanners.base import ScanRequest
+    from edossier.scanners.sane_scanner import PROJECT_SANE_CONFIG, SaneScanner
+
+    with SaneScanner("test", PROJECT_SANE_CONFIG) as scanner:
+        (page,) = scanner.scan(ScanRequest(resolution=300, source="flatbed"), tmp_path)
+    with Image.open(page.image) as image:
+        grey = image.convert("L").resize((1400, round(image.height * 1400 / image.width)))
+        assert any(not c.valid for c in zxingcpp.read_barcodes(grey, formats=zxingcpp.QRCode, return_errors=True))
+        assert read_cover_sheet(image) == CoverReading()
