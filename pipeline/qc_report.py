@@ -34,7 +34,7 @@ def write_qc_report(
         )
     flags = "".join(f"<li class='{_e(f.kind)}'>{_e(f.message)}</li>" for f in split.flags) or "<li>none</li>"
     thumbs = "".join(_thumb(pages[n]) for n in sorted(flagged) if n in pages)
-    stored = f"stored as version {version}" if version else "not stored"
+    status = f"{outcome} as version {version}" if version else outcome
     body = f"""<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><title>QC {_e(case)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
@@ -43,7 +43,7 @@ figcaption{{font-size:.85em}}.summary b{{font-size:1.3em}}</style></head><body>
 <h1>扫描质检 Scan QC: {_e(case)}</h1>
 <p class="summary">device {_e(device)} · <b>{split.pages_received}</b> pages received ·
 <b>{len(split.documents)}</b> documents · <b>{len(split.flags)}</b> flags ·
-{len(split.left_out)} separator pages not bound · {_e(outcome)} · {_e(stored)}</p>
+{len(split.left_out)} separator pages not bound · {_e(status)}</p>
 <h2>Documents</h2>
 <table><tr><th>#</th><th>type</th><th>title</th><th>batch pages</th><th>pages</th><th>flags</th></tr>
 {''.join(rows)}</table>
