@@ -135,11 +135,13 @@ class SaneScanner(Scanner):
 
     def _choose_mode(self, mode: ColourMode) -> ColourMode:
         choices = self._choices("mode")
+        depth = self._dev.opt.get("depth")
         for choice in choices:
             if any(word in choice.lower() for word in _MODE_WORDS[mode]):
                 self.set_option("mode", choice)
+                if mode != "lineart" and depth is not None and depth.is_active() and 8 in (depth.constraint or []):
+                    self.set_option("depth", 8)  # a backend keeps the last depth, e.g. 1 after line art
                 return mode
-        depth = self._dev.opt.get("depth")
         if mode == "lineart" and depth is not None and 1 in (depth.constraint or []):
             self.set_option("mode", next(c for c in choices if "gr" in c.lower()))
             self.set_option("depth", 1)

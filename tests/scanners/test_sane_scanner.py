@@ -92,3 +92,10 @@ def test_an_empty_feeder_before_the_first_page_is_an_error(scanner, tmp_path):
 def test_unknown_device_is_not_found():
     with pytest.raises(NotFoundError, match="no such SANE device"):
         SaneScanner("nosuchscanner", PROJECT_SANE_CONFIG)
+
+
+def test_colour_after_line_art_is_eight_bits_again(scanner, tmp_path):
+    list(scanner.scan(ScanRequest(resolution=50, mode="lineart", source="flatbed"), tmp_path / "a"))
+    (page,) = scanner.scan(ScanRequest(resolution=50, mode="color", source="flatbed"), tmp_path / "b")
+    with Image.open(page.image) as image:
+        assert image.mode == "RGB" and len(image.getcolors(1 << 16) or range(300)) > 8  # 1 bit per channel gives 8
