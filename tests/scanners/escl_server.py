@@ -84,6 +84,7 @@ class EsclTestServer:
         self.adf_state = "ScannerAdfLoaded"
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True  # closing never waits on a client's half-open connection
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
