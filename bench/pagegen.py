@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 A4_300DPI = (2480, 3508)
@@ -129,7 +130,7 @@ def _draw_table(page: RenderedPage, rows: list[list[str]], font: ImageFont.FreeT
 
 
 def draw_seal(image: Image.Image, centre: tuple[int, int], text: str, radius: int = 260) -> tuple[int, int, int, int]:
-    """A round red seal: ring, star and the organisation's name along the arc, drawn semi-opaque."""
+    """A round red seal: ring, star and the organisation's name along the arc, stamped like ink over the page."""
     layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     cx, cy = centre
@@ -152,7 +153,11 @@ def draw_seal(image: Image.Image, centre: tuple[int, int], text: str, radius: in
         ImageDraw.Draw(glyph).text((font.size / 2, font.size / 3), ch, font=font, fill=colour)
         glyph = glyph.rotate(math.degrees(angle) - 90, resample=Image.BICUBIC)
         layer.alpha_composite(glyph, (int(x - font.size), int(y - font.size)))
-    image.paste(Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB"))
+    # Ink on paper is subtractive: the seal darkens what is under it, black text stays black.
+    alpha = np.asarray(layer, dtype=np.float32)[..., 3:] / 255.0
+    tint = np.asarray(layer, dtype=np.float32)[..., :3] / 255.0
+    page = np.asarray(image.convert("RGB"), dtype=np.float32)
+    image.paste(Image.fromarray((page * (1 - alpha + alpha * tint)).round().astype(np.uint8)))
     return (cx - radius, cy - radius, cx + radius, cy + radius)
 
 

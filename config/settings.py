@@ -29,12 +29,27 @@ class Section(BaseModel):
 
 
 class OcrSettings(Section):
-    engine: Literal["tesseract", "rapidocr", "paddleocr", "auto"] = "tesseract"
-    languages: str = "chi_sim+eng"
-    psm: int = 6
+    engine: Literal["tesseract", "rapidocr", "paddleocr", "auto"] = Field(
+        default="auto", description="auto = rapidocr (PP-OCR on ONNX Runtime), the best in bench/ocr.py"
+    )
+    languages: str = Field(default="chi_sim+eng", description="Tesseract languages, e.g. chi_sim+chi_tra+eng")
+    psm: int = Field(default=6, description="Tesseract page segmentation mode")
     jobs: int = Field(default=0, description="pages OCRed at once; 0 = number of CPUs")
+    threads: int = Field(
+        default=0, description="threads each page's engine may use; 0 = the CPUs left per job (at least 1)"
+    )
+    drop_red: bool = Field(
+        default=True, description="OCR reads the red channel, so red seals fade (and red headings with them)"
+    )
+    det_limit_side_len: int = Field(
+        default=2000, description="PP-OCR text detection runs with the page's longer side scaled to this"
+    )
+    rec_batch_num: int = Field(default=6, description="PP-OCR text lines recognised per batch")
+    line_orientation: bool = Field(default=True, description="PP-OCR: turn upside-down text lines (cls model)")
     page_timeout_s: float = 300.0
-    paddle_model_dir: Path | None = None
+    paddle_model_dir: Path | None = Field(
+        default=None, description="PaddleOCR: folder with det/ and rec/ inference models (never downloaded)"
+    )
 
 
 class ClassifySettings(Section):

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import abc
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from edossier.config import OcrSettings
 from edossier.errors import StageError
-from edossier.types import OcrPage
+from edossier.types import OcrLine, OcrPage, OcrWord
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
+ENGINES = ("rapidocr", "tesseract", "paddleocr")
+
 
 class OcrEngine(abc.ABC):
-    """An OCR engine.  Implementations must be safe to call from one thread at a time."""
+    """An OCR engine.  ``recognize`` is called from several threads at once (one page each)."""
 
     name: str
 
@@ -42,14 +46,73 @@ def join_words(left: str, right: str) -> str:
     return f"{left} {right}"
 
 
-def create_engine(settings: OcrSettings) -> OcrEngine:
-    name = settings.engine
-    if name in ("tesseract",):
-        from edossier.ocr.tesseract import TesseractEngine
+def group_lines(words: Sequence[OcrWord]) -> list[OcrLine]:
+    """Words (or text boxes) on the same row become one line, left to right, rows top to bottom.
 
-        return TesseractEngine(languages=settings.languages, psm=settings.psm, timeout_s=settings.page_timeout_s)
-    if name in ("rapidocr", "auto"):
+    Detectors return a table row or a gap-separated heading as several boxes; a reader
+    (and the text layer) wants them as one line.  Two boxes share a row when their
+    vertical extents overlap by more than half the smaller height.
+    """
+    rows: list[list[OcrWord]] = []
+    for word in sorted(words, key=lambda w: (w.box[1] + w.box[3]) / 2):
+        for row in reversed(rows[-3:]):
+            first = row[0].box
+            height = min(first[3] - first[1], word.box[3] - word.box[1])
+            if min(first[3], word.box[3]) - max(first[1], word.box[1]) > 0.5 * height:
+                row.append(word)
+                break
+        else:
+            rows.append([word])
+    return [make_line(sorted(row, key=lambda w: w.box[0])) for row in rows]
+
+
+def make_line(words: Sequence[OcrWord]) -> OcrLine:
+    """One line from its words in reading order; confidence weighted by characters."""
+    text = ""
+    for word in words:
+        text = join_words(text, word.text)
+    box = (
+        min(w.box[0] for w in words),
+        min(w.box[1] for w in words),
+        max(w.box[2] for w in words),
+        max(w.box[3] for w in words),
+    )
+    chars = sum(len(w.text) for w in words) or 1
+    confidence = sum(w.confidence * len(w.text) for w in words) / chars
+    return OcrLine(text=text, box=box, confidence=confidence, words=tuple(words))
+
+
+def page_result(engine: OcrEngine, width: int, height: int, lines: Sequence[OcrLine]) -> OcrPage:
+    return OcrPage(
+        engine=engine.name, engine_version=engine.version(), width=width, height=height, lines=tuple(lines)
+    )
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def threads_per_page(settings: OcrSettings) -> int:
+    """An engine's own threads, so that jobs x threads stays within the CPUs (no oversubscription)."""
+    if settings.threads:
+        return settings.threads
+    jobs = settings.jobs or cpu_count()
+    return max(1, cpu_count() // jobs)
+
+
+def create_engine(settings: OcrSettings) -> OcrEngine:
+    name = "rapidocr" if settings.engine == "auto" else settings.engine
+    threads = threads_per_page(settings)
+    if name == "rapidocr":
         from edossier.ocr.rapid import RapidOcrEngine
 
-        return RapidOcrEngine()
-    raise StageError(f"OCR engine {name!r} is not available here")
+        return RapidOcrEngine(settings, threads)
+    if name == "tesseract":
+        from edossier.ocr.tesseract import TesseractEngine
+
+        return TesseractEngine(settings, threads)
+    if name == "paddleocr":
+        from edossier.ocr.paddle import PaddleOcrEngine
+
+        return PaddleOcrEngine(settings, threads)
+    raise StageError(f"OCR engine {name!r} is not available here (engines: {', '.join(ENGINES)})")

@@ -1,57 +1,117 @@
-"""PP-OCR models on ONNX Runtime through RapidOCR, using only the models the package ships."""
+"""PP-OCR models on ONNX Runtime through RapidOCR, using only the models the package ships.
+
+RapidOCR looks its models up by name and downloads any that are missing.  Courts
+often have no internet and court data must not leave the machine, so every model
+is given by path (the files inside the installed package) and a missing model, or
+a recognition model without its character table inside, stops with a clear message
+before RapidOCR could reach for the network.
+
+Settings that matter for speed and accuracy on 300-dpi pages (see bench/ocr.py):
+the page is not shrunk before recognition (RapidOCR's default limit of 2000 px
+would crop lines from a downscaled page), detection runs on the page scaled to
+``det_limit_side_len``, and ONNX Runtime gets ``threads`` threads per page so that
+pages running in parallel do not oversubscribe the CPUs.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+
+from edossier.config import OcrSettings
 from edossier.errors import StageError
-from edossier.ocr.engine import OcrEngine
-from edossier.types import OcrLine, OcrPage
+from edossier.ocr.engine import OcrEngine, group_lines, page_result
+from edossier.ocr.prepare import load_for_ocr
+from edossier.types import OcrPage, OcrWord
+
+MODEL_ROLES = ("det", "cls", "rec")
 
 
 def bundled_model_dir() -> Path:
-    """Where the installed rapidocr keeps its ONNX models; refuse to run (and download) without them."""
+    """Where the installed rapidocr keeps its ONNX models."""
     import rapidocr
 
-    models = Path(rapidocr.__file__).parent / "models"
-    if not models.is_dir() or not any(models.glob("*.onnx")):
+    return Path(rapidocr.__file__).parent / "models"
+
+
+def bundled_models(folder: Path | None = None) -> dict[str, Path]:
+    """The detection, direction and recognition models in FOLDER; refuse (never download) if one is missing."""
+    folder = folder or bundled_model_dir()
+    found: dict[str, Path] = {}
+    for role in MODEL_ROLES:
+        candidates = sorted(folder.glob(f"*_{role}_*.onnx"))
+        if not candidates:
+            raise StageError(
+                f"RapidOCR {role} model is missing from {folder}; reinstall the rapidocr package "
+                "(edossier never downloads model weights at run time)"
+            )
+        found[role] = candidates[-1]
+    return found
+
+
+def _check_character_table(rec_model: Path) -> None:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(rec_model), providers=["CPUExecutionProvider"])
+    if "character" not in session.get_modelmeta().custom_metadata_map:
         raise StageError(
-            f"RapidOCR models are missing from {models}; reinstall the rapidocr package "
-            "(edossier never downloads model weights at run time)"
+            f"{rec_model} carries no character table; RapidOCR would download one, which edossier never does"
         )
-    return models
-
-
-@lru_cache(maxsize=1)
-def _engine():  # type: ignore[no-untyped-def]
-    bundled_model_dir()
-    from rapidocr import RapidOCR
-
-    return RapidOCR(params={"Global.log_level": "error"})
 
 
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
+    def __init__(self, settings: OcrSettings = OcrSettings(), threads: int = 1) -> None:
+        self.settings = settings
+        self.threads = threads
+        self.models = bundled_models()
+        self._ocr = None
+        self._lock = threading.Lock()
+
     def version(self) -> str:
-        return f"rapidocr-{metadata.version('rapidocr')}"
+        models = "+".join(path.stem for path in self.models.values())
+        s = self.settings
+        return f"rapidocr-{metadata.version('rapidocr')}:{models}:det{s.det_limit_side_len}:red{int(s.drop_red)}"
+
+    def _engine(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._ocr is None:
+                _check_character_table(self.models["rec"])
+                from rapidocr import RapidOCR
+
+                s = self.settings
+                self._ocr = RapidOCR(
+                    params={
+                        "Global.log_level": "error",
+                        "Global.max_side_len": 100_000,
+                        "Global.use_cls": s.line_orientation,
+                        "Det.model_path": str(self.models["det"]),
+                        "Cls.model_path": str(self.models["cls"]),
+                        "Rec.model_path": str(self.models["rec"]),
+                        "Det.limit_type": "max",
+                        "Det.limit_side_len": s.det_limit_side_len,
+                        "Rec.rec_batch_num": s.rec_batch_num,
+                        "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                    }
+                )
+            return self._ocr
 
     def recognize(self, image: Path) -> OcrPage:
-        from PIL import Image
-
-        with Image.open(image) as img:
-            width, height = img.size
-        result = _engine()(str(image))
-        lines = []
-        if result.boxes is not None:
+        rgb = load_for_ocr(image, self.settings.drop_red)
+        height, width = rgb.shape[:2]
+        result = self._engine()(np.ascontiguousarray(rgb[..., ::-1]))  # RapidOCR takes arrays as BGR
+        words = []
+        if getattr(result, "boxes", None) is not None and getattr(result, "txts", None):
             for box, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
+                text = text.strip()
+                if not text:
+                    continue
                 xs = [float(p[0]) for p in box]
                 ys = [float(p[1]) for p in box]
-                lines.append(
-                    OcrLine(text=text, box=(min(xs), min(ys), max(xs), max(ys)), confidence=float(score))
-                )
-        return OcrPage(
-            engine=self.name, engine_version=self.version(), width=width, height=height, lines=tuple(lines)
-        )
+                words.append(OcrWord(text=text, box=(min(xs), min(ys), max(xs), max(ys)), confidence=float(score)))
+        return page_result(self, width, height, group_lines(words))

@@ -1,7 +1,12 @@
-"""Tesseract through pytesseract, with word boxes grouped into lines."""
+"""Tesseract through pytesseract, with word boxes grouped into lines.
+
+Tesseract's own OpenMP threads are limited to the engine's share of the CPU
+budget (``OMP_THREAD_LIMIT``), as OCRmyPDF does when it runs pages in parallel.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -9,8 +14,10 @@ from pathlib import Path
 import pytesseract
 from PIL import Image
 
+from edossier.config import OcrSettings
 from edossier.errors import StageError
-from edossier.ocr.engine import OcrEngine, join_words
+from edossier.ocr.engine import OcrEngine, make_line, page_result
+from edossier.ocr.prepare import load_for_ocr
 from edossier.types import OcrLine, OcrPage, OcrWord
 
 
@@ -21,44 +28,52 @@ def _tesseract_version() -> str:
     return str(pytesseract.get_tesseract_version())
 
 
+@lru_cache(maxsize=1)
+def installed_languages() -> frozenset[str]:
+    _tesseract_version()
+    return frozenset(pytesseract.get_languages(config=""))
+
+
 class TesseractEngine(OcrEngine):
     name = "tesseract"
 
-    def __init__(self, languages: str = "chi_sim+eng", psm: int = 6, timeout_s: float = 0) -> None:
-        self.languages = languages
-        self.psm = psm
-        self.timeout_s = timeout_s
+    def __init__(self, settings: OcrSettings = OcrSettings(), threads: int = 1) -> None:
+        self.settings = settings
+        self.languages = settings.languages
+        self.psm = settings.psm
+        missing = set(self.languages.split("+")) - installed_languages()
+        if missing:
+            raise StageError(
+                f"tesseract language data missing: {', '.join(sorted(missing))} "
+                "(Debian: apt-get install tesseract-ocr-<lang>)"
+            )
+        # pytesseract starts tesseract with this process's environment.
+        os.environ["OMP_THREAD_LIMIT"] = str(threads)
 
     def version(self) -> str:
-        return f"{_tesseract_version()}:{self.languages}:psm{self.psm}"
+        return f"{_tesseract_version()}:{self.languages}:psm{self.psm}:red{int(self.settings.drop_red)}"
 
     def recognize(self, image: Path) -> OcrPage:
-        _tesseract_version()
-        with Image.open(image) as img:
-            width, height = img.size
-            config = f"--psm {self.psm} -c preserve_interword_spaces=1"
-            try:
-                data = pytesseract.image_to_data(
-                    img,
-                    lang=self.languages,
-                    config=config,
-                    output_type=pytesseract.Output.DICT,
-                    timeout=self.timeout_s,
-                )
-            except pytesseract.TesseractError as exc:
-                raise StageError(f"tesseract failed ({exc.message.strip()})") from None
-            except RuntimeError as exc:  # pytesseract kills tesseract when the timeout passes
-                raise StageError(f"tesseract timed out after {self.timeout_s:g} s ({exc})") from None
-        return OcrPage(
-            engine=self.name,
-            engine_version=self.version(),
-            width=width,
-            height=height,
-            lines=tuple(_lines(data)),
-        )
+        rgb = load_for_ocr(image, self.settings.drop_red)
+        height, width = rgb.shape[:2]
+        config = f"--psm {self.psm} -c preserve_interword_spaces=1"
+        try:
+            data = pytesseract.image_to_data(
+                Image.fromarray(rgb[..., 0] if self.settings.drop_red else rgb),
+                lang=self.languages,
+                config=config,
+                output_type=pytesseract.Output.DICT,
+                timeout=self.settings.page_timeout_s,
+            )
+        except pytesseract.TesseractError as exc:
+            raise StageError(f"tesseract failed ({exc.message.strip()})") from None
+        except RuntimeError as exc:  # pytesseract kills tesseract when the timeout passes
+            raise StageError(f"tesseract timed out after {self.settings.page_timeout_s:g} s ({exc})") from None
+        return page_result(self, width, height, _lines(data))
 
 
 def _lines(data: dict[str, list]) -> list[OcrLine]:
+    """Words grouped by Tesseract's own block, paragraph and line numbers."""
     groups: dict[tuple[int, int, int], list[OcrWord]] = {}
     for i, text in enumerate(data["text"]):
         text = text.strip()
@@ -69,17 +84,4 @@ def _lines(data: dict[str, list]) -> list[OcrLine]:
         box = (float(left), float(top), float(left + data["width"][i]), float(top + data["height"][i]))
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         groups.setdefault(key, []).append(OcrWord(text=text, box=box, confidence=conf / 100.0))
-    lines = []
-    for words in groups.values():
-        text = ""
-        for word in words:
-            text = join_words(text, word.text)
-        box = (
-            min(w.box[0] for w in words),
-            min(w.box[1] for w in words),
-            max(w.box[2] for w in words),
-            max(w.box[3] for w in words),
-        )
-        confidence = sum(w.confidence for w in words) / len(words)
-        lines.append(OcrLine(text=text, box=box, confidence=confidence, words=tuple(words)))
-    return lines
+    return [make_line(words) for words in groups.values()]

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "batch_cmd",
     "storage_cmd",
     "scan_cmd",
+    "ocr_cmd",
 )
 
 for _module in COMMAND_MODULES:

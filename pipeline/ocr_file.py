@@ -1,0 +1,30 @@
+"""OCR one input file on its own (``edossier ocr``): pages read as the pipeline reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edossier.config import Settings
+from edossier.ocr import create_engine
+from edossier.ocr.engine import cpu_count
+from edossier.pipeline.process import Material, ocr_pages, read_material
+
+
+def ocr_file(path: Path, settings: Settings, password: str | None = None) -> dict[str, object]:
+    """Pages of PATH with their text: OCRed raster pages, born-digital pages from their own text layer."""
+    work_dir = settings.work_dir
+    work_dir.mkdir(parents=True, exist_ok=True)
+    _, pages = read_material(Material(path=path), settings, work_dir, password)
+    engine = create_engine(settings.ocr)
+    results = ocr_pages(pages, engine, work_dir, settings.ocr.jobs or cpu_count())
+    out = []
+    for page, ocr in zip(pages, results, strict=True):
+        if ocr is None:
+            out.append({"page": page.index + 1, "text": page.text, "confidence": None, "lines": []})
+            continue
+        lines = [
+            {"text": line.text, "confidence": round(line.confidence, 4), "box": [round(v, 1) for v in line.box]}
+            for line in ocr.lines
+        ]
+        out.append({"page": page.index + 1, "text": ocr.text, "confidence": round(ocr.confidence, 4), "lines": lines})
+    return {"engine": engine.cache_key(), "pages": out}

@@ -1,0 +1,46 @@
+"""``edossier ocr``: text on stdout, or JSON with pages, lines, boxes and confidences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edossier.pipeline.cli import main
+from tests.ocr.conftest import SAMPLES, SHARED_SAMPLES
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EDOSSIER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("EDOSSIER_CONFIG", str(tmp_path / "none.toml"))
+    return tmp_path
+
+
+def test_ocr_json(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ocr", str(SAMPLES / "02-power-of-attorney.jpg"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["engine"].startswith("rapidocr-")
+    (page,) = result["pages"]
+    assert page["page"] == 1 and 0.9 < page["confidence"] <= 1
+    assert page["lines"][0]["text"] == "授权委托书"
+    assert page["text"] == "\n".join(line["text"] for line in page["lines"])
+    x0, y0, x1, y1 = page["lines"][0]["box"]
+    assert 0 < x0 < x1 < 2480 and 0 < y0 < y1 < 3508
+
+
+def test_ocr_plain_text_with_tesseract(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ocr", str(SHARED_SAMPLES / "tesseract" / "phototest.tif"), "--engine", "tesseract"]) == 0
+    assert capsys.readouterr().out.startswith("This is a")
+
+
+def test_ocr_born_digital_pdf_keeps_its_text(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ocr", str(SHARED_SAMPLES / "ocrmypdf" / "tagged.pdf"), "--json"]) == 0
+    pages = json.loads(capsys.readouterr().out)["pages"]
+    assert pages and all(p["confidence"] is None and p["text"].strip() for p in pages)
+
+
+def test_ocr_bad_input(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ocr", str(SHARED_SAMPLES / "ocrmypdf" / "invalid.pdf")]) == 3
+    assert "invalid.pdf" in capsys.readouterr().err
