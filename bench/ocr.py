@@ -18,6 +18,8 @@ curly quotes to straight ones, and all whitespace removed (line breaks and the
 spaces some engines put between CJK characters are not errors of reading).
 
 On a shared machine timings are noisy; compare engines by the ratios from one run.
+CPU seconds (user + system of the child and its descendants) are reported beside
+wall time: they depend much less on what else the machine is doing.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = next((p / "shared" / "corpus" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()), ROOT / "corpus")
-QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〝": '"', "〞": '"'})
+QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〝": '"', "〞": '"', "_": None})
 SEALS = ("浙江省杭州市西湖区人民法院", "浙江某某律师事务所", "杭州某某科技有限公司", "浙江省诸暨市人民法院")
 
 
@@ -119,11 +121,12 @@ class Run:
     set: str
     texts: list[str]
     wall_s: float
+    cpu_s: float
     peak_mib: float
 
 
-def run_child(command: list[str]) -> tuple[float, float]:
-    """Run COMMAND; wall seconds and peak RSS (MiB) of it and its descendants."""
+def run_child(command: list[str]) -> tuple[float, float, float]:
+    """Run COMMAND; wall seconds, CPU seconds and peak RSS (MiB) of it and its descendants."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -131,24 +134,24 @@ def run_child(command: list[str]) -> tuple[float, float]:
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{command[0]} failed: {stderr[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def run_engine(engine: str, images: list[Path], work: Path) -> tuple[list[str], float, float]:
+def run_engine(engine: str, images: list[Path], work: Path) -> tuple[list[str], float, float, float]:
     result = work / f"{engine}.json"
     command = [sys.executable, "-m", "bench.ocr", "--worker", engine, "--result", str(result), *map(str, images)]
-    wall, peak = run_child(command)
-    return json.loads(result.read_text("utf-8")), wall, peak
+    wall, cpu, peak = run_child(command)
+    return json.loads(result.read_text("utf-8")), wall, cpu, peak
 
 
-def run_ocrmypdf(images: list[Path], work: Path) -> tuple[list[str], float, float]:
+def run_ocrmypdf(images: list[Path], work: Path) -> tuple[list[str], float, float, float]:
     import pymupdf
 
     source, target = work / "input.pdf", work / "ocrmypdf.pdf"
     page_pdf(images, source)
-    wall, peak = run_child(["ocrmypdf", "-l", "chi_sim+eng", str(source), str(target)])
+    wall, cpu, peak = run_child([sys.executable, "-m", "ocrmypdf", "-l", "chi_sim+eng", str(source), str(target)])
     with pymupdf.open(target) as doc:
-        return [page.get_text() for page in doc], wall, peak
+        return [page.get_text() for page in doc], wall, cpu, peak
 
 
 def worker(engine_name: str, images: list[Path], result: Path) -> None:
@@ -198,6 +201,7 @@ def report(runs: list[Run], truths: dict[str, list[str]], out: Path) -> list[dic
                 "pages": pages,
                 "cer_percent": round(100 * edits / length, 3),
                 "s_per_page": round(run.wall_s / pages, 2),
+                "cpu_s_per_page": round(run.cpu_s / pages, 2),
                 "pages_per_s": round(pps, 3),
                 "peak_mib": round(run.peak_mib),
                 "speed_vs_ocrmypdf": round(pps / (pages / ref.wall_s), 2) if ref else "",
@@ -262,11 +266,11 @@ def main(argv: list[str] | None = None) -> None:
         for engine in engines:
             with tempfile.TemporaryDirectory() as work:
                 if engine == "ocrmypdf":
-                    texts, wall, peak = run_ocrmypdf(images, Path(work))
+                    texts, wall, cpu, peak = run_ocrmypdf(images, Path(work))
                 else:
-                    texts, wall, peak = run_engine(engine, images, Path(work))
-            runs.append(Run(engine, name, texts, wall, peak))
-            print(f"{name:9} {engine:10} {wall:7.1f} s  {peak:6.0f} MiB", flush=True)
+                    texts, wall, cpu, peak = run_engine(engine, images, Path(work))
+            runs.append(Run(engine, name, texts, wall, cpu, peak))
+            print(f"{name:9} {engine:10} {wall:7.1f} s  cpu {cpu:7.1f} s  {peak:6.0f} MiB", flush=True)
             (args.out / "texts").mkdir(parents=True, exist_ok=True)
             (args.out / "texts" / f"{name}-{engine}.json").write_text(
                 json.dumps(texts, ensure_ascii=False, indent=1), "utf-8"

@@ -42,7 +42,12 @@ def cjk_font(size: int, bold: bool = False, serif: bool = False) -> ImageFont.Fr
     for folder in FONT_DIRS:
         path = folder / f"{family}-{weight}.ttc"
         if path.exists():
-            return ImageFont.truetype(str(path), size=size, index=0)  # index 0: SC
+            # The collection holds JP, KR, SC, TC and HK faces; only SC draws simplified forms
+            # the mainland way (JP draws 门 like 内 without its stroke, for one).
+            for index in range(8):
+                font = ImageFont.truetype(str(path), size=size, index=index)
+                if font.getname()[0].endswith(" SC"):
+                    return font
     raise FileNotFoundError("Noto CJK fonts are missing: apt-get install fonts-noto-cjk")
 
 

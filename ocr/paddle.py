@@ -52,7 +52,7 @@ class PaddleOcrEngine(OcrEngine):
         self._lock = threading.Lock()
 
     def version(self) -> str:
-        return f"paddleocr-{metadata.version('paddleocr')}:{self.folder.name}"
+        return f"{metadata.version('paddleocr')}:{self.folder.name}:red{int(self.settings.drop_red)}"
 
     def _engine(self):  # type: ignore[no-untyped-def]
         if self._ocr is None:

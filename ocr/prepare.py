@@ -3,8 +3,8 @@
 Court papers carry red seals (公章) stamped over the text.  The kept colour image is
 never changed (the seal must stay red and legible in the dossier); only the copy
 given to OCR is: printed text is black in every channel, a red seal is bright in
-the red channel, so reading the red channel makes the seal fade to near paper
-while the text under it stays dark.
+the red channel, so reading the red channel (and whitening what is nearly paper)
+makes the seal vanish while the text under it stays dark.
 """
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ from PIL import Image
 
 from edossier.errors import StageError
 
+PAPER_LEVEL = 190
+"""Red-channel level from which a pixel is taken as paper: seal ink scans at about 200-240."""
+_LEVELS = np.clip(np.arange(256) * 255.0 / PAPER_LEVEL, 0, 255).astype(np.uint8)
+
+
 def load_for_ocr(image: Path, drop_red: bool = True) -> np.ndarray:
     """Read IMAGE as an RGB uint8 array (height x width x 3) for recognition."""
     try:
@@ -24,5 +29,5 @@ def load_for_ocr(image: Path, drop_red: bool = True) -> np.ndarray:
     except OSError as exc:
         raise StageError(f"{image}: cannot be read for OCR ({exc})") from None
     if drop_red:
-        return np.repeat(rgb[..., :1], 3, axis=2)
+        return np.repeat(_LEVELS[rgb[..., :1]], 3, axis=2)
     return rgb

@@ -75,7 +75,7 @@ class RapidOcrEngine(OcrEngine):
     def version(self) -> str:
         models = "+".join(path.stem for path in self.models.values())
         s = self.settings
-        return f"rapidocr-{metadata.version('rapidocr')}:{models}:det{s.det_limit_side_len}:red{int(s.drop_red)}"
+        return f"{metadata.version('rapidocr')}:{models}:det{s.det_limit_side_len}:cls{int(s.line_orientation)}:red{int(s.drop_red)}"
 
     def _engine(self):  # type: ignore[no-untyped-def]
         with self._lock:
