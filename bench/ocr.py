@@ -144,11 +144,10 @@ def run_engine(engine: str, images: list[Path], work: Path) -> tuple[list[str], 
     return json.loads(result.read_text("utf-8")), wall, cpu, peak
 
 
-def run_ocrmypdf(images: list[Path], work: Path) -> tuple[list[str], float, float, float]:
+def run_ocrmypdf(source: Path, work: Path) -> tuple[list[str], float, float, float]:
     import pymupdf
 
-    source, target = work / "input.pdf", work / "ocrmypdf.pdf"
-    page_pdf(images, source)
+    target = work / "ocrmypdf.pdf"
     wall, cpu, peak = run_child([sys.executable, "-m", "ocrmypdf", "-l", "chi_sim+eng", str(source), str(target)])
     with pymupdf.open(target) as doc:
         return [page.get_text() for page in doc], wall, cpu, peak
@@ -250,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-ocrmypdf", action="store_true", help="skip the OCRmyPDF baseline")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help=f"labelled texts (default {CORPUS})")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ocr")
+    parser.add_argument("--make-pages", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("images", nargs="*", type=Path, help=argparse.SUPPRESS)
@@ -257,16 +257,27 @@ def main(argv: list[str] | None = None) -> None:
     if args.worker:
         worker(args.worker, args.images, args.result)
         return
-    sets = make_sets(args.out / "pages", args.pages, args.corpus)
-    truths = {name: [truth for _, truth in pages] for name, pages in sets.items()}
+    pages_dir = args.out / "pages"
+    if args.make_pages:
+        for name, pages in make_sets(pages_dir, args.pages, args.corpus).items():
+            page_pdf([image for image, _ in pages], pages_dir / name / "input.pdf")
+        return
+    # Pages are made in a child: what a child reports as peak memory starts from its parent's
+    # size at fork, so the parent stays small (PyMuPDF loaded up front, the same for every run).
+    import pymupdf  # noqa: F401
+
+    make = [sys.executable, "-m", "bench.ocr", "--make-pages", "--pages", str(args.pages), "--corpus", str(args.corpus)]
+    subprocess.run([*make, "--out", str(args.out)], check=True)
     runs = []
+    truths: dict[str, list[str]] = {}
     engines = [e for e in args.engines.split(",") if e] + ([] if args.no_ocrmypdf else ["ocrmypdf"])
-    for name, pages in sets.items():
-        images = [image for image, _ in pages]
+    for name in ("clean", "degraded"):
+        images = sorted((pages_dir / name).glob("*.png"))
+        truths[name] = [image.with_suffix(".gt.txt").read_text("utf-8") for image in images]
         for engine in engines:
             with tempfile.TemporaryDirectory() as work:
                 if engine == "ocrmypdf":
-                    texts, wall, cpu, peak = run_ocrmypdf(images, Path(work))
+                    texts, wall, cpu, peak = run_ocrmypdf(pages_dir / name / "input.pdf", Path(work))
                 else:
                     texts, wall, cpu, peak = run_engine(engine, images, Path(work))
             runs.append(Run(engine, name, texts, wall, cpu, peak))

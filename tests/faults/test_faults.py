@@ -90,7 +90,7 @@ def _cli(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedPro
 def test_ocr_timeout_on_a_page_is_a_clean_error(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     result = _cli(["process", str(SAMPLES / "02-power-of-attorney.jpg"), "--case", CASE], data_dir,
-                  EDOSSIER_OCR__PAGE_TIMEOUT_S="0.05")
+                  EDOSSIER_OCR__ENGINE="tesseract", EDOSSIER_OCR__PAGE_TIMEOUT_S="0.05")
     assert result.returncode == 6, result.stderr
     assert "02-power-of-attorney.jpg: page 1: OCR failed: tesseract timed out after 0.05 s" in result.stderr
     assert not (data_dir / "store" / "cases").exists()

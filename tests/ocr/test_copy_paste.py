@@ -7,7 +7,7 @@ from pathlib import Path
 import pymupdf
 
 from edossier.bind.assemble import DossierMetadata, assemble
-from edossier.config import BindSettings
+from edossier.config import BindSettings, LimitsSettings
 from edossier.ingest.pages import open_source, read_pages
 from edossier.ocr import OcrEngine
 from edossier.types import Classification, Document
@@ -15,8 +15,8 @@ from tests.ocr.conftest import SAMPLES
 
 
 def test_bound_text_layer_equals_ocr_text(tmp_path: Path, rapid: OcrEngine) -> None:
-    source = open_source(SAMPLES / "02-power-of-attorney.jpg", 10**9)
-    (page,) = read_pages(source, tmp_path, max_pages=5, max_pixels=10**8)
+    source = open_source(SAMPLES / "02-power-of-attorney.jpg", LimitsSettings())
+    (page,) = read_pages(source, tmp_path, LimitsSettings())
     ocr = rapid.recognize(page.recognition_image)
     document = Document(
         title="授权委托书",

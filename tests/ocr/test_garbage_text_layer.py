@@ -14,6 +14,7 @@ import pymupdf
 import pytest
 
 from bench.ocr import cer
+from edossier.config import LimitsSettings
 from edossier.ingest.pages import open_source, read_pages
 from edossier.ocr import OcrEngine
 
@@ -44,13 +45,13 @@ def test_text_layer_trusted_only_when_it_reads(tmp_path: Path, unicode_map: bool
     with pymupdf.open(path) as doc:
         extracted = doc[0].get_text()
     assert ("原告张三" in extracted) is unicode_map
-    (page,) = read_pages(open_source(path, 10**9), tmp_path / "work", max_pages=5, max_pixels=10**8)
+    (page,) = read_pages(open_source(path, LimitsSettings()), tmp_path / "work", LimitsSettings())
     assert page.kind == ("born_digital" if unicode_map else "raster")
 
 
 def test_garbage_text_layer_page_is_read_by_ocr(tmp_path: Path, rapid: OcrEngine) -> None:
     path = _pdf(tmp_path / "filing.pdf", unicode_map=False)
-    (page,) = read_pages(open_source(path, 10**9), tmp_path / "work", max_pages=5, max_pixels=10**8)
+    (page,) = read_pages(open_source(path, LimitsSettings()), tmp_path / "work", LimitsSettings())
     assert page.recognition_image is not None
     text = rapid.recognize(page.recognition_image).text
     edits, length = cer(text, TEXT)
