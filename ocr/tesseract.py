@@ -28,12 +28,6 @@ def _tesseract_version() -> str:
     return str(pytesseract.get_tesseract_version())
 
 
-@lru_cache(maxsize=1)
-def installed_languages() -> frozenset[str]:
-    _tesseract_version()
-    return frozenset(pytesseract.get_languages(config=""))
-
-
 class TesseractEngine(OcrEngine):
     name = "tesseract"
 
@@ -41,12 +35,6 @@ class TesseractEngine(OcrEngine):
         self.settings = settings
         self.languages = settings.languages
         self.psm = settings.psm
-        missing = set(self.languages.split("+")) - installed_languages()
-        if missing:
-            raise StageError(
-                f"tesseract language data missing: {', '.join(sorted(missing))} "
-                "(Debian: apt-get install tesseract-ocr-<lang>)"
-            )
         # pytesseract starts tesseract with this process's environment.
         os.environ["OMP_THREAD_LIMIT"] = str(threads)
 

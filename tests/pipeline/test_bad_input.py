@@ -102,6 +102,7 @@ def test_failed_stage_stores_nothing(tmp_path: Path) -> None:
     result = run(
         ["process", str(SAMPLES / "02-power-of-attorney.jpg"), "--case", CASE],
         data_dir,
+        EDOSSIER_OCR__ENGINE="tesseract",
         EDOSSIER_OCR__LANGUAGES="klingon",
     )
     assert result.returncode == 6, result.stderr

@@ -37,6 +37,7 @@ def _env(data: Path) -> dict[str, str]:
     return {
         **os.environ,
         "EDOSSIER_DATA_DIR": str(data),
+        "EDOSSIER_OCR__ENGINE": "tesseract",
         "EDOSSIER_OCR__LANGUAGES": "chi_sim",
         "EDOSSIER_OCR__JOBS": "1",
         "EDOSSIER_BATCH_HEARTBEAT_MS": "2000",
