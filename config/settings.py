@@ -30,7 +30,7 @@ class Section(BaseModel):
 
 class OcrSettings(Section):
     engine: Literal["tesseract", "rapidocr", "paddleocr", "auto"] = Field(
-        default="auto", description="auto = rapidocr (PP-OCR on ONNX Runtime), the best in bench/ocr.py"
+        default="tesseract", description="auto = rapidocr (PP-OCR on ONNX Runtime), the most accurate in bench/ocr.py"
     )
     languages: str = Field(default="chi_sim+eng", description="Tesseract languages, e.g. chi_sim+chi_tra+eng")
     psm: int = Field(default=6, description="Tesseract page segmentation mode")

@@ -19,7 +19,7 @@ EngineName = Enum("EngineName", {name: name for name in ("auto", *ENGINES)}, typ
 def ocr(
     input_file: Annotated[Path, typer.Argument(help="an image (PNG, JPEG, TIFF) or a PDF")],
     engine: Annotated[
-        EngineName | None, typer.Option("--engine", help="OCR engine (default from config: auto = rapidocr)")
+        EngineName | None, typer.Option("--engine", help="OCR engine (default from config); auto = rapidocr")
     ] = None,
     password: Annotated[str | None, typer.Option("--password", help="password of an encrypted PDF")] = None,
     json_out: JsonOption = False,
