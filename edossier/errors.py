@@ -50,6 +50,12 @@ class CaseNumberError(EdossierError):
         self.reason = reason
 
 
+class ConfigurationError(EdossierError):
+    """A setting (from the CLI, the environment or the TOML file) that is not valid."""
+
+    exit_code = ExitCode.bad_argument
+
+
 class InputFileError(EdossierError):
     """A file that cannot be read as what it claims to be."""
 

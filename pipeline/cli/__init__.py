@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import sys
 
+import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from edossier.errors import EdossierError, ExitCode
 from edossier.pipeline.cli.app import app
@@ -48,15 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("edossier: interrupted; rerun the same command to continue", markup=False)
         return 130
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+    except typer.Abort:
+        return 1
+    except TyperException as exc:  # usage errors: typer prints them and knows their exit code
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"edossier: error: {exc}", markup=False)
+        return int(getattr(exc, "exit_code", ExitCode.bad_argument))
     return int(code) if isinstance(code, int) else 0
 
 
