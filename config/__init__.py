@@ -3,6 +3,7 @@
 from edossier.config.settings import (
     BindSettings,
     ClassifySettings,
+    CleanupSettings,
     LimitsSettings,
     OcrSettings,
     Settings,
@@ -15,6 +16,7 @@ from edossier.config.settings import (
 __all__ = [
     "BindSettings",
     "ClassifySettings",
+    "CleanupSettings",
     "LimitsSettings",
     "OcrSettings",
     "Settings",
