@@ -23,7 +23,7 @@ import numpy as np
 from edossier.config import CleanupSettings
 from edossier.ingest.blank import is_blank
 from edossier.ingest.borders import content_box
-from edossier.ingest.deskew import TextLine, find_line_angle, ink_points, text_lines
+from edossier.ingest.deskew import TextLine, find_line_angle, ink_points, line_direction, text_lines
 from edossier.ingest.ink import MM_PER_INCH, flatten, ink_mask, seal_mask, sort_ink, text_grey
 from edossier.ingest.orientation import line_pieces, upside_down_score
 from edossier.ingest.pages import write_atomically
@@ -80,7 +80,7 @@ def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cle
     angle = 0.0
     if not blank:
         points = ink_points(parts.text)
-        found = find_line_angle(points, settings.max_skew_degrees)
+        found = find_line_angle(points, settings.max_skew_degrees, hint=line_direction(parts.text))
         axis = 90.0 if found.angle > 45 else 0.0
         skew = found.angle - axis
         if not found.confident or abs(skew) < settings.min_skew_degrees:
@@ -285,3 +285,14 @@ def _write_png(image: np.ndarray, folder: Path, bilevel: bool = False) -> tuple[
     if not target.exists():
         write_atomically(target, data)
     return target, digest
+
+
+def applied_turn(page: Page) -> tuple[int, float]:
+    """(clockwise quarter turn, skew removed in degrees counter-clockwise) recorded on PAGE by cleanup."""
+    rotation, skew = 0, 0.0
+    for correction in page.corrections:
+        if correction.kind == "rotate" and correction.value is not None:
+            rotation = int(float(correction.value))
+        elif correction.kind == "deskew" and correction.value is not None:
+            skew = float(correction.value)
+    return rotation, skew

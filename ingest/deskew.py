@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 MAX_POINTS = 60_000
 COARSE_POINTS = 8_000
 COARSE_STEP = 0.5
 FINE_STEP = 0.05
+HINT_SPAN = 1.5
+"""How far (degrees) the projection search strays from the line blobs' direction."""
+HINT_AGREEMENT = 0.3
+"""A skew that line blobs and the projection both find (within this) is real, even if the gain is small."""
+FEW_LINES = 6
+"""Below this many lines the blobs' direction is the better estimate of the skew."""
 MIN_GAIN = 1.03
 """A turned profile must be this much sharper than the unturned one, or the page stays as it is."""
 
@@ -65,17 +72,23 @@ def sharpness(points: np.ndarray, angles_deg: np.ndarray, bin_px: float) -> np.n
     return (counts * counts).sum(axis=1) / float(len(points)) ** 2
 
 
-def find_line_angle(points: np.ndarray, max_skew: float, min_points: int = 200) -> LineAngle:
-    """The sharpest angle within ±MAX_SKEW of 0° and of 90°, and which of the two the lines follow.
+def find_line_angle(
+    points: np.ndarray, max_skew: float, hint: LineBlobs | None = None, min_points: int = 200
+) -> LineAngle:
+    """The sharpest angle within ±MAX_SKEW of 0° or of 90°; HINT (line_direction) narrows the search.
 
-    The sharpness criterion alone cannot choose the axis for Chinese: justified CJK
-    text sits on a grid, so its columns project almost as sharply as its lines.  What
-    differs is the gaps: between lines they are most of a character high, between
-    characters a sliver.  So the axis whose profile has the longer typical gap wins.
+    Without a hint the axis is chosen by gaps: justified CJK text sits on a grid, so
+    its columns project almost as sharply as its lines, but the gaps between lines
+    are most of a character high and those between characters a sliver.
     """
     if len(points) < min_points:
         return LineAngle(angle=0.0, sharpness=0.0, confident=False)
     sample = points[:: max(1, len(points) // COARSE_POINTS)]
+    if hint is not None:
+        axis = 90.0 if 45 <= hint.angle < 135 else 0.0
+        skew = (hint.angle - axis + 90) % 180 - 90
+        if abs(skew) <= max_skew + HINT_SPAN:
+            return _refine(points, sample, axis, max_skew, around=axis + skew, few=hint.lines < FEW_LINES)
     best: LineAngle | None = None
     best_gap = -1.0
     for axis in (0.0, 90.0):
@@ -87,8 +100,65 @@ def find_line_angle(points: np.ndarray, max_skew: float, min_points: int = 200) 
     return best
 
 
-def _refine(points: np.ndarray, sample: np.ndarray, axis: float, max_skew: float) -> LineAngle:
-    coarse = np.arange(axis - max_skew, axis + max_skew + 1e-9, COARSE_STEP)
+@dataclass(frozen=True)
+class LineBlobs:
+    """Direction of the text lines (degrees counter-clockwise, mod 180) and how many lines showed it."""
+
+    angle: float
+    lines: int
+
+
+def line_direction(text_mask: np.ndarray) -> LineBlobs | None:
+    """Direction of the text lines (degrees counter-clockwise, mod 180) from the shape of line blobs.
+
+    Marks are joined with a square of half their typical height: enough to bridge
+    the gaps between characters, too little for the gaps between lines, so each line
+    becomes one elongated blob whatever its angle.  Their principal axes, weighted
+    by length, give the direction; None when no blob is clearly elongated.  Unlike
+    a projection profile this cannot line up two separate short lines.
+    """
+    count, _, stats, _ = cv2.connectedComponentsWithStats(text_mask, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] >= 4]
+    if len(heights) < 3:
+        return None
+    em = float(np.median(heights))
+    size = max(3, int(round(0.5 * em)))
+    joined = cv2.dilate(text_mask, np.ones((size, size), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    total = np.zeros(2)
+    lines = 0
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        if area < 3 * em * em:
+            continue
+        moments = cv2.moments((labels[y : y + h, x : x + w] == label).astype(np.uint8), binaryImage=True)
+        mu20, mu02, mu11 = moments["mu20"], moments["mu02"], moments["mu11"]
+        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+        if minor <= 0 or major < 6.25 * minor:
+            continue
+        theta = 0.5 * np.arctan2(2 * mu11, mu20 - mu02)
+        weight = np.sqrt(major / moments["m00"])
+        total += weight * np.array([np.cos(2 * theta), np.sin(2 * theta)])
+        lines += 1
+    if not lines:
+        return None
+    return LineBlobs(float(-np.degrees(0.5 * np.arctan2(total[1], total[0]))) % 180, lines)
+
+
+def _refine(
+    points: np.ndarray,
+    sample: np.ndarray,
+    axis: float,
+    max_skew: float,
+    around: float | None = None,
+    few: bool = False,
+) -> LineAngle:
+    if around is None:
+        coarse = np.arange(axis - max_skew, axis + max_skew + 1e-9, COARSE_STEP)
+    else:
+        coarse = around + np.arange(-HINT_SPAN, HINT_SPAN + 1e-9, COARSE_STEP)
+        coarse = coarse[np.abs(coarse - axis) <= max_skew + 1e-9]
     best = float(coarse[int(np.argmax(sharpness(sample, coarse, bin_px=1.0)))])
     fine = best + np.arange(-COARSE_STEP, COARSE_STEP + 1e-9, FINE_STEP)
     scores = sharpness(points, fine, bin_px=0.5)
@@ -101,7 +171,15 @@ def _refine(points: np.ndarray, sample: np.ndarray, axis: float, max_skew: float
             angle += FINE_STEP * 0.5 * (left - right) / curvature
     straight = sharpness(points, np.array([axis]), bin_px=0.5)[0]
     peak = float(scores[i])
-    return LineAngle(angle=angle, sharpness=peak, confident=peak > straight * MIN_GAIN or abs(angle - axis) < 0.5)
+    if around is not None and (few or abs(angle - around) > HINT_AGREEMENT):
+        # A profile of a few short lines is flat near its peak, and one of a form full of
+        # blanks to fill has false peaks; the shape of the line blobs has neither problem.
+        angle = around
+        peak = float(sharpness(points, np.array([around]), bin_px=0.5)[0])
+        return LineAngle(angle=angle, sharpness=peak, confident=peak > straight * MIN_GAIN or abs(angle - axis) >= 0.5)
+    agrees = around is not None and abs(angle - around) < HINT_AGREEMENT
+    confident = peak > straight * MIN_GAIN or abs(angle - axis) < 0.5 or agrees
+    return LineAngle(angle=angle, sharpness=peak, confident=confident)
 
 
 def typical_gap(points: np.ndarray, angle: float) -> float:

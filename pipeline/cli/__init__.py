@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "web_cmd",
     "batch_cmd",
     "storage_cmd",
+    "cleanup_cmd",
 )
 
 for _module in COMMAND_MODULES:
