@@ -87,7 +87,10 @@ def read_material(
 ) -> tuple[SourceFile, list[Page]]:
     source = open_source(material.path, settings.limits, material.declared_type)
     # cleanup (issue 4): upright, straight kept image + recognition image per raster page
-    pages = [clean_page(page, settings.cleanup, work_dir) for page in read_pages(source, work_dir, settings.limits, password)]
+    pages = [
+        clean_page(page, settings.cleanup, work_dir)
+        for page in read_pages(source, work_dir, settings.limits, password)
+    ]
     return source, pages
 
 
