@@ -171,9 +171,8 @@ def _refine(
             angle += FINE_STEP * 0.5 * (left - right) / curvature
     straight = sharpness(points, np.array([axis]), bin_px=0.5)[0]
     peak = float(scores[i])
-    if around is not None and (few or abs(angle - around) > HINT_AGREEMENT):
-        # A profile of a few short lines is flat near its peak, and one of a form full of
-        # blanks to fill has false peaks; the shape of the line blobs has neither problem.
+    if around is not None and few:
+        # A profile of a few short lines is flat near its peak; the line blobs' shape is not.
         angle = around
         peak = float(sharpness(points, np.array([around]), bin_px=0.5)[0])
         return LineAngle(angle=angle, sharpness=peak, confident=peak > straight * MIN_GAIN or abs(angle - axis) >= 0.5)
