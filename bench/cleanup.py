@@ -214,7 +214,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = CleanupSettings()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        report: dict[str, object] = {"cleanup": run(make_cases(args.pages, args.corpus), settings, Path(tmp))}
+        report: dict[str, object] = {}
+        if args.pages:
+            report["cleanup"] = run(make_cases(args.pages, args.corpus), settings, Path(tmp))
         if args.ocr:
             report["ocr"] = ocr_comparison(args.ocr, args.corpus, settings, Path(tmp))
     (args.out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
