@@ -102,7 +102,10 @@ class CleanupSettings(Section):
     min_dpi: float = Field(default=200.0, description="pages below are flagged low_resolution")
     recognition_dpi: float = Field(default=300.0, description="low-resolution pages are upscaled to this for OCR")
     ink_threshold: float = Field(default=0.6, description="darker than this share of the paper is ink")
-    speckle_max_mm2: float = Field(default=0.6, description="smaller dark specks are noise")
+    speckle_max_mm2: float = Field(default=0.6, description="smaller dark specks are not content (blank test, skew)")
+    despeckle_max_mm2: float = Field(
+        default=0.05, description="smaller specks are removed from the recognition image (a dot of 氵 is larger)"
+    )
     blank_max_ink_mm2: float = Field(default=8.0, description="pages with less content ink are blank")
 
 

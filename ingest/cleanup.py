@@ -5,7 +5,7 @@ deskew.py, orientation.py, blank.py); the geometry found (page outline, quarter
 turns, skew) is composed into one 3×3 matrix and applied once at full resolution,
 so the kept colour image is resampled at most once and never otherwise touched.
 The recognition image is that same geometry applied to a grey copy with red ink
-lifted, then flattened, binarised and despeckled.  Orientation already applied
+lifted, then flattened and despeckled (left grey for the OCR engine to binarise).  Orientation already applied
 while reading (EXIF, PDF /Rotate) is in the page's corrections and is not redone.
 Results are named by content, and a record per input page and settings makes a
 rerun free.
@@ -139,7 +139,7 @@ def clean_page(page: Page, settings: CleanupSettings, work_dir: Path) -> Page:
     pages_dir = work_dir / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
     kept_path, kept_sha = (page.image, page.sha256) if cleaned.kept is None else _write_png(cleaned.kept, pages_dir)
-    recognition_path, _ = _write_png(cleaned.recognition, pages_dir, bilevel=True)
+    recognition_path, _ = _write_png(cleaned.recognition, pages_dir)
     height, width = (cleaned.kept if cleaned.kept is not None else image).shape[:2]
     flags = list(page.flags)
     for flag, present in (("blank", cleaned.blank), ("low_resolution", page.dpi < settings.min_dpi)):
@@ -248,7 +248,11 @@ def _paper(small: np.ndarray) -> tuple[float, ...]:
 
 
 def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tuple[np.ndarray, float, list[Correction]]:
-    """Flatten, upscale a low-resolution page, binarise and drop specks: what OCR reads."""
+    """Flatten, upscale a low-resolution page and drop specks: what OCR reads.
+
+    The result stays grey: a hard threshold here would cut the light, thin strokes
+    (the dots of 氵) that the OCR engine's own binarisation keeps.
+    """
     steps = [Correction(kind="recognition_flatten")]
     flat = flatten(grey, dpi)
     if dpi < settings.min_dpi:
@@ -256,27 +260,22 @@ def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tup
         flat = cv2.resize(flat, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
         dpi = settings.recognition_dpi
         steps.append(Correction(kind="recognition_upscale", value=dpi))
-    ink = ink_mask(flat, settings.ink_threshold)
-    steps.append(Correction(kind="recognition_binarise", value=settings.ink_threshold))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    speck = stats[:, cv2.CC_STAT_AREA] < settings.speckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask(flat, settings.ink_threshold), connectivity=8)
+    speck = stats[:, cv2.CC_STAT_AREA] < settings.despeckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
     speck[0] = False
     removed = int(speck.sum())
     if removed:
-        keep = (~speck).astype(np.uint8)
-        keep[0] = 0
-        ink = keep[labels]
+        flat[speck.astype(np.uint8)[labels].astype(bool)] = 255
         steps.append(Correction(kind="recognition_despeckle", value=removed))
-    return cv2.bitwise_not(ink * np.uint8(255)), dpi, steps
+    return flat, dpi, steps
 
 
 def _scaled(line: TextLine, factor: float) -> TextLine:
     return TextLine(line.top * factor, line.bottom * factor, line.left * factor, line.right * factor, line.points)
 
 
-def _write_png(image: np.ndarray, folder: Path, bilevel: bool = False) -> tuple[Path, str]:
-    params = [cv2.IMWRITE_PNG_COMPRESSION, 1] + ([cv2.IMWRITE_PNG_BILEVEL, 1] if bilevel else [])
-    ok, encoded = cv2.imencode(".png", image, params)
+def _write_png(image: np.ndarray, folder: Path) -> tuple[Path, str]:
+    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise ValueError("a cleaned page image could not be encoded")
     data = encoded.tobytes()
