@@ -86,3 +86,28 @@ def photograph(image: Image.Image, seed: int, tilt: float = 0.06) -> tuple[Image
     matrix = cv2.getPerspectiveTransform(src, dst)
     out = cv2.warpPerspective(page, matrix, (w + 2 * pad, h + 2 * pad), borderValue=(45, 40, 35))
     return Image.fromarray(out), dst
+
+
+def punch_holes(image: Image.Image, seed: int, diameter: int = 70) -> Image.Image:
+    """Two or four filing holes (6 mm at 300 dpi) along one edge, dark where the lid was black."""
+    rng = np.random.default_rng(seed)
+    page = np.asarray(image.convert("RGB")).copy()
+    h, w = page.shape[:2]
+    count = int(rng.choice([2, 4]))
+    side = int(rng.integers(0, 2))
+    inset = int(rng.uniform(0.02, 0.05) * w) + diameter // 2
+    shade = int(rng.integers(15, 70))
+    for k in range(count):
+        along = int((0.5 + (k - (count - 1) / 2) * 0.22) * (h if side == 0 else w))
+        centre = (inset, along) if side == 0 else (along, inset)
+        cv2.circle(page, centre, diameter // 2, (shade, shade, shade), -1, lineType=cv2.LINE_AA)
+    return Image.fromarray(page)
+
+
+def show_through(image: Image.Image, back: Image.Image, strength: float = 0.12) -> Image.Image:
+    """The back page's print seen faintly through thin paper: mirrored, blurred, low contrast."""
+    front = np.asarray(image.convert("RGB")).astype(np.float32)
+    ghost = np.asarray(back.convert("L").resize(image.size)).astype(np.float32)[:, ::-1]
+    ghost = cv2.GaussianBlur(ghost, (0, 0), 2.5)
+    darkening = 1.0 - strength * (1.0 - ghost / 255.0)
+    return Image.fromarray(np.clip(front * darkening[..., None], 0, 255).astype(np.uint8))

@@ -3,6 +3,7 @@
 from edossier.config.settings import (
     BindSettings,
     ClassifySettings,
+    CleanupSettings,
     LimitsSettings,
     OcrSettings,
     ScanSettings,
@@ -16,6 +17,7 @@ from edossier.config.settings import (
 __all__ = [
     "BindSettings",
     "ClassifySettings",
+    "CleanupSettings",
     "LimitsSettings",
     "OcrSettings",
     "ScanSettings",

@@ -128,6 +128,23 @@ class ScanSettings(Section):
     )
 
 
+class CleanupSettings(Section):
+    """Page cleanup (ingest/cleanup.py): sizes in millimetres so they hold at any dpi."""
+
+    enabled: bool = True
+    analysis_dpi: float = Field(default=100.0, description="resolution of the copy that is analysed")
+    max_skew_degrees: float = 20.0
+    min_skew_degrees: float = Field(default=0.05, description="smaller skews are left alone (no resampling)")
+    min_dpi: float = Field(default=200.0, description="pages below are flagged low_resolution")
+    recognition_dpi: float = Field(default=300.0, description="low-resolution pages are upscaled to this for OCR")
+    ink_threshold: float = Field(default=0.6, description="darker than this share of the paper is ink")
+    speckle_max_mm2: float = Field(default=0.6, description="smaller dark specks are not content (blank test, skew)")
+    despeckle_max_mm2: float = Field(
+        default=0.05, description="smaller specks are removed from the recognition image (a dot of 氵 is larger)"
+    )
+    blank_max_ink_mm2: float = Field(default=8.0, description="pages with less content ink are blank")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EDOSSIER_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -144,6 +161,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     storage: StorageSettings = StorageSettings()
     scan: ScanSettings = ScanSettings()
+    cleanup: CleanupSettings = CleanupSettings()
 
     @property
     def store_uri(self) -> str:

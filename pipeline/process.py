@@ -27,6 +27,7 @@ from edossier.classify.classifier import classify_text
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
 from edossier.errors import ClassifiedMaterialError, StageError
+from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
 from edossier.ocr import OcrEngine, create_engine
@@ -87,7 +88,11 @@ def read_material(
     material: Material, settings: Settings, work_dir: Path, password: str | None
 ) -> tuple[SourceFile, list[Page]]:
     source = open_source(material.path, settings.limits, material.declared_type)
-    pages = list(read_pages(source, work_dir, settings.limits, password))
+    # Each raster page becomes an upright, straight kept image plus a cleaned image for OCR.
+    pages = [
+        clean_page(page, settings.cleanup, work_dir)
+        for page in read_pages(source, work_dir, settings.limits, password)
+    ]
     for index, extra in enumerate(material.page_flags[: len(pages)]):
         pages[index] = pages[index].model_copy(update={"flags": pages[index].flags + extra})
     return source, pages

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "storage_cmd",
     "scan_cmd",
     "ocr_cmd",
+    "cleanup_cmd",
 )
 
 for _module in COMMAND_MODULES:

@@ -1,0 +1,297 @@
+"""Page cleanup: an upright, straight kept image with its seals, and a clean image for OCR.
+
+Everything is decided on a ~100-dpi copy (ink.py, borders.py, perspective.py,
+deskew.py, orientation.py, blank.py); the geometry found (page outline, quarter
+turns, skew) is composed into one 3×3 matrix and applied once at full resolution,
+so the kept colour image is resampled at most once and never otherwise touched.
+The recognition image is that same geometry applied to a grey copy with red ink
+lifted, then flattened and despeckled (left grey for the OCR engine to binarise).  Orientation already applied
+while reading (EXIF, PDF /Rotate) is in the page's corrections and is not redone.
+Results are named by content, and a record per input page and settings makes a
+rerun free.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edossier.config import CleanupSettings
+from edossier.ingest.blank import is_blank
+from edossier.ingest.borders import content_box
+from edossier.ingest.deskew import TextLine, find_line_angle, ink_points, line_direction, text_lines
+from edossier.ingest.ink import MM_PER_INCH, flatten, ink_mask, seal_mask, sort_ink, text_grey
+from edossier.ingest.orientation import line_pieces, upside_down_score
+from edossier.ingest.pages import write_atomically
+from edossier.ingest.perspective import page_quad
+from edossier.types import Correction, Page, sha256_bytes
+
+CLEANUP_VERSION = "1"
+"""Part of every cached record's name: bump it when the cleanup's output changes."""
+
+
+@dataclass
+class Cleaned:
+    """What cleanup made of one page image."""
+
+    kept: np.ndarray | None
+    """the corrected colour image; None when nothing geometric was needed (the input is kept as is)."""
+    recognition: np.ndarray
+    recognition_dpi: float
+    rotation: int = 0
+    skew: float = 0.0
+    blank: bool = False
+    corrections: list[Correction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """Where the page is in the image: a 3×3 matrix onto an upright page of SIZE (full resolution)."""
+
+    matrix: np.ndarray
+    size: tuple[int, int]
+    correction: Correction | None
+
+
+def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cleaned:
+    """Clean one page image (BGR or grey, 8 bit) scanned at DPI."""
+    height, width = image.shape[:2]
+    scale = min(1.0, settings.analysis_dpi / dpi)
+    analysis_dpi = dpi * scale
+    small = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    small_seal = seal_mask(small)
+    outline = _outline(text_grey(small, small_seal), scale, (width, height))
+    to_small = np.diag([scale, scale, 1.0]) @ outline.matrix @ np.diag([1 / scale, 1 / scale, 1.0])
+    small_size = (round(outline.size[0] * scale), round(outline.size[1] * scale))
+    if outline.correction is not None:
+        small = cv2.warpPerspective(small, to_small, small_size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+        small_seal = seal_mask(small)
+    flat = flatten(text_grey(small, small_seal), analysis_dpi)
+    parts = sort_ink(ink_mask(flat, settings.ink_threshold), analysis_dpi, settings.speckle_max_mm2)
+    px_mm2 = (analysis_dpi / MM_PER_INCH) ** 2
+    seal_mm2 = 0.0 if small_seal is None else cv2.countNonZero(small_seal) / px_mm2
+    blank = is_blank(parts, settings.blank_max_ink_mm2) and seal_mm2 < settings.blank_max_ink_mm2
+
+    corrections = [outline.correction] if outline.correction is not None else []
+    angle = 0.0
+    if not blank:
+        points = ink_points(parts.text)
+        found = find_line_angle(points, settings.max_skew_degrees, hint=line_direction(parts.text))
+        axis = 90.0 if found.angle > 45 else 0.0
+        skew = found.angle - axis
+        if not found.confident or abs(skew) < settings.min_skew_degrees:
+            skew = 0.0
+        angle = axis + skew
+        lines = text_lines(points, angle, min_height=1.0 * analysis_dpi / MM_PER_INCH)
+        if lines:
+            frame = _page_frame(angle, outline.size)
+            full_lines = [_scaled(line, 1 / scale) for line in lines]
+            pieces = line_pieces(image, np.linalg.inv(outline.matrix) @ frame, full_lines)
+            if upside_down_score([text_grey(p, seal_mask(p)) for p in pieces]) > 0:
+                angle += 180.0
+    quarter = round(angle / 90.0)
+    rotation = (quarter * 90) % 360
+    skew = angle - quarter * 90
+    if rotation:
+        corrections.append(Correction(kind="rotate", value=rotation))
+    if skew:
+        corrections.append(Correction(kind="deskew", value=round(skew, 3)))
+
+    matrix, size = _turned(angle, outline.size)
+    matrix = matrix @ outline.matrix
+    kept = _apply(image, matrix, size, outline.correction is not None, _paper(small))
+    grey = text_grey(kept if kept is not None else image, seal_mask(kept if kept is not None else image))
+    recognition, recognition_dpi, steps = _recognition(grey, dpi, settings)
+    return Cleaned(
+        kept=kept,
+        recognition=recognition,
+        recognition_dpi=recognition_dpi,
+        rotation=rotation,
+        skew=round(skew, 3),
+        blank=blank,
+        corrections=corrections + steps,
+    )
+
+
+def clean_page(page: Page, settings: CleanupSettings, work_dir: Path) -> Page:
+    """PAGE with its kept image corrected, a recognition image, corrections and flags.
+
+    Born-digital pages pass through untouched.  Outputs go to WORK_DIR/pages named
+    by their SHA-256; the page record is cached under WORK_DIR/cleanup.
+    """
+    if page.kind != "raster" or page.image is None or not settings.enabled:
+        return page
+    key = sha256_bytes(f"{CLEANUP_VERSION}:{page.sha256}:{page.dpi}:{settings.model_dump_json()}".encode())
+    record = work_dir / "cleanup" / f"{key}.json"
+    if record.exists():
+        cached = Page.model_validate_json(record.read_bytes())
+        if cached.image is not None and cached.image.exists() and cached.recognition_image is not None:
+            if cached.recognition_image.exists():
+                return cached
+    image = cv2.imread(str(page.image), cv2.IMREAD_ANYCOLOR)
+    if image is None:
+        raise ValueError(f"{page.image}: not a readable page image")
+    cleaned = clean_image(image, page.dpi, settings)
+    pages_dir = work_dir / "pages"
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    kept_path, kept_sha = (page.image, page.sha256) if cleaned.kept is None else _write_png(cleaned.kept, pages_dir)
+    recognition_path, _ = _write_png(cleaned.recognition, pages_dir)
+    height, width = (cleaned.kept if cleaned.kept is not None else image).shape[:2]
+    flags = list(page.flags)
+    for flag, present in (("blank", cleaned.blank), ("low_resolution", page.dpi < settings.min_dpi)):
+        if present and flag not in flags:
+            flags.append(flag)
+    result = page.model_copy(
+        update={
+            "sha256": kept_sha,
+            "image": kept_path,
+            "recognition_image": recognition_path,
+            "width_px": width,
+            "height_px": height,
+            "width_pt": width * 72.0 / page.dpi,
+            "height_pt": height * 72.0 / page.dpi,
+            "corrections": page.corrections + tuple(cleaned.corrections),
+            "flags": tuple(flags),
+        }
+    )
+    record.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(record, result.model_dump_json().encode())
+    return result
+
+
+def _outline(grey: np.ndarray, scale: float, size: tuple[int, int]) -> _Outline:
+    """The photographed page's quadrilateral, else the box inside black scanner edges, else everything."""
+    quad = page_quad(grey)
+    if quad is not None:
+        corners = quad / scale
+        width = max(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3]))
+        height = max(np.linalg.norm(corners[3] - corners[0]), np.linalg.norm(corners[2] - corners[1]))
+        out = (int(round(width)), int(round(height)))
+        target = np.float32([[0, 0], [out[0] - 1, 0], [out[0] - 1, out[1] - 1], [0, out[1] - 1]])
+        matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target).astype(np.float64)
+        value = ";".join(f"{x:.0f},{y:.0f}" for x, y in corners)
+        return _Outline(matrix, out, Correction(kind="perspective", value=value))
+    x0, y0, x1, y1 = content_box(grey)
+    small_h, small_w = grey.shape
+    if (x0, y0, x1, y1) == (0, 0, small_w, small_h):
+        return _Outline(np.eye(3), size, None)
+    left, top = int(x0 / scale), int(y0 / scale)
+    right = size[0] if x1 == small_w else int(x1 / scale)
+    bottom = size[1] if y1 == small_h else int(y1 / scale)
+    matrix = np.array([[1.0, 0, -left], [0, 1.0, -top], [0, 0, 1.0]])
+    return _Outline(matrix, (right - left, bottom - top), Correction(kind="crop_border", value=f"{left},{top},{right},{bottom}"))
+
+
+def _page_frame(angle: float, size: tuple[int, int]) -> np.ndarray:
+    """3×3 from the upright page frame (about the centre) to the outlined image, for lines at ANGLE."""
+    theta = math.radians(angle)
+    cos, sin = math.cos(theta), math.sin(theta)
+    cx, cy = (size[0] - 1) / 2, (size[1] - 1) / 2
+    return np.array([[cos, sin, cx], [-sin, cos, cy], [0, 0, 1.0]])
+
+
+def _turned(angle: float, size: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+    """3×3 turning the outlined image so its lines are level, onto a canvas that holds all of it."""
+    theta = math.radians(angle)
+    cos, sin = math.cos(theta), math.sin(theta)
+    undo = np.array([[cos, -sin], [sin, cos]])
+    cx, cy = (size[0] - 1) / 2, (size[1] - 1) / 2
+    corners = np.array([[0, 0], [size[0] - 1, 0], [0, size[1] - 1], [size[0] - 1, size[1] - 1]]) - (cx, cy)
+    turned = corners @ undo.T
+    width = int(round(turned[:, 0].max() - turned[:, 0].min())) + 1
+    height = int(round(turned[:, 1].max() - turned[:, 1].min())) + 1
+    out_centre = np.array([(width - 1) / 2, (height - 1) / 2])
+    matrix = np.eye(3)
+    matrix[:2, :2] = undo
+    matrix[:2, 2] = out_centre - undo @ (cx, cy)
+    return matrix, (width, height)
+
+
+def _apply(
+    image: np.ndarray, matrix: np.ndarray, size: tuple[int, int], perspective: bool, paper: tuple[float, ...]
+) -> np.ndarray | None:
+    """IMAGE under MATRIX, or None when that is the identity; quarter turns and crops are exact copies."""
+    height, width = image.shape[:2]
+    if np.allclose(matrix, np.eye(3), atol=1e-9) and size == (width, height):
+        return None
+    linear = matrix[:2, :2]
+    if not perspective and np.allclose(linear, np.round(linear), atol=1e-12):
+        quarter = {
+            (1, 0, 0, 1): None,
+            (0, -1, 1, 0): cv2.ROTATE_90_CLOCKWISE,
+            (-1, 0, 0, -1): cv2.ROTATE_180,
+            (0, 1, -1, 0): cv2.ROTATE_90_COUNTERCLOCKWISE,
+        }
+        code = quarter.get(tuple(int(v) for v in np.round(linear).ravel()))
+        inverse = np.linalg.inv(matrix)
+        x0, y0 = (inverse @ (0, 0, 1))[:2]
+        x1, y1 = (inverse @ (size[0] - 1, size[1] - 1, 1))[:2]
+        left, right = int(round(min(x0, x1))), int(round(max(x0, x1))) + 1
+        top, bottom = int(round(min(y0, y1))), int(round(max(y0, y1))) + 1
+        region = image[top:bottom, left:right]
+        return np.ascontiguousarray(region) if code is None else cv2.rotate(region, code)
+    border = paper[0] if image.ndim == 2 else paper
+    if perspective:
+        return cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderValue=border)
+    return cv2.warpAffine(image, matrix[:2], size, flags=cv2.INTER_LINEAR, borderValue=border)
+
+
+def _paper(small: np.ndarray) -> tuple[float, ...]:
+    """The paper's colour (the bright end of the page), to fill corners a turn uncovers."""
+    values = small.reshape(-1, 1 if small.ndim == 2 else small.shape[2])
+    colour = np.percentile(values[:: max(1, len(values) // 20000)], 90, axis=0)
+    return tuple(float(c) for c in colour) if small.ndim == 3 else (float(colour[0]),) * 3
+
+
+def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tuple[np.ndarray, float, list[Correction]]:
+    """Flatten, upscale a low-resolution page and drop specks: what OCR reads.
+
+    The result stays grey: a hard threshold here would cut the light, thin strokes
+    (the dots of 氵) that the OCR engine's own binarisation keeps.
+    """
+    steps = [Correction(kind="recognition_flatten")]
+    flat = flatten(grey, dpi)
+    if dpi < settings.min_dpi:
+        factor = settings.recognition_dpi / dpi
+        flat = cv2.resize(flat, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        dpi = settings.recognition_dpi
+        steps.append(Correction(kind="recognition_upscale", value=dpi))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask(flat, settings.ink_threshold), connectivity=8)
+    speck = stats[:, cv2.CC_STAT_AREA] < settings.despeckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
+    speck[0] = False
+    removed = int(speck.sum())
+    if removed:
+        flat[speck.astype(np.uint8)[labels].astype(bool)] = 255
+        steps.append(Correction(kind="recognition_despeckle", value=removed))
+    return flat, dpi, steps
+
+
+def _scaled(line: TextLine, factor: float) -> TextLine:
+    return TextLine(line.top * factor, line.bottom * factor, line.left * factor, line.right * factor, line.points)
+
+
+def _write_png(image: np.ndarray, folder: Path) -> tuple[Path, str]:
+    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError("a cleaned page image could not be encoded")
+    data = encoded.tobytes()
+    digest = sha256_bytes(data)
+    target = folder / f"{digest}.png"
+    if not target.exists():
+        write_atomically(target, data)
+    return target, digest
+
+
+def applied_turn(page: Page) -> tuple[int, float]:
+    """(clockwise quarter turn, skew removed in degrees counter-clockwise) recorded on PAGE by cleanup."""
+    rotation, skew = 0, 0.0
+    for correction in page.corrections:
+        if correction.kind == "rotate" and correction.value is not None:
+            rotation = int(float(correction.value))
+        elif correction.kind == "deskew" and correction.value is not None:
+            skew = float(correction.value)
+    return rotation, skew
