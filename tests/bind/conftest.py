@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bind_samples import CASE, born_digital_document, raster_document, spec_for
+from tests.bind.bind_samples import CASE, born_digital_document, raster_document, spec_for
 
 from edossier.bind.assemble import DossierMetadata, assemble
 from edossier.bind.devcert import ensure_dev_key

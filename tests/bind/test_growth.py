@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from bind_samples import BODY, CASE, born_digital_pdf
+from tests.bind.bind_samples import BODY, CASE, born_digital_pdf
 
 from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
@@ -20,7 +20,7 @@ from edossier.config import Settings
 from edossier.pipeline.cli import main
 from edossier.pipeline.process import Material, process_case, trust_roots
 from edossier.storage import open_store
-from edossier.storage.layout import original_key, version_key
+from edossier.storage.layout import original_key
 from edossier.storage.manifest import read_manifest
 
 SIGNED_SAMPLE = Path(__file__).parents[1] / "data/shared-samples/pyhanko/minimal-signed-twice-both-created.pdf"
@@ -52,8 +52,8 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[no-
 
 
 def _stored_pdf(grown, version: int, tmp: Path) -> Path:  # type: ignore[no-untyped-def]
-    case = CaseNumber.parse(CASE)
-    return grown["store"].get_file(version_key(case, version, "dossier.pdf"), tmp / f"v{version}.pdf")
+    manifest = read_manifest(grown["store"], CaseNumber.parse(CASE), version)
+    return grown["store"].get_file(manifest.dossier.key, tmp / f"v{version}.pdf")
 
 
 def test_three_appends_make_four_versions_each_verifying(grown, tmp_path):  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pymupdf
-from bind_samples import CASE, born_digital_document
+from tests.bind.bind_samples import CASE, born_digital_document
 
 from edossier.bind.order import load_order_tables, order_documents, table_for
 from edossier.bind.verify import verify_pdf
