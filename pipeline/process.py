@@ -315,10 +315,13 @@ def process_case(
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         pdfs: list[Path] = []
         entries: list[DocumentEntry] = []
+        bound: list[Document] = []  # the new documents in the order they were bound
+        volume_pages: dict[str, int] = {}
         for volume in ("main", "secondary"):
             added = order_documents(
                 [d for d in new_docs if d.volume == volume], case.type, binding_order, settings.bind.order_file
             )
+            bound.extend(added)
             earlier = tuple(e for e in catalogue if e.volume == volume)
             previous = _previous_volume(store, manifest, volume, earlier, Path(tmp))
             if added:
@@ -329,10 +332,13 @@ def process_case(
                 continue
             pdfs.append(pdf)
             entries.extend(volume_entries)
+            volume_pages[volume] = page_count(pdf)
         inputs = [str(src.path) for src, _ in fresh]
-        origin = provenance(settings, store, engine.cache_key(), inputs, signed_inputs=remarks)
+        origin = provenance(
+            settings, store, engine.cache_key(), inputs, signed_inputs=remarks, volume_pages=volume_pages
+        )
         publish_version(
-            store, case, version, previous_docs + new_docs, [src for src, _ in fresh], pdfs, entries, origin
+            store, case, version, previous_docs + bound, [src for src, _ in fresh], pdfs, entries, origin
         )
     summary = _summary(store, case, version)
     record_event(store, settings.user, publication_event(summary, [src for src, _ in fresh]))
@@ -425,10 +431,12 @@ def _summary(store: Store, case: CaseNumber, version: int) -> DossierVersion:
     dossiers = sorted((o for o in manifest.objects if o.role.startswith("dossier")), key=lambda o: o.role)
     pdf = dossiers[0]  # the main volume ("dossier") when there is one
     entries = tuple(DocumentEntry.model_validate(e) for e in manifest.catalogue)
+    # the main volume's whole PDF (cover to closing sheet); older manifests only have the catalogue
+    pages = manifest.provenance.get("volume_pages", {}).get("main") or max((e.last_page for e in entries), default=0)
     return DossierVersion(
         case=case.normalized,
         version=version,
-        pages=max((e.last_page for e in entries), default=0),
+        pages=pages,
         documents=entries,
         pdf_sha256=pdf.sha256,
         created=manifest.created,
