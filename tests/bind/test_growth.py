@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pymupdf
 import pytest
 from tests.bind.bind_samples import BODY, CASE, born_digital_pdf
 
+from edossier.bind.pdfa import check_pdfa
 from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
@@ -71,6 +73,17 @@ def test_three_appends_make_four_versions_each_verifying(grown, tmp_path):  # ty
         previous = data
     last = verify_pdf(_stored_pdf(grown, 4, tmp_path), roots)
     assert [s.coverage for s in last.signatures] == ["ENTIRE_REVISION"] * 3 + ["ENTIRE_FILE"]
+
+
+def test_grown_dossier_is_still_pdfa_and_passes_qpdf(grown, tmp_path):  # type: ignore[no-untyped-def]
+    """Only the pyHanko sample (a born-digital input using unembedded Times-Roman) breaks PDF/A: copied as is."""
+    pdf = _stored_pdf(grown, 4, tmp_path)
+    signed_input = next(e for e in grown["versions"][-1].documents if e.title == "已签名的电子材料")
+    problems = check_pdfa(pdf)
+    assert problems, "the unembedded font of the born-digital input must be reported"
+    assert all(p.startswith(f"page {signed_input.first_page}: font") and "not embedded" in p for p in problems)
+    result = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_catalogue_and_bookmarks_grow(grown, tmp_path):  # type: ignore[no-untyped-def]
