@@ -315,13 +315,14 @@ def process_case(
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         pdfs: list[Path] = []
         entries: list[DocumentEntry] = []
-        bound: list[Document] = []  # the new documents in the order they were bound
+        published: list[Document] = []  # every document, in catalogue order: volume by volume, as bound
         volume_pages: dict[str, int] = {}
         for volume in ("main", "secondary"):
             added = order_documents(
                 [d for d in new_docs if d.volume == volume], case.type, binding_order, settings.bind.order_file
             )
-            bound.extend(added)
+            published.extend(d for d in previous_docs if d.volume == volume)
+            published.extend(added)
             earlier = tuple(e for e in catalogue if e.volume == volume)
             previous = _previous_volume(store, manifest, volume, earlier, Path(tmp))
             if added:
@@ -338,7 +339,7 @@ def process_case(
             settings, store, engine.cache_key(), inputs, signed_inputs=remarks, volume_pages=volume_pages
         )
         publish_version(
-            store, case, version, previous_docs + bound, [src for src, _ in fresh], pdfs, entries, origin
+            store, case, version, published, [src for src, _ in fresh], pdfs, entries, origin
         )
     summary = _summary(store, case, version)
     record_event(store, settings.user, publication_event(summary, [src for src, _ in fresh]))
@@ -350,11 +351,16 @@ def _previous_volume(
 ) -> PreviousVolume | None:
     if manifest is None or not entries:
         return None
-    role = "dossier" if volume == "main" else f"dossier-{volume}"
+    role = volume_role(volume)
     stored = next(o for o in manifest.objects if o.role == role)
     local = tmp / ("previous-dossier.pdf" if volume == "main" else f"previous-dossier-{volume}.pdf")
     store.get_file(stored.key, local)
     return PreviousVolume(local, entries)
+
+
+def volume_role(volume: str) -> str:
+    """Manifest role of a volume's PDF: "dossier" for 正卷 (what get and process print), "dossier_secondary"."""
+    return "dossier" if volume == "main" else f"dossier_{volume}"
 
 
 def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
@@ -389,7 +395,7 @@ def _objects(
                 key = layout.ocr_key(case, page.sha256, ocr.engine)
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
     for pdf in pdfs:
-        role = "dossier-secondary" if pdf.stem.endswith("secondary") else "dossier"
+        role = volume_role("secondary" if pdf.stem.endswith("secondary") else "main")
         objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
 
