@@ -26,7 +26,7 @@ from edossier.bind.sign import SignatureSpec, seal_version
 from edossier.bind.verify import signature_remark, verify_pdf
 from edossier.casenumber import CaseNumber
 from edossier.classify.classifier import classify_text
-from edossier.classify.doctypes import binding_order, load_doctypes
+from edossier.classify.doctypes import binding_order, binding_position, load_doctypes
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
 from edossier.errors import ClassifiedMaterialError, StageError
