@@ -11,9 +11,10 @@ rasterised.  The joined file carries what PDF/A-2b asks for (pdfa.py).
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import tempfile
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,6 +158,9 @@ def assemble(
 
 
 def _pool(settings: BindSettings) -> Executor:
+    """Processes; threads inside a daemonic process (a queue worker), which may not have children."""
+    if multiprocessing.current_process().daemon:
+        return ThreadPoolExecutor(max_workers=settings.jobs or None)
     return ProcessPoolExecutor(max_workers=settings.jobs or None)
 
 
