@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from edossier.types import OcrLine, OcrPage
+
 A4_300DPI = (2480, 3508)
 MARGIN = 240
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"))
@@ -29,6 +31,8 @@ class RenderedPage:
     image: Image.Image
     lines: list[str] = field(default_factory=list)
     seal_box: tuple[int, int, int, int] | None = None
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """Pixel box of each entry of ``lines`` (x0, y0, x1, y1), for a ground-truth OCR result."""
 
     @property
     def text(self) -> str:
@@ -94,6 +98,7 @@ def render_pages(
         tw = title_font.getlength(title)
         ImageDraw.Draw(page.image).text(((width - tw) / 2, y), title, font=title_font, fill=(0, 0, 0))
         page.lines.append(title)
+        page.boxes.append((int((width - tw) / 2), y, int((width + tw) / 2), y + 90))
         y += 72 * 2
     if table:
         y = _draw_table(page, table, font, y, usable)
@@ -104,6 +109,7 @@ def render_pages(
             y = MARGIN
         ImageDraw.Draw(page.image).text((MARGIN, y), line, font=font, fill=(0, 0, 0))
         page.lines.append(line.strip("\u3000"))
+        page.boxes.append((MARGIN, y, MARGIN + int(font.getlength(line)), y + int(body_size * 1.2)))
         y += line_height
     pages.append(page)
     if seal_text:
@@ -131,6 +137,7 @@ def _draw_table(page: RenderedPage, rows: list[list[str]], font: ImageFont.FreeT
             cell = row[c] if c < len(row) else ""
             draw.text((left + 16, top + (row_h - font.size) / 2 - 4), cell, font=font, fill=(0, 0, 0))
         page.lines.append("".join(cell for cell in row))
+        page.boxes.append((MARGIN, top, MARGIN + usable, top + row_h))
     return y + len(rows) * row_h + row_h // 2
 
 
@@ -191,3 +198,10 @@ def text_pdf(
     doc.save(path, garbage=3, deflate=True)
     doc.close()
     return path
+
+
+def ground_truth_ocr(page: RenderedPage) -> OcrPage:
+    """What a perfect OCR engine would report for PAGE: the drawn lines in their boxes."""
+    lines = tuple(OcrLine(text=text, box=box, confidence=1.0) for text, box in zip(page.lines, page.boxes, strict=True))
+    return OcrPage(engine="ground-truth", engine_version="1", width=page.image.width, height=page.image.height,
+                   lines=lines)

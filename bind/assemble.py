@@ -1,24 +1,41 @@
-"""Assemble the unsigned dossier PDF: page images, text layer, bookmarks, metadata.
+"""Assemble the unsigned pages of one dossier version: front matter, documents, closing sheet.
 
-Pages stream in one at a time from their files; born-digital pages are copied
-from their original PDF with their own text, never rasterised.
+Pages are built in chunks of a few dozen, each chunk saved to its own small PDF
+as soon as it is full, and the chunks are joined by qpdf (pikepdf), which copies
+their streams from disk while writing.  So memory holds one chunk's images, not
+the dossier's.  Page images are encoded in a process pool (image_codec);
+born-digital pages are copied from their original PDF with their own text, never
+rasterised.  The joined file carries what PDF/A-2b asks for (pdfa.py).
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Sequence
+import datetime as dt
+import multiprocessing
+import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymupdf
-from PIL import Image
 
 from edossier import __version__
+from edossier.bind.front_matter import (
+    CatalogueRow,
+    CoverInfo,
+    catalogue_pages,
+    draw_catalogue,
+    draw_closing_sheet,
+    draw_cover,
+    stamp_page_number,
+)
+from edossier.bind.image_codec import CodecSettings, EncodedImage, encode_cached
+from edossier.bind.pdfa import make_pdfa
+from edossier.bind.text_layer import add_text_layer
 from edossier.config import BindSettings
 from edossier.errors import StageError
 from edossier.types import Document, DocumentEntry, OcrPage, Page
-from edossier.bind.text_layer import add_text_layer
 
 
 @dataclass(frozen=True)
@@ -27,67 +44,186 @@ class DossierMetadata:
     version: int
     bound_by: str
     court: str = ""
+    volume: str = "main"
     keywords: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def title(self) -> str:
+        volume = "正卷" if self.volume == "main" else "副卷"
+        return f"电子卷宗 {self.case} {volume} 第{self.version}版"
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    title: str
+    page: int
+    """1-based page of the whole dossier."""
+
+
+@dataclass(frozen=True)
+class Addition:
+    """What one version adds to the dossier: its catalogue rows, bookmarks and page count."""
+
+    entries: tuple[DocumentEntry, ...]
+    bookmarks: tuple[Bookmark, ...]
+    pages: int
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """Where an addition starts: after PAGES pages and DOCUMENTS catalogued documents."""
+
+    pages: int = 0
+    documents: int = 0
 
 
 def assemble(
-    documents: Iterable[Document], output: Path, meta: DossierMetadata, settings: BindSettings
-) -> list[DocumentEntry]:
-    """Write the unsigned PDF to OUTPUT and return the catalogue entries, in bound order."""
-    pdf = pymupdf.open()
-    toc: list[list[object]] = []
-    entries: list[DocumentEntry] = []
-    sources: dict[Path, pymupdf.Document] = {}
-    try:
-        for document in documents:
-            first = pdf.page_count + 1
-            ocr_pages = document.ocr or (None,) * len(document.pages)
-            for page, ocr in zip(document.pages, ocr_pages, strict=True):
-                _add_page(pdf, page, ocr, settings, sources)
-            last = pdf.page_count
-            label = document.classification.type
-            toc.append([1, f"{document.title}（{label}）", first])
-            entries.append(
-                DocumentEntry(
-                    title=document.title,
-                    type=label,
-                    confidence=round(document.classification.confidence, 3),
-                    first_page=first,
-                    last_page=last,
-                    needs_review=document.classification.needs_review,
-                )
+    documents: Sequence[Document],
+    output: Path,
+    meta: DossierMetadata,
+    settings: BindSettings,
+    after: Continuation = Continuation(),
+    remarks: dict[str, str] | None = None,
+    cache: Path | None = None,
+) -> Addition:
+    """Write this version's new pages to OUTPUT (unsigned, PDF/A-2b) and say what they are.
+
+    The first version opens with a cover and the catalogue; a later one with a
+    continuation catalogue for its own documents, numbered on from AFTER.
+    REMARKS (by source hash) go into the catalogue's remark column.  Encoded
+    page images are kept in CACHE (by page hash), when given, for reruns.
+    """
+    if not documents:
+        raise StageError(f"case {meta.case}: nothing to bind (no documents)")
+    if any(d.volume != meta.volume for d in documents):
+        raise StageError(f"case {meta.case}: 正卷 and 副卷 documents are never bound together")
+    remarks = remarks or {}
+    first = after.pages == 0
+    front = (1 if first else 0) + catalogue_pages(len(documents))
+    rows, entries, bookmarks = [], [], []
+    page = after.pages + front + 1
+    if first:
+        bookmarks.append(Bookmark("卷皮", after.pages + 1))
+    bookmarks.append(Bookmark("卷内目录" if first else f"卷内目录（续，第{meta.version}版）", after.pages + 1 + int(first)))
+    for number, document in enumerate(documents, start=after.documents + 1):
+        last = page + len(document.pages) - 1
+        label = document.classification.type
+        remark = "；".join(filter(None, [remarks.get(document.source_sha256, ""),
+                                         "待复核" if document.classification.needs_review else ""]))
+        rows.append(CatalogueRow(number, document.title, label, page, last, remark))
+        entries.append(
+            DocumentEntry(
+                title=document.title,
+                type=label,
+                confidence=round(document.classification.confidence, 3),
+                first_page=page,
+                last_page=last,
+                needs_review=document.classification.needs_review,
+                volume=document.volume,
+                remark=remark,
             )
-        if pdf.page_count == 0:
-            raise StageError(f"case {meta.case}: nothing to bind (no pages)")
-        pdf.set_toc(toc)
-        pdf.set_metadata(
-            {
-                "title": f"电子卷宗 {meta.case} 第{meta.version}版",
-                "author": meta.bound_by,
-                "subject": meta.case,
-                "keywords": ", ".join(meta.keywords),
-                "creator": f"edossier {__version__}",
-                "producer": f"edossier {__version__} (PyMuPDF {pymupdf.VersionBind})",
-            }
         )
+        bookmarks.append(Bookmark(f"{number}. {document.title}（{label}）", page))
+        page = last + 1
+    closing_page = page
+    bookmarks.append(Bookmark(f"备考表（第{meta.version}版）", closing_page))
+    total = closing_page
+    today = dt.date.today().isoformat()
+    codec = CodecSettings(settings.jpeg_quality, settings.bilevel_text)
+
+    def front_matter(pdf: pymupdf.Document) -> None:
+        if first:
+            cover = CoverInfo(court=meta.court, case=meta.case, volume=meta.volume, bound=today,
+                              bound_by=meta.bound_by)
+            draw_cover(pdf, cover, total, len(documents))
+        heading = "卷　内　目　录" if first else "卷内目录（续）"
+        note = "" if first else f"第{meta.version}版增补，{today}，立卷人 {meta.bound_by}"
+        draw_catalogue(pdf, rows, heading, note)
+
+    def closing(pdf: pymupdf.Document) -> None:
+        added = sum(len(d.pages) for d in documents)
+        draw_closing_sheet(pdf, [
+            f"案号：{meta.case}",
+            f"本版（第{meta.version}版）装订文件 {len(documents)} 件，文件页 {added} 页，",
+            f"卷内第 {after.pages + 1} 页至第 {total} 页（含目录与本表）。",
+            f"立卷人：{meta.bound_by}　　日期：{today}",
+            f"装订软件：edossier {__version__}",
+        ])
+
+    with tempfile.TemporaryDirectory(prefix="assemble-", dir=output.parent) as tmp, _pool(settings) as pool:
+        chunks = list(_write_chunks(documents, front_matter, closing, Path(tmp), after.pages + 1,
+                                    settings.chunk_pages, codec, cache, pool))
+        make_pdfa(chunks, output, meta.title, meta.bound_by, meta.case, list(meta.keywords))
+    return Addition(tuple(entries), tuple(bookmarks), total - after.pages)
+
+
+def _pool(settings: BindSettings) -> Executor:
+    """Processes; threads inside a daemonic process (a queue worker), which may not have children."""
+    if multiprocessing.current_process().daemon:
+        return ThreadPoolExecutor(max_workers=settings.jobs or None)
+    return ProcessPoolExecutor(max_workers=settings.jobs or None)
+
+
+def _write_chunks(documents, front_matter, closing, folder, first_number, chunk_pages, codec, cache, pool) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """Yield chunk files in order; each holds at most CHUNK_PAGES pages."""
+    number = first_number
+    index = 0
+    sources: dict[Path, pymupdf.Document] = {}
+    pdf = pymupdf.open()
+    front_matter(pdf)
+
+    def flush() -> Path:
+        nonlocal pdf, index, number
+        for page in pdf:
+            stamp_page_number(page, number)
+            number += 1
+        path = folder / f"chunk-{index:05d}.pdf"
         pdf.subset_fonts()
-        output.parent.mkdir(parents=True, exist_ok=True)
-        # Object streams keep every page dictionary in a few compressed blocks: a reader
-        # fetching the PDF by byte ranges (pdf.js in the web reader) walks the page tree
-        # with a handful of requests instead of one per page spread over the whole file.
-        pdf.save(output, garbage=3, deflate=True, use_objstms=True)
+        pdf.save(path, garbage=3, deflate=True)
+        pdf.close()
+        pdf = pymupdf.open()
+        index += 1
+        return path
+
+    try:
+        for batch in _batches(documents, chunk_pages):
+            jobs = [(p.image if p.kind == "raster" else None, p.sha256, codec, cache) for p, _ in batch]
+            images = pool.map(_encode, jobs)
+            for (page, ocr), image in zip(batch, images, strict=True):
+                _add_page(pdf, page, ocr, image, sources)
+            if pdf.page_count >= chunk_pages:
+                yield flush()
+        closing(pdf)
+        yield flush()
     finally:
         pdf.close()
         for src in sources.values():
             src.close()
-    return entries
+
+
+def _batches(documents: Sequence[Document], size: int) -> Iterator[list[tuple[Page, OcrPage | None]]]:
+    batch: list[tuple[Page, OcrPage | None]] = []
+    for document in documents:
+        ocr_pages = document.ocr or (None,) * len(document.pages)
+        for item in zip(document.pages, ocr_pages, strict=True):
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _encode(job: tuple[Path | None, str, CodecSettings, Path | None]) -> EncodedImage | None:
+    path, key, codec, cache = job
+    return None if path is None else encode_cached(path, key, codec, cache)
 
 
 def _add_page(
     pdf: pymupdf.Document,
     page: Page,
     ocr: OcrPage | None,
-    settings: BindSettings,
+    image: EncodedImage | None,
     sources: dict[Path, pymupdf.Document],
 ) -> None:
     if page.kind == "born_digital":
@@ -95,23 +231,31 @@ def _add_page(
             raise StageError(f"born-digital page {page.index + 1} has no source PDF")
         if page.pdf not in sources:
             sources[page.pdf] = pymupdf.open(page.pdf)
-        pdf.insert_pdf(sources[page.pdf], from_page=page.index, to_page=page.index)
+        # form widgets stay with the original (kept byte for byte): copied alone they are orphans
+        pdf.insert_pdf(sources[page.pdf], from_page=page.index, to_page=page.index, widgets=False)
         return
-    if page.image is None:
+    if image is None:
         raise StageError(f"raster page {page.index + 1} has no image")
     new = pdf.new_page(width=page.width_pt, height=page.height_pt)
-    new.insert_image(new.rect, stream=_encode_image(page.image, settings.jpeg_quality))
+    new.insert_image(new.rect, xref=_image_object(pdf, image))
     if ocr is not None:
         add_text_layer(new, ocr)
 
 
-def _encode_image(path: Path, quality: int) -> bytes:
-    """JPEG keeps colour seals legible at a fraction of PNG's size; bilevel pages stay lossless."""
-    with Image.open(path) as image:
-        if image.mode == "1":
-            return path.read_bytes()
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=quality, optimize=True)
-        return buffer.getvalue()
+def _image_object(pdf: pymupdf.Document, image: EncodedImage) -> int:
+    """An image XObject holding the encoded bytes as they are (no re-encoding by MuPDF)."""
+    if image.kind == "g4":
+        black = "true" if image.black_is_1 else "false"
+        space, bits, filter_ = "/DeviceGray", 1, "/CCITTFaxDecode"
+        params = f"<</K -1/Columns {image.width}/Rows {image.height}/BlackIs1 {black}>>"
+    else:
+        space, bits, filter_, params = ("/DeviceGray" if image.grey else "/DeviceRGB"), 8, "/DCTDecode", None
+    xref = pdf.get_new_xref()
+    pdf.update_object(xref, f"<</Type/XObject/Subtype/Image/Width {image.width}/Height {image.height}"
+                            f"/ColorSpace{space}/BitsPerComponent {bits}>>")
+    pdf.update_stream(xref, image.data, new=True, compress=False)
+    # set after the data: MuPDF then keeps the bytes as already encoded with this filter
+    pdf.xref_set_key(xref, "Filter", filter_)
+    if params:
+        pdf.xref_set_key(xref, "DecodeParms", params)
+    return xref

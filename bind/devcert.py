@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEV_PASSPHRASE = b"edossier-development"
@@ -23,8 +23,8 @@ DEV_SUBJECT = "edossier DEVELOPMENT ONLY - NOT FOR PRODUCTION"
 def ensure_dev_key(keys_dir: Path) -> tuple[Path, Path]:
     """Return (PKCS#12 file, certificate PEM), creating them once."""
     keys_dir.mkdir(parents=True, exist_ok=True)
-    p12 = keys_dir / "dev-signing.p12"
-    pem = keys_dir / "dev-signing-cert.pem"
+    p12 = keys_dir / "dev-signing-rsa.p12"
+    pem = keys_dir / "dev-signing-rsa-cert.pem"
     with open(keys_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two workers starting at once must agree on one key
         if not (p12.exists() and pem.exists()):
@@ -33,7 +33,9 @@ def ensure_dev_key(keys_dir: Path) -> tuple[Path, Path]:
 
 
 def _create(p12: Path, pem: Path) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
+    # RSA, not ECDSA: pyHanko marks an ECDSA-signed file as PDF 2.0 (ISO 32002),
+    # which PDF/A-2 does not allow
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, DEV_SUBJECT),

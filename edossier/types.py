@@ -149,6 +149,8 @@ class DocumentEntry(Frozen):
     first_page: int
     last_page: int
     needs_review: bool = False
+    volume: Literal["main", "secondary"] = "main"
+    remark: str = ""
 
 
 class DossierVersion(Frozen):

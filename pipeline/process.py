@@ -13,17 +13,20 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Literal
 from pathlib import Path
 from typing import Any
 
 from edossier import __version__
-from edossier.bind.assemble import DossierMetadata, assemble
+from edossier.bind.assemble import Continuation, DossierMetadata, assemble
 from edossier.bind.devcert import DEV_PASSPHRASE, ensure_dev_key
-from edossier.bind.sign import SignatureSpec, sign_pdf
-from edossier.bind.verify import verify_pdf
+from edossier.bind.order import order_documents
+from edossier.bind.pdfa import page_count
+from edossier.bind.sign import SignatureSpec, seal_version
+from edossier.bind.verify import signature_remark, verify_pdf
 from edossier.casenumber import CaseNumber
-from edossier.classify.doctypes import binding_position
 from edossier.classify.classifier import classify_text
+from edossier.classify.doctypes import binding_order, binding_position, load_doctypes
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
 from edossier.errors import ClassifiedMaterialError, StageError
@@ -34,7 +37,7 @@ from edossier.ocr import OcrEngine, create_engine
 from edossier.pipeline.quarantine import quarantine
 from edossier.storage import Store, open_store
 from edossier.storage import layout
-from edossier.storage.manifest import ManifestEntry, latest_version, publish, read_manifest
+from edossier.storage.manifest import Manifest, ManifestEntry, latest_version, publish, read_manifest
 from edossier.types import (
     Classification,
     Document,
@@ -161,22 +164,58 @@ def make_document(
         pages=tuple(pages),
         classification=classification,
         ocr=tuple(ocr),
+        volume=_volume(classification.type),
     )
 
 
+def _volume(label: str) -> Literal["main", "secondary"]:
+    """副卷 types (court-only papers) are marked so in classify/doctypes.toml; everything else is 正卷."""
+    volume = next((t.volume for t in load_doctypes() if t.label == label), "main")
+    return "secondary" if volume == "secondary" else "main"
+
+
+@dataclass(frozen=True)
+class PreviousVolume:
+    """A volume's last signed PDF and its catalogue: what the next version grows from."""
+
+    pdf: Path
+    entries: tuple[DocumentEntry, ...]
+
+
 def bind_and_sign(
-    documents: Sequence[Document], case: CaseNumber, version: int, settings: Settings, out_dir: Path
+    documents: Sequence[Document],
+    case: CaseNumber,
+    version: int,
+    settings: Settings,
+    out_dir: Path,
+    previous: PreviousVolume | None = None,
+    remarks: dict[str, str] | None = None,
 ) -> tuple[Path, list[DocumentEntry]]:
-    """Assemble DOCUMENTS (already in binding order), sign and check; a PDF that does not verify is never published."""
-    unsigned = out_dir / "unsigned.pdf"
-    signed = out_dir / "dossier.pdf"
-    meta = DossierMetadata(case=case.normalized, version=version, bound_by=settings.user)
-    entries = assemble(documents, unsigned, meta, settings.bind)
-    sign_pdf(unsigned, signed, signing_spec(settings, f"edossier-v{version}"))
+    """Bind DOCUMENTS (one volume, already in binding order) as version VERSION, sign and check.
+
+    With PREVIOUS, the new pages are appended to that signed PDF as one signed
+    incremental update; the returned catalogue is the whole volume's.  A PDF
+    that does not verify is never published.
+    """
+    volume = documents[0].volume if documents else "main"
+    suffix = "" if volume == "main" else f"-{volume}"
+    unsigned = out_dir / f"unsigned{suffix}.pdf"
+    signed = out_dir / f"dossier{suffix}.pdf"
+    meta = DossierMetadata(
+        case=case.normalized, version=version, bound_by=settings.user, court=settings.bind.court, volume=volume
+    )
+    earlier = previous.entries if previous else ()
+    after = Continuation(pages=page_count(previous.pdf), documents=len(earlier)) if previous else Continuation()
+    addition = assemble(documents, unsigned, meta, settings.bind, after, remarks, settings.work_dir / "bind-images")
+    spec = signing_spec(settings, f"edossier-v{version}")
+    if previous:
+        seal_version(previous.pdf, signed, spec, meta, addition.bookmarks, addition=unsigned)
+    else:
+        seal_version(unsigned, signed, spec, meta, addition.bookmarks)
     report = verify_pdf(signed, trust_roots(settings))
     if not report.valid:
         raise StageError(f"case {case}: the signed dossier does not verify: {report.as_dict()['problems']}")
-    return signed, entries
+    return signed, [*earlier, *addition.entries]
 
 
 def binding_sequence(documents: Sequence[Document]) -> list[Document]:
@@ -217,19 +256,21 @@ def publish_version(
     version: int,
     documents: Sequence[Document],
     new_sources: Sequence[SourceFile],
-    pdf: Path,
+    pdf: Path | Sequence[Path],
     entries: Sequence[DocumentEntry],
     provenance: dict[str, object],
     *,
     jobs: int = 4,
 ) -> None:
-    """Seal originals, page images, OCR results and the PDF, then the manifest (last).
+    """Seal originals, page images, OCR results and the PDFs (one per volume), then the manifest (last).
 
-    The manifest also lists what this version keeps of the previous one, so each
-    version's manifest names every object it consists of.
+    PDF is the main volume's file, or the volumes' files named dossier.pdf and
+    dossier-secondary.pdf (any folder). The manifest also lists what this version
+    keeps of the previous one, so each version's manifest names every object it consists of.
     """
     new = {source.sha256 for source in new_sources}
-    objects = _objects(case, new_sources, [d for d in documents if d.source_sha256 in new], pdf, version)
+    pdfs = [pdf] if isinstance(pdf, Path) else list(pdf)
+    objects = _objects(case, new_sources, [d for d in documents if d.source_sha256 in new], pdfs, version)
     publish(
         store,
         case,
@@ -267,11 +308,12 @@ def process_case(
             kinds = ", ".join(kind.replace("_", " ") for kind in removed)
             warn(f"{source.path}: removed {kinds} from what is bound (the original is kept unchanged)")
     previous_version = latest_version(store, case)
-    previous_docs = _previous_documents(store, case, previous_version, work_dir)
+    manifest = read_manifest(store, case, previous_version) if previous_version else None
+    previous_docs = [Document.model_validate(d) for d in manifest.documents] if manifest else []
     known = {doc.source_sha256 for doc in previous_docs}
     titles = {src.sha256: m.title for m, (src, _) in zip(materials, read, strict=True)}
     fresh = [(src, pages) for src, pages in read if src.sha256 not in known]
-    if previous_version and not fresh:
+    if manifest and not fresh:
         return _summary(store, case, previous_version)
 
     engine = engine or create_engine(settings.ocr)
@@ -283,14 +325,37 @@ def process_case(
         except StageError as exc:
             raise StageError(f"{src.path}: {exc}") from exc
         new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))
+    remarks = _signed_input_remarks([src for src, _ in fresh], settings)
     version = previous_version + 1
-    ordered = binding_sequence(previous_docs + new_docs)
+    catalogue = [DocumentEntry.model_validate(e) for e in manifest.catalogue] if manifest else []
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
-        pdf, entries = bind_and_sign(ordered, case, version, settings, Path(tmp))
+        pdfs: list[Path] = []
+        entries: list[DocumentEntry] = []
+        published: list[Document] = []  # every document, in catalogue order: volume by volume, as bound
+        volume_pages: dict[str, int] = {}
+        for volume in ("main", "secondary"):
+            added = order_documents(
+                [d for d in new_docs if d.volume == volume], case.type, binding_order, settings.bind.order_file
+            )
+            published.extend(d for d in previous_docs if d.volume == volume)
+            published.extend(added)
+            earlier = tuple(e for e in catalogue if e.volume == volume)
+            previous = _previous_volume(store, manifest, volume, earlier, Path(tmp))
+            if added:
+                pdf, volume_entries = bind_and_sign(added, case, version, settings, Path(tmp), previous, remarks)
+            elif previous:
+                pdf, volume_entries = previous.pdf, list(earlier)  # unchanged volume: same bytes again
+            else:
+                continue
+            pdfs.append(pdf)
+            entries.extend(volume_entries)
+            volume_pages[volume] = page_count(pdf)
         inputs = [str(src.path) for src, _ in fresh]
-        origin = provenance(settings, store, engine.cache_key(), inputs)
+        origin = provenance(
+            settings, store, engine.cache_key(), inputs, signed_inputs=remarks, volume_pages=volume_pages
+        )
         publish_version(
-            store, case, version, ordered, [src for src, _ in fresh], pdf, entries, origin,
+            store, case, version, published, [src for src, _ in fresh], pdfs, entries, origin,
             jobs=settings.storage.jobs,
         )
     summary = _summary(store, case, version)
@@ -298,8 +363,43 @@ def process_case(
     return summary
 
 
+def _previous_volume(
+    store: Store, manifest: Manifest | None, volume: str, entries: tuple[DocumentEntry, ...], tmp: Path
+) -> PreviousVolume | None:
+    if manifest is None or not entries:
+        return None
+    role = volume_role(volume)
+    stored = next(o for o in manifest.objects if o.role == role)
+    local = tmp / ("previous-dossier.pdf" if volume == "main" else f"previous-dossier-{volume}.pdf")
+    store.get_file(stored.key, local)
+    return PreviousVolume(local, entries)
+
+
+def volume_role(volume: str) -> str:
+    """Manifest role of a volume's PDF: "dossier" for 正卷 (what get and process print), "dossier_secondary"."""
+    return "dossier" if volume == "main" else f"dossier_{volume}"
+
+
+def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
+    """The main volume where the store layout puts a dossier; 副卷 beside it, also named by content."""
+    if role == "dossier":
+        return layout.dossier_key(case, version, sha256)
+    return layout.version_key(case, version, f"{role}-{sha256}.pdf")
+
+
+def _signed_input_remarks(sources: Sequence[SourceFile], settings: Settings) -> dict[str, str]:
+    """Signed PDFs as handed over: their signatures checked at intake, the result kept and shown."""
+    remarks = {}
+    for source in sources:
+        if source.media_type == "application/pdf":
+            remark = signature_remark(source.path, trust_roots(settings))
+            if remark:
+                remarks[source.sha256] = remark
+    return remarks
+
+
 def _objects(
-    case: CaseNumber, sources: Sequence[SourceFile], docs: Sequence[Document], pdf: Path, version: int
+    case: CaseNumber, sources: Sequence[SourceFile], docs: Sequence[Document], pdfs: Sequence[Path], version: int
 ) -> list[tuple[str, Path | bytes, str]]:
     objects: list[tuple[str, Path | bytes, str]] = []
     for source in sources:
@@ -311,15 +411,17 @@ def _objects(
             if ocr is not None:
                 key = layout.ocr_key(case, page.sha256, f"{ocr.engine}-{ocr.engine_version}")
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
-    objects.append((layout.dossier_key(case, version, sha256_file(pdf)), pdf, "dossier"))
+    for pdf in pdfs:
+        role = volume_role("secondary" if pdf.stem.endswith("secondary") else "main")
+        objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
 
 
 def _inherited(store: Store, case: CaseNumber, version: int) -> list[ManifestEntry]:
-    """What a new version keeps of version VERSION: everything but its dossier PDF."""
+    """What a new version keeps of version VERSION: everything but its dossier PDFs (one per volume)."""
     if not version:
         return []
-    return [entry for entry in read_manifest(store, case, version).objects if entry.role != "dossier"]
+    return [entry for entry in read_manifest(store, case, version).objects if not entry.role.startswith("dossier")]
 
 
 def _previous_documents(store: Store, case: CaseNumber, version: int, work_dir: Path) -> list[Document]:
@@ -356,12 +458,15 @@ def fetch_documents(store: Store, case: CaseNumber, documents: Sequence[Document
 
 def _summary(store: Store, case: CaseNumber, version: int) -> DossierVersion:
     manifest = read_manifest(store, case, version)
-    pdf = manifest.dossier
+    dossiers = sorted((o for o in manifest.objects if o.role.startswith("dossier")), key=lambda o: o.role)
+    pdf = dossiers[0]  # the main volume ("dossier") when there is one
     entries = tuple(DocumentEntry.model_validate(e) for e in manifest.catalogue)
+    # the main volume's whole PDF (cover to closing sheet); older manifests only have the catalogue
+    pages = manifest.provenance.get("volume_pages", {}).get("main") or max((e.last_page for e in entries), default=0)
     return DossierVersion(
         case=case.normalized,
         version=version,
-        pages=max((e.last_page for e in entries), default=0),
+        pages=pages,
         documents=entries,
         pdf_sha256=pdf.sha256,
         created=manifest.created,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from edossier.errors import ExitCode
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 from edossier.pipeline.audit_trail import record
 from edossier.pipeline.process import trust_roots
+from edossier.pipeline.verify_case import verify_case
 from edossier.storage import open_store
 from edossier.storage.manifest import list_cases, published_versions, read_manifest
 
@@ -62,38 +62,40 @@ def list_(store: StoreOption = None, json_out: JsonOption = False) -> None:
 @app.command("verify")
 def verify(
     pdf: Annotated[Path | None, typer.Argument(help="a dossier PDF")] = None,
-    case: Annotated[str | None, typer.Option("--case", help="verify the stored latest version")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="verify the stored case: every version")] = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Check every signature; exit 0 only when all are intact, trusted and cover the file."""
+    """Check every signature (and with --case the stored hashes); exit 0 only when all is valid."""
     settings = settings_for(store)
     if pdf is None:
         if case is None:
             raise typer.BadParameter("give a PDF or --case")
         case_number = CaseNumber.parse(case)
         target = open_store(settings.store_uri, settings.storage)
-        manifest = read_manifest(target, case_number)
-        with tempfile.TemporaryDirectory() as tmp:
-            local = target.get_file(manifest.dossier.key, Path(tmp) / "dossier.pdf")
-            report = verify_pdf(local, trust_roots(settings))
+        result = verify_case(target, case_number, trust_roots(settings))
+        reports = [(f"{result['case']} {role}", r) for role, r in result.get("volumes", {}).items()]
         record(target, settings.user, "verify", case_number.normalized, {},
-               {"version": manifest.version, "valid": report.valid})
-        pdf = Path(f"{case_number.key} v{manifest.version}")
+               {"versions": result.get("versions", []), "valid": result["valid"]})
     else:
-        report = verify_pdf(pdf, trust_roots(settings))
+        report = verify_pdf(pdf, trust_roots(settings)).as_dict()
+        result = report
+        reports = [(str(pdf), report)]
     if json_out:
-        print_json(report.as_dict())
+        print_json(result)
     else:
-        state = "VALID" if report.valid else "INVALID"
-        console.print(f"{pdf}: {state}", markup=False)
-        for sig in report.signatures:
-            console.print(
-                f"  {sig.field}: signer {sig.signer}; intact={sig.intact} trusted={sig.trusted} "
-                f"coverage={sig.coverage}",
-                markup=False,
-            )
-        for problem in report.as_dict()["problems"]:  # type: ignore[union-attr]
-            console.print(f"  problem: {problem}", markup=False)
-    if not report.valid:
+        for name, report in reports:
+            console.print(f"{name}: {'VALID' if report['valid'] else 'INVALID'}", markup=False)
+            for sig in report["signatures"]:
+                console.print(
+                    f"  {sig['field']}: signer {sig['signer']}; intact={sig['intact']} trusted={sig['trusted']} "
+                    f"coverage={sig['coverage']} changes after it: {sig['modification_level']}",
+                    markup=False,
+                )
+            for problem in report["problems"]:
+                console.print(f"  problem: {problem}", markup=False)
+        if pdf is None:
+            for problem in result["problems"]:
+                console.print(f"problem: {problem}", markup=False)
+    if not result["valid"]:
         raise typer.Exit(int(ExitCode.invalid_signature))

@@ -76,7 +76,7 @@ def test_ocr_engine_crash_on_one_page_is_clean_and_resumable(data_dir: Path) -> 
     assert judgment_pages  # the probe ran
     healthy = EngineCrashingOnPage(crash_on=None)
     summary = process_case(inputs, CASE, settings, store=store, engine=healthy)
-    assert summary.version == 1 and summary.pages == 4
+    assert summary.version == 1 and summary.pages == 7  # cover, catalogue, 4 document pages, closing sheet
     # Resumable: pages read before the crash are not read again.
     assert len(healthy.calls) < 4
 

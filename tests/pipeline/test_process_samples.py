@@ -41,10 +41,10 @@ def sample_dossier(session_data_dir: Path) -> dict[str, object]:
 def test_json_summary(sample_dossier: dict[str, object]) -> None:
     assert sample_dossier["case"] == SAMPLE_CASE
     assert sample_dossier["version"] == 1
-    assert sample_dossier["pages"] == 5
+    assert sample_dossier["pages"] == 8  # cover, catalogue, 5 document pages, closing sheet
     docs = sample_dossier["documents"]
     assert [d["type"] for d in docs] == ["起诉状", "授权委托书", "判决书"]
-    assert [(d["first_page"], d["last_page"]) for d in docs] == [(1, 1), (2, 2), (3, 5)]
+    assert [(d["first_page"], d["last_page"]) for d in docs] == [(3, 3), (4, 4), (5, 7)]
     assert all(0 < d["confidence"] <= 1 and d["title"] for d in docs)
     assert Path(str(sample_dossier["pdf"])).is_file()
 
@@ -52,14 +52,16 @@ def test_json_summary(sample_dossier: dict[str, object]) -> None:
 def test_one_bookmark_per_document(sample_dossier: dict[str, object]) -> None:
     with pymupdf.open(str(sample_dossier["pdf"])) as pdf:
         toc = pdf.get_toc()
-    assert [page for _, _, page in toc] == [1, 2, 3]
-    assert "民事反诉状" in toc[0][1] and "判决书" in toc[2][1]
+    documents = [(title, page) for level, title, page in toc if level == 2 and re.match(r"\d+\. ", title)]
+    assert toc[0][1] == "正卷"
+    assert [page for _, page in documents] == [3, 4, 5]
+    assert "民事反诉状" in documents[0][0] and "判决书" in documents[2][0]
 
 
 def test_chinese_text_is_searchable_and_copies_without_spaces(sample_dossier: dict[str, object]) -> None:
     with pymupdf.open(str(sample_dossier["pdf"])) as pdf:
-        judgment = pdf[2].get_text()
-        hits = pdf[2].search_for("本院依法组成合议庭")
+        judgment = pdf[4].get_text()
+        hits = pdf[4].search_for("本院依法组成合议庭")
     assert "本院依法组成合议庭" in judgment
     assert hits, "search must find a phrase on the page"
     assert not CJK_PAIR_WITH_SPACE.search(judgment)
@@ -78,9 +80,12 @@ def test_text_layer_equals_ocr_text(sample_dossier: dict[str, object], session_d
             by_page[page["sha256"]] = ocr
     with pymupdf.open(str(sample_dossier["pdf"])) as pdf:
         page_order = [p for d in manifest["documents"] for p in d["pages"]]
-        for number, page in enumerate(page_order):
+        first = manifest["catalogue"][0]["first_page"]  # after the cover and the catalogue
+        for number, page in enumerate(page_order, start=first):
             expected = [line["text"] for line in by_page[page["sha256"]]["lines"] if line["text"].strip()]
-            extracted = [line for line in pdf[number].get_text().splitlines() if line.strip()]
+            extracted = [line for line in pdf[number - 1].get_text().splitlines() if line.strip()]
+            assert extracted[-1] == str(number)  # the stamped page number, written last
+            extracted = extracted[:-1]
             assert "".join(extracted).replace(" ", "") == "".join(expected).replace(" ", "")
 
 

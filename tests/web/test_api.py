@@ -88,7 +88,8 @@ def test_court_sees_both_volumes(app_client: TestClient) -> None:
     secondary = judge.get(f"/api/cases/{A}/versions/1/volumes/secondary").json()
     assert [d["title"] for d in secondary["documents"]] == ["合议庭评议笔录"]
     with pymupdf.open(stream=judge.get(secondary["pdf"]).content, filetype="pdf") as doc:
-        assert doc.page_count == 1 and "评议" in doc[0].get_text()
+        # the 副卷 as bound: cover, catalogue, the minutes, closing sheet
+        assert doc.page_count == 4 and "评议" in doc[2].get_text() and "副卷" in doc[0].get_text()
 
 
 def test_search_respects_cases_and_volumes(app_client: TestClient) -> None:

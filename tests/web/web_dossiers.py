@@ -2,9 +2,9 @@
 
 Dossiers are made from born-digital PDFs (bench.pagegen.text_pdf), so the real
 pipeline binds and signs them without OCR time.  One dossier holds a 副卷
-document: the pipeline does not yet assign volumes itself (the binding issue does
-that), so ``publish_dossier`` runs the pipeline's own steps and marks the document's
-volume as that code will.
+document: no doctype is marked secondary yet, so ``publish_dossier`` runs the
+pipeline's own steps, marks the document's volume and binds each volume as
+process_case does.
 """
 
 from __future__ import annotations
@@ -61,8 +61,15 @@ def publish_dossier(settings: Settings, case: str, documents: list[tuple[Path, s
         sources.append(source)
     docs.sort(key=lambda d: binding_order(d.classification.type))
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
-        pdf, entries = bind_and_sign(docs, number, 1, settings, Path(tmp))
-        publish_version(store, number, 1, docs, sources, pdf, entries, {"bound_by": "fixture"})
+        pdfs, entries, ordered = [], [], []
+        for volume in ("main", "secondary"):  # 正卷 and 副卷 are bound as separate PDFs
+            in_volume = [d for d in docs if d.volume == volume]
+            if in_volume:
+                pdf, volume_entries = bind_and_sign(in_volume, number, 1, settings, Path(tmp))
+                pdfs.append(pdf)
+                entries.extend(volume_entries)
+                ordered.extend(in_volume)
+        publish_version(store, number, 1, ordered, sources, pdfs, entries, {"bound_by": "fixture"})
 
 
 def make_env(root: Path) -> WebEnv:
