@@ -26,12 +26,15 @@ def test_bound_text_layer_equals_ocr_text(tmp_path: Path, rapid: OcrEngine) -> N
         ocr=(ocr,),
     )
     pdf_path = tmp_path / "bound.pdf"
-    assemble([document], pdf_path, DossierMetadata(case="（2024）浙0102民初100号", version=1, bound_by="t"), BindSettings())
+    meta = DossierMetadata(case="（2024）浙0102民初100号", version=1, bound_by="t")
+    addition = assemble([document], pdf_path, meta, BindSettings())
 
     with pymupdf.open(pdf_path) as pdf:
-        bound = pdf[0]
-        copied = bound.get_text().strip()
-        assert copied.splitlines() == [line.text for line in ocr.lines]
+        bound = pdf[addition.entries[0].first_page - 1]  # after the cover and the catalogue
+        copied = [line for line in bound.get_text().splitlines() if line.strip()]
+        stamp = copied.pop()  # the page number stamped at the foot
+        assert stamp.strip().isdigit()
+        assert copied == [line.text for line in ocr.lines]
         # A search hit for the title lands where OCR found it.
         (hit,) = bound.search_for("授权委托书")
         scale = bound.rect.width / ocr.width
