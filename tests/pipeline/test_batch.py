@@ -308,3 +308,45 @@ def test_corrupt_file_is_dead_lettered_and_the_batch_goes_on(archive: Path, tmp_
     assert list(_essence(tmp_path / "store")) == ["（2024）浙0102民初1000号"]
     text = _cli(["status", status["batch"]], tmp_path).stdout
     assert "1 done, 1 failed, 0 pending" in text and "scan.pdf" in text
+
+
+def _drop_connections(broker: str, stop: "threading.Event") -> int:
+    """Cut every client connection of the broker, again and again, until STOP (the server's own commands)."""
+    drops = 0
+    while not stop.wait(1.5):
+        if broker.startswith("redis"):
+            subprocess.run(["redis-cli", "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
+                           capture_output=True, timeout=30)
+        else:
+            subprocess.run(["rabbitmqctl", "close_all_connections", "fault injected by the test suite"],
+                           capture_output=True, timeout=60)
+        drops += 1
+    return drops
+
+
+@pytest.mark.parametrize("broker", [pytest.param(REDIS, marks=needs_redis, id="redis"),
+                                    pytest.param(RABBIT, marks=needs_rabbit, id="rabbitmq")])
+def test_broker_dropping_connections_mid_batch(broker: str, archive: Path, reference: dict, tmp_path: Path) -> None:
+    """The broker drops every connection repeatedly while a batch runs: it still finishes, same dossiers."""
+    import threading
+
+    _flush(broker)
+    started = _start(archive, tmp_path, broker)
+    worker = _worker(broker, tmp_path)
+    stop = threading.Event()
+    drops: list[int] = []
+    dropper = threading.Thread(target=lambda: drops.append(_drop_connections(broker, stop)))
+    dropper.start()
+    try:
+        time.sleep(8)
+        stop.set()
+        dropper.join(120)
+        status = _wait(started)
+    finally:
+        stop.set()
+        worker.terminate()
+        worker.join(60)
+    assert drops and drops[0] >= 3
+    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
+    assert _essence(tmp_path / "store") == reference
+    assert _published(tmp_path) == Counter({case: 1 for case in reference})

@@ -58,7 +58,8 @@ def test_scan_from_the_sane_test_device_stores_a_dossier(tmp_path, monkeypatch):
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)[0]
-    assert result["pages_received"] == 10 and result["versions"] == [{"case": NORMAL, "version": 1, "pages": 10}]
+    # the bound volume adds a cover, the catalogue and the closing sheet (备考表) to the 10 scanned pages
+    assert result["pages_received"] == 10 and result["versions"] == [{"case": NORMAL, "version": 1, "pages": 13}]
     # identical test-pattern pages are all flagged as possible double feeds, none dropped
     assert [f["page"] for f in result["flags"] if f["kind"] == "double_feed"] == list(range(2, 11))
     assert Path(result["report"]).read_text().count("<figure>") == 9
@@ -78,10 +79,11 @@ def test_escl_batch_splits_at_cover_sheets_into_typed_documents(tmp_path, pages)
     with EsclTestServer(feed) as server:
         (result,) = scan_to_case(f"escl:{server.url}", CASE, settings)
     (version,) = result.versions
-    assert (version.case, version.version, version.pages) == (NORMAL, 1, 3)  # cover sheets are not bound
+    # cover sheets are not bound: 3 scanned pages, plus the volume's cover, catalogue and closing sheet
+    assert (version.case, version.version, version.pages) == (NORMAL, 1, 6)
     assert [(e.type, e.title, e.first_page, e.last_page) for e in version.documents] == [
-        ("起诉状", "民事起诉状", 1, 1),
-        ("授权委托书", "授权委托书", 2, 3),
+        ("起诉状", "民事起诉状", 3, 3),
+        ("授权委托书", "授权委托书", 4, 5),
     ]
     assert [f.kind for f in result.split.flags] == ["blank_page"]  # counted: 1 declared = 1 with content
     manifest = read_manifest(open_store(settings.store_uri), CaseNumber.parse(CASE))
@@ -104,8 +106,8 @@ def test_a_jam_keeps_the_pages_and_resume_finishes_the_batch(tmp_path, pages):
         server.load(feed[2:])  # the clerk puts pages 3 and 4 back in the feeder
         (result,) = scan_to_case(f"escl:{server.url}", CASE, settings, store=store, resume=True)
     assert [(e.type, e.first_page, e.last_page) for e in result.versions[0].documents] == [
-        ("起诉状", 1, 1),
-        ("授权委托书", 2, 2),
+        ("起诉状", 3, 3),  # after the volume's cover and catalogue
+        ("授权委托书", 4, 4),
     ]
     assert result.split.pages_received == 4 and not result.split.flags
 
@@ -177,4 +179,4 @@ def test_a_batch_scanned_but_not_stored_is_filed_again_without_rescanning(tmp_pa
             scan_to_case(url, CASE, broken)
     # the scanner is gone now; the spooled pages are enough
     (result,) = scan_to_case(url, CASE, settings, resume=True)
-    assert [(e.type, e.last_page) for e in result.versions[0].documents] == [("授权委托书", 1)]
+    assert [(e.type, e.last_page) for e in result.versions[0].documents] == [("授权委托书", 3)]  # after the cover and the catalogue

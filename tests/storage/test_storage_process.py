@@ -39,7 +39,8 @@ def test_same_materials_twice_make_one_version_then_new_ones_chain(
     assert again.pdf_sha256 == first.pdf_sha256
     defence = Material(_filing(tmp_path / "defence.pdf", "民事答辩状"), declared_type="答辩状")
     second = process_case([complaint, defence], case.normalized, settings, store=any_store)
-    assert second.version == 2 and second.pages == 2
+    assert second.version == 2 and [e.type for e in second.documents] == ["起诉状", "答辩状"]
+    assert second.pages == first.pages + 3  # a continuation catalogue, the defence, a closing sheet
     assert published_versions(any_store, case) == [1, 2]
     manifest = read_manifest(any_store, case)
     assert sum(entry.role == "original" for entry in manifest.objects) == 2  # each manifest names all
