@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pymupdf
-from PIL import Image
 
 from bench.pagegen import render_pages
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from PIL import Image, ImageDraw
+from PIL import ImageDraw
 
 from bench.pagegen import cjk_font, render_pages, text_pdf
 from edossier.config import load_settings

@@ -26,8 +26,8 @@ from edossier.ingest.borders import content_box
 from edossier.ingest.deskew import TextLine, find_line_angle, ink_points, line_direction, text_lines
 from edossier.ingest.ink import MM_PER_INCH, flatten, ink_mask, seal_mask, sort_ink, text_grey
 from edossier.ingest.orientation import line_pieces, upside_down_score
-from edossier.ingest.pages import write_atomically
 from edossier.ingest.perspective import page_quad
+from edossier.files import write_atomically
 from edossier.types import Correction, Page, sha256_bytes
 
 CLEANUP_VERSION = "1"

@@ -9,8 +9,6 @@ Pages stream one at a time: a 10,000-page upload never sits in memory at once.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from contextlib import contextmanager
 import warnings
 from io import BytesIO
@@ -21,6 +19,7 @@ import pymupdf
 from PIL import Image, ImageOps
 
 from edossier.errors import EdossierError, EncryptedInputError, InputFileError, LimitExceededError
+from edossier.files import write_atomically
 from edossier.types import Correction, Page, SourceFile, sha256_bytes, sha256_file
 from edossier.config import LimitsSettings
 from edossier.ingest.active_content import sanitize_pdf
@@ -222,17 +221,3 @@ def _raster_page(
         corrections=corrections,
         flags=flags,
     )
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write to a temporary name in the same folder, fsync, rename: never half a file."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -9,8 +9,6 @@ gone are distinct errors that say which page to rescan from.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from typing import Literal
 from PIL import Image
 
 from edossier.errors import ServiceUnavailableError
+from edossier.files import write_atomically
 from edossier.types import sha256_bytes
 
 ColourMode = Literal["color", "gray", "lineart"]
@@ -155,16 +154,7 @@ def spool_page(image: Image.Image, spool: Path, number: int, dpi: float, mode: C
     digest = sha256_bytes(data)
     spool.mkdir(parents=True, exist_ok=True)
     target = spool / f"{number:05d}-{digest[:16]}.png"
-    fd, tmp = tempfile.mkstemp(dir=spool, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, data)
     return ScannedPage(
         number=number,
         image=target,
