@@ -31,6 +31,7 @@ def get(
     target = open_store(settings.store_uri, settings.storage)
     manifest = read_manifest(target, case_number, version)
     out = output or Path(f"{case_number.key}-v{manifest.version}.pdf")
+    out.parent.mkdir(parents=True, exist_ok=True)
     target.get_file(manifest.dossier.key, out)
     record(target, settings.user, "download", case_number.normalized, {"dossier.pdf": manifest.dossier.sha256},
            {"version": manifest.version, "to": str(out)})
