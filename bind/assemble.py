@@ -46,6 +46,8 @@ class DossierMetadata:
     court: str = ""
     volume: str = "main"
     keywords: Sequence[str] = field(default_factory=tuple)
+    cause: str = ""
+    parties: str = ""
 
     @property
     def title(self) -> str:
@@ -134,7 +136,7 @@ def assemble(
     def front_matter(pdf: pymupdf.Document) -> None:
         if first:
             cover = CoverInfo(court=meta.court, case=meta.case, volume=meta.volume, bound=today,
-                              bound_by=meta.bound_by)
+                              bound_by=meta.bound_by, cause=meta.cause, parties=meta.parties)
             draw_cover(pdf, cover, total, len(documents))
         heading = "卷　内　目　录" if first else "卷内目录（续）"
         note = "" if first else f"第{meta.version}版增补，{today}，立卷人 {meta.bound_by}"

@@ -27,6 +27,7 @@ from edossier.bind.verify import signature_remark, verify_pdf
 from edossier.casenumber import CaseNumber
 from edossier.classify.classifier import classify_text
 from edossier.classify.doctypes import binding_order, binding_position, load_doctypes
+from edossier.classify.metadata import extract_metadata
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
 from edossier.errors import ClassifiedMaterialError, StageError
@@ -201,8 +202,15 @@ def bind_and_sign(
     suffix = "" if volume == "main" else f"-{volume}"
     unsigned = out_dir / f"unsigned{suffix}.pdf"
     signed = out_dir / f"dossier{suffix}.pdf"
+    court, cause, parties = _cover_facts(documents)
     meta = DossierMetadata(
-        case=case.normalized, version=version, bound_by=settings.user, court=settings.bind.court, volume=volume
+        case=case.normalized,
+        version=version,
+        bound_by=settings.user,
+        court=settings.bind.court or court,
+        volume=volume,
+        cause=cause,
+        parties=parties,
     )
     earlier = previous.entries if previous else ()
     after = Continuation(pages=page_count(previous.pdf), documents=len(earlier)) if previous else Continuation()
@@ -471,6 +479,21 @@ def _summary(store: Store, case: CaseNumber, version: int) -> DossierVersion:
         pdf_sha256=pdf.sha256,
         created=manifest.created,
     )
+
+
+def _cover_facts(documents: Sequence[Document]) -> tuple[str, str, str]:
+    """Court, cause of action and parties for the cover, as read from the documents' text (blank if not found)."""
+    court = cause = ""
+    parties: list[str] = []
+    for document in documents:
+        found = extract_metadata(document.text)
+        court = court or (found.court or "")
+        cause = cause or (found.cause or "")
+        for party in found.parties:
+            name = f"{party.role}：{party.name}"
+            if party.agent_of is None and name not in parties and "×" not in party.name:
+                parties.append(name)
+    return court, cause, "；".join(parties[:4])
 
 
 def _cpu_count() -> int:
