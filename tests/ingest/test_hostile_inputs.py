@@ -8,7 +8,6 @@ never run, while the original is kept byte for byte.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,20 +16,10 @@ import pymupdf
 import pytest
 
 from tests.conftest import SAMPLES, SHARED_SAMPLES
+from tests.edossier_cli import run, stored_files
 from tests.ingest import hostile
 
-EDOSSIER = [sys.executable, "-m", "edossier.pipeline.cli"]
 CASE = "（2024）浙0102民初8号"
-
-
-def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "EDOSSIER_DATA_DIR": str(data_dir), "EDOSSIER_CONFIG": "/nonexistent.toml", **env}
-    return subprocess.run(EDOSSIER + args, capture_output=True, text=True, env=full_env, timeout=900)
-
-
-def stored(data_dir: Path) -> list[Path]:
-    store = data_dir / "store"
-    return sorted(p for p in store.rglob("*") if p.is_file()) if store.exists() else []
 
 
 def _expect_refusal(tmp_path: Path, bad: Path, code: int, problem: str, **env: str) -> None:
@@ -40,7 +29,7 @@ def _expect_refusal(tmp_path: Path, bad: Path, code: int, problem: str, **env: s
     assert result.returncode == code, result.stderr
     line = result.stderr.strip()
     assert "\n" not in line and line.startswith(f"edossier: error: {bad}") and problem in line, line
-    assert stored(data_dir) == []
+    assert stored_files(data_dir) == []
     assert bad.read_bytes() == before
 
 
@@ -100,9 +89,9 @@ def test_active_content_is_stripped_and_said(tmp_path: Path, builder, kind: str)
         assert "本院受理原告诉被告" in bound[2].get_text()  # after the cover and the catalogue
         raw = dossier.read_bytes()
         assert b"/JavaScript" not in raw and b"/Launch" not in raw and b"payload.exe" not in raw
-    originals = [p for p in stored(data_dir) if "/originals/" in str(p) and not p.name.startswith(".")]
+    originals = [p for p in stored_files(data_dir) if "/originals/" in str(p) and not p.name.startswith(".")]
     assert [p.read_bytes() for p in originals] == [original]
-    manifest = json.loads(next(p for p in stored(data_dir) if p.name == "manifest.json").read_text())
+    manifest = json.loads(next(p for p in stored_files(data_dir) if p.name == "manifest.json").read_text())
     assert f"removed_{kind}" in manifest["documents"][0]["pages"][0]["flags"]
 
 

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SAMPLES, SHARED_SAMPLES
+from tests.edossier_cli import run, stored_files
 
-EDOSSIER = [sys.executable, "-m", "edossier.pipeline.cli"]
 CASE = "（2024）浙0102民初7号"
-
-
-def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "EDOSSIER_DATA_DIR": str(data_dir), "EDOSSIER_CONFIG": "/nonexistent.toml", **env}
-    return subprocess.run(EDOSSIER + args, capture_output=True, text=True, env=full_env, timeout=600)
-
-
-def stored_files(data_dir: Path) -> list[Path]:
-    store = data_dir / "store"
-    return [p for p in store.rglob("*") if p.is_file()] if store.exists() else []
 
 
 def make_inputs(tmp_path: Path) -> dict[str, Path]:

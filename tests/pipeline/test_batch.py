@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -310,7 +311,7 @@ def test_corrupt_file_is_dead_lettered_and_the_batch_goes_on(archive: Path, tmp_
     assert "1 done, 1 failed, 0 pending" in text and "scan.pdf" in text
 
 
-def _drop_connections(broker: str, stop: "threading.Event") -> int:
+def _drop_connections(broker: str, stop: threading.Event) -> int:
     """Cut every client connection of the broker, again and again, until STOP (the server's own commands)."""
     drops = 0
     while not stop.wait(1.5):
@@ -328,8 +329,6 @@ def _drop_connections(broker: str, stop: "threading.Event") -> int:
                                     pytest.param(RABBIT, marks=needs_rabbit, id="rabbitmq")])
 def test_broker_dropping_connections_mid_batch(broker: str, archive: Path, reference: dict, tmp_path: Path) -> None:
     """The broker drops every connection repeatedly while a batch runs: it still finishes, same dossiers."""
-    import threading
-
     _flush(broker)
     started = _start(archive, tmp_path, broker)
     worker = _worker(broker, tmp_path)

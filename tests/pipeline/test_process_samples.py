@@ -7,29 +7,19 @@ session and checks what a clerk and a judge would notice.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pymupdf
 import pytest
 
 from tests.conftest import SAMPLE_CASE, SAMPLES
+from tests.edossier_cli import run
 
 INPUTS = [SAMPLES / "01-complaint.tif", SAMPLES / "02-power-of-attorney.jpg", SAMPLES / "03-judgment.pdf"]
-EDOSSIER = [sys.executable, "-m", "edossier.pipeline.cli"]
 CJK_PAIR_WITH_SPACE = re.compile(r"[\u4e00-\u9fff] [\u4e00-\u9fff]")
-
-
-def run(args: list[str], data_dir: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EDOSSIER_DATA_DIR": str(data_dir), "EDOSSIER_CONFIG": str(data_dir / "none.toml")}
-    result = subprocess.run(EDOSSIER + args, capture_output=True, text=True, env=env, timeout=600)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture(scope="session")
