@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edossier.errors import NotFoundError
+from edossier.files import fsync_dir
 
 CLAIMED = ".claimed"
 DONE = "done"
@@ -51,7 +52,7 @@ class ClaimedFile:
         folder.mkdir(exist_ok=True)
         target = _free_name(folder, self.original_name)
         os.rename(self.path, target)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         self.release()
         return target
 
@@ -136,7 +137,7 @@ class HotFolder:
         except (BlockingIOError, FileNotFoundError):
             os.close(fd)
             return None
-        _fsync_dir(self.claimed_dir)
+        fsync_dir(self.claimed_dir)
         self._seen.pop(path.name, None)
         return ClaimedFile(path=target, original_name=path.name, folder=self, _fd=fd)
 
@@ -176,11 +177,3 @@ def _same_file(fd: int, path: Path) -> bool:
         return os.fstat(fd).st_ino == path.stat().st_ino
     except FileNotFoundError:
         return False
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from edossier.errors import EdossierError, ImmutableObjectError, NotFoundError
 from edossier.storage.store import BLOCK, ObjectInfo, Source, Store, file_sha256
+
+from edossier.errors import EdossierError, ImmutableObjectError, NotFoundError
+from edossier.files import fsync_dir
 
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
@@ -64,7 +66,7 @@ class FilesystemStore(Store):
             _link_read_only(self._sidecar(target), lambda out: out.write(sha256.encode()))
         except FileExistsError:
             pass
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return ObjectInfo(key=key, size=size, sha256=sha256)
 
     def open_raw(self, key: str) -> BinaryIO:
@@ -126,11 +128,3 @@ def _link_read_only(target: Path, write) -> None:  # type: ignore[no-untyped-def
         os.link(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
