@@ -23,7 +23,8 @@ from edossier.config import Settings
 from edossier.errors import InputFileError, NotFoundError
 from edossier.ocr import create_engine
 from edossier.pipeline.audit_trail import record as audit
-from edossier.pipeline.process import Material, classify_document, ocr_pages, read_material, _cpu_count
+from edossier.ocr import cpu_count
+from edossier.pipeline.process import Material, classify_document, ocr_pages, read_material
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
 from edossier.storage.manifest import read_manifest
@@ -47,7 +48,7 @@ def read_text(path: Path, settings: Settings) -> tuple[SourceFile, str]:
     work_dir = settings.work_dir
     work_dir.mkdir(parents=True, exist_ok=True)
     source, pages = read_material(Material(path=path), settings, work_dir, None)
-    ocr = ocr_pages(pages, create_engine(settings.ocr), work_dir, settings.ocr.jobs or _cpu_count())
+    ocr = ocr_pages(pages, create_engine(settings.ocr), work_dir, settings.ocr.jobs or cpu_count())
     return source, "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
 
 

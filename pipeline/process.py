@@ -8,7 +8,6 @@ the dossier is bound, signed and verified: bad input leaves the store untouched.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +33,7 @@ from edossier.errors import ClassifiedMaterialError, StageError
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
-from edossier.ocr import OcrEngine, create_engine
+from edossier.ocr import OcrEngine, cpu_count, create_engine
 from edossier.pipeline.quarantine import quarantine
 from edossier.storage import Store, open_store
 from edossier.storage import layout
@@ -226,11 +225,6 @@ def bind_and_sign(
     return signed, [*earlier, *addition.entries]
 
 
-def binding_sequence(documents: Sequence[Document]) -> list[Document]:
-    """Binding order by document type; a stable sort keeps the input order within a type."""
-    return sorted(documents, key=lambda d: binding_position(d.classification))
-
-
 def provenance(
     settings: Settings, store: Store, engine_key: str, inputs: Sequence[str], **extra: object
 ) -> dict[str, object]:
@@ -325,7 +319,7 @@ def process_case(
         return _summary(store, case, previous_version)
 
     engine = engine or create_engine(settings.ocr)
-    jobs = settings.ocr.jobs or _cpu_count()
+    jobs = settings.ocr.jobs or cpu_count()
     new_docs = []
     for src, pages in fresh:
         try:
@@ -333,10 +327,43 @@ def process_case(
         except StageError as exc:
             raise StageError(f"{src.path}: {exc}") from exc
         new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))
-    remarks = _signed_input_remarks([src for src, _ in fresh], settings)
     version = previous_version + 1
+    inputs = [str(src.path) for src, _ in fresh]
+    bind_and_publish(store, case, version, new_docs, [src for src, _ in fresh], settings, engine.cache_key(), inputs)
+    summary = _summary(store, case, version)
+    record_event(store, settings.user, publication_event(summary, [src for src, _ in fresh]))
+    return summary
+
+
+def bind_and_publish(
+    store: Store,
+    case: CaseNumber,
+    version: int,
+    new_docs: Sequence[Document],
+    sources: Sequence[SourceFile],
+    settings: Settings,
+    engine_key: str,
+    inputs: Sequence[str],
+    **extra: object,
+) -> bool:
+    """Bind NEW_DOCS onto version VERSION - 1 of the case, volume by volume, sign and publish VERSION.
+
+    Each volume grows from its last signed PDF by one signed incremental update
+    (a volume with nothing new keeps its bytes), so every earlier signature stays
+    valid; ``process`` and a batch worker both publish through here, so they bind
+    alike.  Documents whose original the last version already holds are not
+    bound twice; returns False when nothing new was left to publish.
+    """
+    manifest = read_manifest(store, case, version - 1) if version > 1 else None
+    previous_docs = [Document.model_validate(d) for d in manifest.documents] if manifest else []
+    known = {doc.source_sha256 for doc in previous_docs}
+    new_docs = [d for d in new_docs if d.source_sha256 not in known]
+    sources = [src for src in sources if src.sha256 not in known]
+    if not new_docs:
+        return False
+    remarks = _signed_input_remarks(sources, settings)
     catalogue = [DocumentEntry.model_validate(e) for e in manifest.catalogue] if manifest else []
-    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         pdfs: list[Path] = []
         entries: list[DocumentEntry] = []
         published: list[Document] = []  # every document, in catalogue order: volume by volume, as bound
@@ -358,17 +385,11 @@ def process_case(
             pdfs.append(pdf)
             entries.extend(volume_entries)
             volume_pages[volume] = page_count(pdf)
-        inputs = [str(src.path) for src, _ in fresh]
         origin = provenance(
-            settings, store, engine.cache_key(), inputs, signed_inputs=remarks, volume_pages=volume_pages
+            settings, store, engine_key, inputs, signed_inputs=remarks, volume_pages=volume_pages, **extra
         )
-        publish_version(
-            store, case, version, published, [src for src, _ in fresh], pdfs, entries, origin,
-            jobs=settings.storage.jobs,
-        )
-    summary = _summary(store, case, version)
-    record_event(store, settings.user, publication_event(summary, [src for src, _ in fresh]))
-    return summary
+        publish_version(store, case, version, published, sources, pdfs, entries, origin, jobs=settings.storage.jobs)
+    return True
 
 
 def _previous_volume(
@@ -432,14 +453,6 @@ def _inherited(store: Store, case: CaseNumber, version: int) -> list[ManifestEnt
     return [entry for entry in read_manifest(store, case, version).objects if not entry.role.startswith("dossier")]
 
 
-def _previous_documents(store: Store, case: CaseNumber, version: int, work_dir: Path) -> list[Document]:
-    """Documents of the last version, with their page images fetched back into the work folder."""
-    if not version:
-        return []
-    manifest = read_manifest(store, case, version)
-    return fetch_documents(store, case, [Document.model_validate(r) for r in manifest.documents], work_dir)
-
-
 def fetch_documents(store: Store, case: CaseNumber, documents: Sequence[Document], work_dir: Path) -> list[Document]:
     """Point DOCUMENTS' pages at local copies fetched from the store: any machine can bind what another read."""
     pages_dir = work_dir / "pages"
@@ -495,6 +508,3 @@ def _cover_facts(documents: Sequence[Document]) -> tuple[str, str, str]:
                 parties.append(name)
     return court, cause, "；".join(parties[:4])
 
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -12,7 +12,6 @@ message wins.
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -56,6 +55,14 @@ class BatchContext:
 
 
 _CONTEXT_LOCK = threading.Lock()
+_CPUS: list[int] = []  # this worker process's share of the machine, once use_cpus is called
+
+
+def use_cpus(cpus: int) -> None:
+    """Size this process's OCR to CPUS: one page at a time, the engine's threads filling the share."""
+    with _CONTEXT_LOCK:
+        _CPUS[:] = [cpus]
+        _context.cache_clear()
 
 
 @cache
@@ -63,6 +70,8 @@ def _context(state_uri: str, batch: str) -> BatchContext:
     state = open_state(state_uri)
     source, recorded = state.batch(batch)
     settings = Settings(**recorded["settings"])
+    if _CPUS:  # the batch's settings came from the machine that started it, not the one running this worker
+        settings = settings.model_copy(update={"ocr": settings.ocr.model_copy(update={"jobs": 1, "threads": _CPUS[0]})})
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     return BatchContext(state, batch, source, settings, open_store(recorded["store_uri"], settings.storage), create_engine(settings.ocr))
 
@@ -172,14 +181,13 @@ def bind_step(state_uri: str, batch: str, case_no: str) -> dict[str, Any] | None
     records = ctx.state.materials(batch, case_no)
     sources = [_local_source(ctx, case, r.source) for r in records if r.source]
     if latest_version(ctx.store, case) < version:  # else: published, then killed before recording it
-        new_docs = [Document.model_validate_json(r.document) for r in records if r.document]
-        previous = process._previous_documents(ctx.store, case, version - 1, ctx.work_dir)
-        ordered = process.binding_sequence(previous + process.fetch_documents(ctx.store, case, new_docs, ctx.work_dir))
-        with tempfile.TemporaryDirectory(dir=ctx.work_dir) as tmp:
-            pdf, entries = process.bind_and_sign(ordered, case, version, ctx.settings, Path(tmp))
-            origin = process.provenance(ctx.settings, ctx.store, ctx.engine.cache_key(), [r.path for r in records],
-                                        batch=batch)
-            process.publish_version(ctx.store, case, version, ordered, sources, pdf, entries, origin)
+        new_docs = process.fetch_documents(
+            ctx.store, case, [Document.model_validate_json(r.document) for r in records if r.document], ctx.work_dir
+        )
+        if not process.bind_and_publish(ctx.store, case, version, new_docs, sources, ctx.settings,
+                                        ctx.engine.cache_key(), [r.path for r in records], batch=batch):
+            ctx.state.finish_case(batch, case_no)
+            return None  # every file was in the case's last version already: nothing to publish
     if not ctx.state.finish_case(batch, case_no):
         return None
     event = process.publication_event(process._summary(ctx.store, case, version), sources)

@@ -25,8 +25,10 @@ import dramatiq
 
 from edossier.config import Settings
 from edossier.pipeline.batch.brokers import open_broker
+from edossier.pipeline.batch.actors import use_cpus
 from edossier.pipeline.batch.plan import batch_id, read_plan
 from edossier.pipeline.batch.state import BatchState, open_state
+from edossier.ocr import cpu_count
 from edossier.pipeline.process import record_event
 from edossier.storage import open_store
 
@@ -123,7 +125,8 @@ def convert_in_process(source: Path, case_map: Path, settings: Settings, workers
 def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                    on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """N worker processes on the embedded broker until the batch is finished; a dead one is replaced."""
-    procs = [_spawn_worker(broker_url) for _ in range(max(1, workers))]
+    workers = max(1, workers)
+    procs = [_spawn_worker(broker_url, workers) for _ in range(workers)]
     try:
         while True:
             status = batch_status(state, batch)
@@ -133,7 +136,7 @@ def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                 return status
             for i, proc in enumerate(procs):
                 if proc.poll() is not None:
-                    procs[i] = _spawn_worker(broker_url)
+                    procs[i] = _spawn_worker(broker_url, workers)
             time.sleep(POLL_S)
     finally:
         for proc in procs:
@@ -151,14 +154,31 @@ def _not_about_results(record: logging.LogRecord) -> bool:
     return "returned a value that is not None" not in record.getMessage()
 
 
-def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url])
+def cpu_share(processes: int) -> int:
+    """The CPUs one of PROCESSES worker processes on this machine may keep busy.
+
+    Every thread pool below a worker (Tesseract's OpenMP, OpenCV, ONNX Runtime)
+    would otherwise size itself to the whole machine: with two workers on two
+    cores, OpenMP threads spin-waiting on each other made a page's OCR 16x slower.
+    """
+    return max(1, cpu_count() // max(1, processes))
 
 
-def run_worker(broker_url: str, processes: int = 1, threads: int = 1) -> None:
-    """Consume batch messages until SIGTERM or Ctrl-C; with several processes, one child each."""
+def _spawn_worker(broker_url: str, processes: int) -> subprocess.Popen[bytes]:
+    share = str(cpu_share(processes))
+    # OpenCV and OpenMP read these once, at start-up: they must be in the child's environment from the start.
+    env = os.environ | {"OMP_THREAD_LIMIT": share, "OMP_NUM_THREADS": share, "OPENCV_FOR_THREADS_NUM": share}
+    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url, share], env=env)
+
+
+def run_worker(broker_url: str, processes: int = 1, cpus: int | None = None) -> None:
+    """Consume batch messages until SIGTERM or Ctrl-C; with several processes, one child each.
+
+    CPUS is what this process may use (its share of the machine); pages are OCRed
+    one at a time per process, with the engine's threads sized to that share.
+    """
     if processes > 1:
-        children = [_spawn_worker(broker_url) for _ in range(processes)]
+        children = [_spawn_worker(broker_url, processes) for _ in range(processes)]
         try:
             for child in children:
                 child.wait()
@@ -168,11 +188,10 @@ def run_worker(broker_url: str, processes: int = 1, threads: int = 1) -> None:
             for child in children:
                 child.wait()
         return
-    # Parallelism comes from pages, one per process: Tesseract's own threads only fight over the cores.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    use_cpus(cpus or cpu_count())
     logging.getLogger("dramatiq.worker.WorkerThread").addFilter(_not_about_results)
     broker = open_broker(broker_url)
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=500)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from edossier.pipeline.batch.run import batch_status, convert_in_process, default_state_uri, run_worker, start_batch
 from edossier.pipeline.batch.state import open_state
-from edossier.pipeline.process import _cpu_count as cpu_count
+from edossier.ocr import cpu_count
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 
 BrokerOption = Annotated[

@@ -349,3 +349,24 @@ def test_broker_dropping_connections_mid_batch(broker: str, archive: Path, refer
     assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
     assert _essence(tmp_path / "store") == reference
     assert _published(tmp_path) == Counter({case: 1 for case in reference})
+
+
+def test_batch_grows_an_existing_case_by_a_signed_incremental_update(archive: Path, tmp_path: Path) -> None:
+    """A batch that brings new files for a case already in the store appends them: version 1's bytes stay."""
+    data = tmp_path / "grow"
+    source = archive.parent / "archive"
+    case = "（2024）浙0102民初1000号"
+    _cli(["process", str(source / "case-000" / "complaint.tif"), "--case", case, "--json"], data)
+    case_map = tmp_path / "judgment-only.csv"
+    case_map.write_text(f"path,case\ncase-000/judgment.tif,{case}\n", encoding="utf-8")
+    status = json.loads(_cli(["batch", str(source), "--cases", str(case_map), "--workers", "1", "--json"], data).stdout)
+    assert status["cases"] == {"done": 1, "failed": 0, "pending": 0}
+
+    versions = sorted((data / "store").glob("cases/*/versions/*/dossier-*.pdf"))
+    assert [p.parent.name for p in versions] == ["000001", "000002"]
+    first, second = (p.read_bytes() for p in versions)
+    assert second.startswith(first) and len(second) > len(first)
+    report = json.loads(_cli(["verify", "--case", case, "--json"], data).stdout)
+    assert report["valid"] and report["versions"] == [1, 2]
+    manifest = json.loads(next((data / "store").glob("cases/*/versions/000002/manifest.json")).read_text())
+    assert [entry["title"] for entry in manifest["catalogue"]] and len(manifest["documents"]) == 2
