@@ -6,4 +6,13 @@ top-level ``ocr/`` folder) but this module imports none of them: data flows one
 way and only ``edossier.pipeline`` wires stages together.
 """
 
+import sys
+
 __version__ = "0.1.0"
+
+# PyMuPDF 2.0 imports its layout-analysis add-on (pymupdf.layout, a dependency
+# it pulls in) the moment pymupdf is imported, and the add-on loads an ONNX
+# model: ~0.5 s and ~100 MB in every CLI call and worker process, for
+# Page.get_layout(), which edossier never calls.  A None entry makes that import
+# fail quietly, which PyMuPDF handles.
+sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]

@@ -1,0 +1,16 @@
+"""What importing edossier costs every CLI call and worker process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_pymupdf_layout_add_on_is_not_loaded() -> None:
+    """PyMuPDF 2.0 would load an ONNX layout model at import; edossier never uses it and keeps it out."""
+    code = (
+        "import sys, edossier.pipeline.process, pymupdf;"
+        "print(pymupdf._get_layout is None, 'pymupdf.layout.DocumentLayoutAnalyzer' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False"]
