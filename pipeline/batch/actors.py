@@ -55,14 +55,6 @@ class BatchContext:
 
 
 _CONTEXT_LOCK = threading.Lock()
-_CPUS: list[int] = []  # this worker process's share of the machine, once use_cpus is called
-
-
-def use_cpus(cpus: int) -> None:
-    """Size this process's OCR to CPUS: one page at a time, the engine's threads filling the share."""
-    with _CONTEXT_LOCK:
-        _CPUS[:] = [cpus]
-        _context.cache_clear()
 
 
 @cache
@@ -70,8 +62,8 @@ def _context(state_uri: str, batch: str) -> BatchContext:
     state = open_state(state_uri)
     source, recorded = state.batch(batch)
     settings = Settings(**recorded["settings"])
-    if _CPUS:  # the batch's settings came from the machine that started it, not the one running this worker
-        settings = settings.model_copy(update={"ocr": settings.ocr.model_copy(update={"jobs": 1, "threads": _CPUS[0]})})
+    # One page at a time on one thread, whatever the machine that started the batch had: see run_worker.
+    settings = settings.model_copy(update={"ocr": settings.ocr.model_copy(update={"jobs": 1, "threads": 1})})
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     return BatchContext(state, batch, source, settings, open_store(recorded["store_uri"], settings.storage), create_engine(settings.ocr))
 

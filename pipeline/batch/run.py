@@ -21,14 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
 import dramatiq
 
 from edossier.config import Settings
 from edossier.pipeline.batch.brokers import open_broker
-from edossier.pipeline.batch.actors import use_cpus
 from edossier.pipeline.batch.plan import batch_id, read_plan
 from edossier.pipeline.batch.state import BatchState, open_state
-from edossier.ocr import cpu_count
 from edossier.pipeline.process import record_event
 from edossier.storage import open_store
 
@@ -125,8 +124,7 @@ def convert_in_process(source: Path, case_map: Path, settings: Settings, workers
 def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                    on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """N worker processes on the embedded broker until the batch is finished; a dead one is replaced."""
-    workers = max(1, workers)
-    procs = [_spawn_worker(broker_url, workers) for _ in range(workers)]
+    procs = [_spawn_worker(broker_url) for _ in range(max(1, workers))]
     try:
         while True:
             status = batch_status(state, batch)
@@ -136,7 +134,7 @@ def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                 return status
             for i, proc in enumerate(procs):
                 if proc.poll() is not None:
-                    procs[i] = _spawn_worker(broker_url, workers)
+                    procs[i] = _spawn_worker(broker_url)
             time.sleep(POLL_S)
     finally:
         for proc in procs:
@@ -154,31 +152,21 @@ def _not_about_results(record: logging.LogRecord) -> bool:
     return "returned a value that is not None" not in record.getMessage()
 
 
-def cpu_share(processes: int) -> int:
-    """The CPUs one of PROCESSES worker processes on this machine may keep busy.
-
-    Every thread pool below a worker (Tesseract's OpenMP, OpenCV, ONNX Runtime)
-    would otherwise size itself to the whole machine: with two workers on two
-    cores, OpenMP threads spin-waiting on each other made a page's OCR 16x slower.
-    """
-    return max(1, cpu_count() // max(1, processes))
+def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url])
 
 
-def _spawn_worker(broker_url: str, processes: int) -> subprocess.Popen[bytes]:
-    share = str(cpu_share(processes))
-    # OpenCV and OpenMP read these once, at start-up: they must be in the child's environment from the start.
-    env = os.environ | {"OMP_THREAD_LIMIT": share, "OMP_NUM_THREADS": share, "OPENCV_FOR_THREADS_NUM": share}
-    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url, share], env=env)
-
-
-def run_worker(broker_url: str, processes: int = 1, cpus: int | None = None) -> None:
+def run_worker(broker_url: str, processes: int = 1) -> None:
     """Consume batch messages until SIGTERM or Ctrl-C; with several processes, one child each.
 
-    CPUS is what this process may use (its share of the machine); pages are OCRed
-    one at a time per process, with the engine's threads sized to that share.
+    A worker process is one CPU: it OCRs one page at a time on one thread (the
+    batch's settings are overridden so, see ``actors``) and keeps OpenCV to one
+    thread too.  Parallelism comes from processes, one per CPU: pools sized to
+    the whole machine in every process fought over the cores (Tesseract's OpenMP
+    threads spin-waiting made a page 16x slower with two workers on two cores).
     """
     if processes > 1:
-        children = [_spawn_worker(broker_url, processes) for _ in range(processes)]
+        children = [_spawn_worker(broker_url) for _ in range(processes)]
         try:
             for child in children:
                 child.wait()
@@ -188,7 +176,7 @@ def run_worker(broker_url: str, processes: int = 1, cpus: int | None = None) -> 
             for child in children:
                 child.wait()
         return
-    use_cpus(cpus or cpu_count())
+    cv2.setNumThreads(1)
     logging.getLogger("dramatiq.worker.WorkerThread").addFilter(_not_about_results)
     broker = open_broker(broker_url)
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=500)

@@ -121,7 +121,7 @@ class _SqliteConsumer(Consumer):
 
     def __next__(self) -> MessageProxy | None:
         deadline = time.monotonic() + self.timeout_s
-        pause = 0.05
+        pause = 0.02
         while True:
             message = self._claim()
             if message is not None:
@@ -129,7 +129,7 @@ class _SqliteConsumer(Consumer):
             if time.monotonic() >= deadline:
                 return None
             time.sleep(pause)
-            pause = min(pause * 2, 0.5)
+            pause = min(pause * 2, 0.1)  # a message sent by another worker is taken within 0.1 s
 
     def _claim(self) -> Message | None:
         db = self.broker.db

@@ -1,4 +1,4 @@
-"""``python -m edossier.pipeline.batch.worker BROKER_URL [CPUS]``: one worker process, as spawned by ``batch`` and ``worker``."""
+"""``python -m edossier.pipeline.batch.worker BROKER_URL``: one worker process, as spawned by ``batch`` and ``worker``."""
 
 from __future__ import annotations
 
@@ -9,4 +9,4 @@ from edossier.pipeline.batch.run import run_worker
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-    run_worker(sys.argv[1], cpus=int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    run_worker(sys.argv[1])

@@ -66,10 +66,12 @@ def batch(
 @app.command("worker")
 def worker(
     broker: Annotated[str, typer.Option("--broker", help="redis://… or amqp://… (the batch's broker)")],
-    processes: Annotated[int, typer.Option("--processes", help="worker processes on this machine")] = 1,
+    processes: Annotated[
+        int, typer.Option("--processes", help="worker processes on this machine, one page each (0: one per CPU)")
+    ] = 0,
 ) -> None:
     """Work on every batch queued on BROKER until stopped (SIGTERM or Ctrl-C)."""
-    run_worker(broker, processes)
+    run_worker(broker, processes or cpu_count())
 
 
 @app.command("status")
