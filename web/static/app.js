@@ -4,6 +4,10 @@
 import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
+// One parsing worker for the whole session, started now: loading and compiling its
+// 1 MB script then overlaps sign-in and the first API calls instead of delaying the
+// first page of every dossier opened.
+const pdfWorker = new pdfjsLib.PDFWorker({ name: "edossier-pdf" });
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
@@ -151,10 +155,15 @@ async function openDossier(c, version, volume, page) {
   $("download").href = info.download;
   renderCatalogue(info);
   renderVolumeSwitch(info);
-  loadTrust(info);
   loadVersions(info);
   $("tab-submit-button").hidden = !(state.me.role === "clerk" || (state.me.role === "lawyer" && state.me.cases.includes(info.case)));
-  await showPdf(info, opening, page);
+  try {
+    await showPdf(info, opening, page);
+  } finally {
+    // Checking signatures and hashes of a large PDF takes the server a CPU-second or more: asked
+    // for once the page is on screen, so that it does not compete with showing it.
+    if (state.dossier === info) loadTrust(info);
+  }
 }
 
 function renderCatalogue(info) {
@@ -221,7 +230,7 @@ function openPdf(url) {
   $("pages").replaceChildren();
   $("viewer").dataset.ready = "false";
   return pdfjsLib.getDocument({
-    url, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 262144,
+    url, worker: pdfWorker, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 262144,
     cMapUrl: "/static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "/static/pdfjs/standard_fonts/",
     isEvalSupported: false,
   });
@@ -251,7 +260,7 @@ async function showPdf(info, task, page) {
   }
   $("viewer").onscroll = updateIndicator;
   $("viewer").dataset.ready = "true";
-  goTo(page);
+  await goTo(page);
 }
 
 async function renderPage(n) {
@@ -278,9 +287,10 @@ function goTo(n) {
   const box = document.querySelector(`.page[data-page="${n}"]`);
   if (!box) return;
   box.scrollIntoView({ block: "start" });
-  renderPage(n);
+  const painted = renderPage(n);
   updateIndicator(n);
   if (state.marks && state.marks.page === n) markPage(n);
+  return painted;
 }
 
 function updateIndicator(known) {
