@@ -296,8 +296,8 @@ def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tup
         dpi = settings.recognition_dpi
         steps.append(Correction(kind="recognition_upscale", value=dpi))
     mask = ink_mask(flat, settings.ink_threshold)
-    _, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
-    ink = np.flatnonzero(mask)
+    labels = _labels(mask)
+    ink = np.flatnonzero(mask.view(bool))  # 0/1 bytes read as bool: numpy's fast path, ~8x quicker
     owner = labels.reshape(-1)[ink]
     speck = np.bincount(owner) < settings.despeckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
     speck[0] = False
@@ -309,12 +309,32 @@ def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tup
     return flat, dpi, steps
 
 
+def _labels(mask: np.ndarray) -> np.ndarray:
+    """Connected-component labels of MASK, 16 bit when they fit.
+
+    A full page of 32-bit labels is a fresh 55 MB buffer each time, and filling its
+    pages costs the kernel about as much as the labelling itself.
+    """
+    try:
+        return cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_16U)[1]
+    except cv2.error:  # more than 65 534 marks
+        return cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)[1]
+
+
 def _scaled(line: TextLine, factor: float) -> TextLine:
     return TextLine(line.top * factor, line.bottom * factor, line.left * factor, line.right * factor, line.points)
 
 
+PNG_PARAMS = [
+    cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
+    cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
+]
+"""Fast lossless encoding: one filter and run-length matching take about half the time of the
+default adaptive filters for a few per cent more bytes (scanner noise barely compresses anyway)."""
+
+
 def _write_png(image: np.ndarray, folder: Path) -> tuple[Path, str]:
-    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    ok, encoded = cv2.imencode(".png", image, PNG_PARAMS)
     if not ok:
         raise ValueError("a cleaned page image could not be encoded")
     data = encoded.tobytes()

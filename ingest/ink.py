@@ -50,9 +50,9 @@ def flatten(grey: np.ndarray, dpi: float) -> np.ndarray:
     small = reduce(grey, factor)
     size = max(3, int(5 / MM_PER_INCH * dpi / factor) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-    paper = cv2.blur(cv2.dilate(small, kernel), (size, size))
+    paper = cv2.max(cv2.blur(cv2.dilate(small, kernel), (size, size)), 1)
     paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.divide(grey, cv2.max(paper, 1), scale=255)
+    return cv2.divide(grey, paper, scale=255)
 
 
 def reduce(image: np.ndarray, factor: int) -> np.ndarray:
