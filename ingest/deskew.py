@@ -135,26 +135,25 @@ def line_direction(text_mask: np.ndarray) -> LineBlobs | None:
     em = float(np.median(heights))
     size = max(3, int(round(0.5 * em)))
     joined = cv2.dilate(text_mask, np.ones((size, size), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    total = np.zeros(2)
-    lines = 0
-    for label in range(1, count):
-        x, y, w, h, area = stats[label]
-        if area < 3 * em * em:
-            continue
-        moments = cv2.moments((labels[y : y + h, x : x + w] == label).astype(np.uint8), binaryImage=True)
-        mu20, mu02, mu11 = moments["mu20"], moments["mu02"], moments["mu11"]
-        spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
-        major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
-        if minor <= 0 or major < 6.25 * minor:
-            continue
-        theta = 0.5 * np.arctan2(2 * mu11, mu20 - mu02)
-        weight = np.sqrt(major / moments["m00"])
-        total += weight * np.array([np.cos(2 * theta), np.sin(2 * theta)])
-        lines += 1
-    if not lines:
+    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    ys, xs = np.nonzero(joined)
+    label = labels[ys, xs]
+    xs, ys = xs.astype(np.float64), ys.astype(np.float64)
+    m00 = np.bincount(label, minlength=count).astype(np.float64)
+    m00[0] = 1.0
+    sums = [np.bincount(label, weights, minlength=count) for weights in (xs, ys, xs * xs, ys * ys, xs * ys)]
+    sx, sy, sxx, syy, sxy = sums
+    mu20, mu02, mu11 = sxx - sx * sx / m00, syy - sy * sy / m00, sxy - sx * sy / m00
+    spread = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+    major, minor = (mu20 + mu02) / 2 + spread, (mu20 + mu02) / 2 - spread
+    line = (m00 >= 3 * em * em) & (minor > 0) & (major >= 6.25 * minor)
+    line[0] = False
+    if not line.any():
         return None
-    return LineBlobs(float(-np.degrees(0.5 * np.arctan2(total[1], total[0]))) % 180, lines)
+    doubled = np.arctan2(2 * mu11[line], mu20[line] - mu02[line])
+    weight = np.sqrt(major[line] / m00[line])
+    total = np.array([(weight * np.cos(doubled)).sum(), (weight * np.sin(doubled)).sum()])
+    return LineBlobs(float(-np.degrees(0.5 * np.arctan2(total[1], total[0]))) % 180, int(line.sum()))
 
 
 def _refine(
