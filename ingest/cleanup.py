@@ -1,11 +1,12 @@
 """Page cleanup: an upright, straight kept image with its seals, and a clean image for OCR.
 
-Everything is decided on a ~100-dpi copy (ink.py, borders.py, perspective.py,
+Everything is decided on a ~100-dpi copy, reduced by a whole factor (ink.py, borders.py, perspective.py,
 deskew.py, orientation.py, blank.py); the geometry found (page outline, quarter
 turns, skew) is composed into one 3×3 matrix and applied once at full resolution,
 so the kept colour image is resampled at most once and never otherwise touched.
 The recognition image is that same geometry applied to a grey copy with red ink
-lifted, then flattened and despeckled (left grey for the OCR engine to binarise).  Orientation already applied
+lifted (only where the small copy shows red), then flattened, despeckled and its paper whitened (left grey
+for the OCR engine to binarise).  Orientation already applied
 while reading (EXIF, PDF /Rotate) is in the page's corrections and is not redone.
 Results are named by content, and a record per input page and settings makes a
 rerun free.
@@ -30,7 +31,7 @@ from edossier.ingest.perspective import page_quad
 from edossier.files import write_atomically
 from edossier.types import Correction, Page, sha256_bytes
 
-CLEANUP_VERSION = "1"
+CLEANUP_VERSION = "2"
 """Part of every cached record's name: bump it when the cleanup's output changes."""
 
 
