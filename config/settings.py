@@ -137,7 +137,9 @@ class CleanupSettings(Section):
     """Page cleanup (ingest/cleanup.py): sizes in millimetres so they hold at any dpi."""
 
     enabled: bool = True
-    analysis_dpi: float = Field(default=100.0, description="resolution of the copy that is analysed")
+    analysis_dpi: float = Field(
+        default=100.0, description="the page is analysed on a copy reduced by a whole factor to about this resolution"
+    )
     max_skew_degrees: float = 20.0
     min_skew_degrees: float = Field(default=0.05, description="smaller skews are left alone (no resampling)")
     min_dpi: float = Field(default=200.0, description="pages below are flagged low_resolution")
@@ -148,6 +150,9 @@ class CleanupSettings(Section):
         default=0.05, description="smaller specks are removed from the recognition image (a dot of 氵 is larger)"
     )
     blank_max_ink_mm2: float = Field(default=8.0, description="pages with less content ink are blank")
+    recognition_paper: float = Field(
+        default=0.9, description="lighter than this share of the paper becomes white in the recognition image"
+    )
 
 
 class Settings(BaseSettings):

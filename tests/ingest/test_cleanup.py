@@ -51,6 +51,16 @@ def test_turned_and_skewed_page_comes_back_upright(sealed_page: Image.Image, tur
     # the seal is still red, and as big as before
     before, after = seal_mask(bgr(scanned)), seal_mask(cleaned.kept)
     assert cv2.countNonZero(after) >= 0.95 * cv2.countNonZero(before) > 1000
+    # ... and faded to paper in what OCR reads
+    assert np.median(cleaned.recognition[after > 0]) > 200
+
+
+def test_a_few_short_lines_are_deskewed_precisely() -> None:
+    page = render_pages("债务追偿催促书", "（单位名称或姓名）：\n我方与你方于年月日订阅\n合同（合同号：\n），我", seed=5)[0].image
+    for turn, skew in ((270, 17.7), (90, 12.0)):
+        cleaned = clean_image(bgr(degrade(rotate(page, turn + skew), seed=4)), 300.0, SETTINGS)
+        assert cleaned.rotation == turn
+        assert abs(cleaned.skew - skew) <= 0.2
 
 
 def test_straight_page_is_left_alone(text_page: Image.Image) -> None:
