@@ -126,6 +126,7 @@ class RapidOcrEngine(OcrEngine):
                         "Rec.rec_batch_num": s.rec_batch_num,
                         "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
                         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                        "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
                     }
                 )
             return self._ocr
