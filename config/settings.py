@@ -44,13 +44,16 @@ class OcrSettings(Section):
         default=True, description="OCR reads the red channel, so red seals fade (and red headings with them)"
     )
     det_limit_side_len: int = Field(
-        default=1280, description="PP-OCR text detection runs with the page's longer side scaled to this"
+        default=960, description="PP-OCR text detection runs with the page's longer side scaled to this"
+    )
+    det_box_thresh: float = Field(
+        default=0.3, description="PP-OCR: mean text score a detected box needs (RapidOCR's 0.5 lost sparse lines)"
     )
     rec_batch_num: int = Field(default=6, description="PP-OCR text lines recognised per batch")
     line_orientation: bool = Field(
         default=False,
         description="PP-OCR: turn upside-down text lines (cls model); off because cleanup already turns pages "
-        "upright, and the model flips lines that read the same both ways up (×××)",
+        "upright, and on upright pages the model turned lines (××× placeholders, a line under a seal) over",
     )
     page_timeout_s: float = 300.0
     paddle_model_dir: Path | None = Field(
