@@ -32,7 +32,7 @@ class Section(BaseModel):
 
 class OcrSettings(Section):
     engine: Literal["tesseract", "rapidocr", "paddleocr", "auto"] = Field(
-        default="tesseract", description="auto = rapidocr (PP-OCR on ONNX Runtime), the most accurate in bench/ocr.py"
+        default="rapidocr", description="auto = rapidocr (PP-OCR on ONNX Runtime), the most accurate in bench/ocr.py"
     )
     languages: str = Field(default="chi_sim+eng", description="Tesseract languages, e.g. chi_sim+chi_tra+eng")
     psm: int = Field(default=6, description="Tesseract page segmentation mode")
@@ -44,10 +44,17 @@ class OcrSettings(Section):
         default=True, description="OCR reads the red channel, so red seals fade (and red headings with them)"
     )
     det_limit_side_len: int = Field(
-        default=2000, description="PP-OCR text detection runs with the page's longer side scaled to this"
+        default=960, description="PP-OCR text detection runs with the page's longer side scaled to this"
+    )
+    det_box_thresh: float = Field(
+        default=0.3, description="PP-OCR: mean text score a detected box needs (RapidOCR's 0.5 lost sparse lines)"
     )
     rec_batch_num: int = Field(default=6, description="PP-OCR text lines recognised per batch")
-    line_orientation: bool = Field(default=True, description="PP-OCR: turn upside-down text lines (cls model)")
+    line_orientation: bool = Field(
+        default=False,
+        description="PP-OCR: turn upside-down text lines (cls model); off because cleanup already turns pages "
+        "upright, and on upright pages the model turned lines (××× placeholders, a line under a seal) over",
+    )
     page_timeout_s: float = 300.0
     paddle_model_dir: Path | None = Field(
         default=None, description="PaddleOCR: folder with det/ and rec/ inference models (never downloaded)"

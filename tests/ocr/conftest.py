@@ -21,8 +21,8 @@ def rapid() -> OcrEngine:
 
 @pytest.fixture(scope="session")
 def rapid_colour() -> OcrEngine:
-    """For photos of coloured signs, where red text is content, not a seal."""
-    return create_engine(OcrSettings(engine="rapidocr", jobs=1, drop_red=False))
+    """For photos of coloured signs: red text is content, not a seal, and no cleanup has turned them upright."""
+    return create_engine(OcrSettings(engine="rapidocr", jobs=1, drop_red=False, line_orientation=True))
 
 
 @pytest.fixture(scope="session")

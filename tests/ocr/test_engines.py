@@ -15,7 +15,7 @@ from edossier.errors import StageError
 from edossier.ocr import OcrEngine, create_engine
 from edossier.ocr.engine import threads_per_page
 from edossier.ocr.paddle import unavailable_reason
-from edossier.ocr.rapid import bundled_models
+from edossier.ocr.rapid import bundled_models, drop_speckle_dots
 from tests.ocr.conftest import SAMPLES, SHARED_SAMPLES
 
 CJK_SPACE = re.compile(r"[\u4e00-\u9fff] [\u4e00-\u9fff]")
@@ -53,6 +53,35 @@ def test_rapidocr_reads_a_court_scan_exactly(rapid: OcrEngine) -> None:
     assert title.text == "授权委托书"
     x0, y0, x1, y1 = title.box
     assert 0 < x0 < x1 < page.width and 0 < y0 < y1 < page.height / 5
+
+
+def test_rapidocr_reads_two_small_lines_on_an_empty_page(tmp_path: Path, rapid: OcrEngine) -> None:
+    """A classified marking alone at the top of an A4 page (11 pt, 300 dpi) once read as nothing."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 72), "绝密★长期\n民事裁定书", fontname="china-s", fontsize=11)
+    page.get_pixmap(dpi=300).save(tmp_path / "marking.png")
+    lines = [line.text for line in rapid.recognize(tmp_path / "marking.png").lines]
+    assert lines == ["绝密★长期", "民事裁定书"]
+
+
+@pytest.mark.parametrize(
+    ("read", "kept"),
+    [
+        ("·基本案情", "基本案情"),  # speck before a heading
+        ("退还剩余服务费用。.", "退还剩余服务费用。"),  # speck after a full stop
+        ("××年××月.××日", "××年××月××日"),  # speck between two characters
+        ("依照……（写明", "依照……（写明"),  # an ellipsis stays
+        ("判决如下......", "判决如下......"),
+        ("第1.", "第1."),  # a numbered item stays
+        ("买买提·艾力", "买买提·艾力"),  # so does a name's middle dot
+        ("paid 3.5 yuan.", "paid 3.5 yuan."),
+    ],
+)
+def test_speckle_dots_are_dropped_from_chinese_lines_only(read: str, kept: str) -> None:
+    assert drop_speckle_dots(read) == kept
 
 
 def test_tesseract_reads_english(tesseract: OcrEngine) -> None:
