@@ -119,7 +119,7 @@ def _start_here(archive: Path, data: Path, broker: str) -> dict:
     from edossier.config import load_settings
     from edossier.pipeline.batch.run import start_batch
 
-    settings = load_settings(data_dir=data, ocr={"languages": "chi_sim", "jobs": 1})
+    settings = load_settings(data_dir=data, ocr={"engine": "tesseract", "languages": "chi_sim", "jobs": 1})
     batch, state = start_batch(archive.parent / "archive", archive, settings, broker)
     return {"batch": batch, "state": state.uri}
 
@@ -286,7 +286,7 @@ def test_worker_killed_mid_batch_then_replaced(point: str, archive: Path, refere
     finally:
         worker.terminate()
         worker.join(60)
-    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
+    assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}, status["failed"]
     assert status["pages"]["done"] == status["pages"]["total"] == 6
     assert _essence(tmp_path / "store") == reference  # no page lost or doubled, same OCR, one version each
     assert _published(tmp_path) == Counter({case: 1 for case in reference})
