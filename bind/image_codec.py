@@ -55,17 +55,16 @@ def codec_settings(bind: BindSettings) -> CodecSettings:
 
 def read_cached(key: str, settings: CodecSettings, cache: Path) -> EncodedImage | None:
     """The page encoded before with these settings, or None."""
-    head, body = _entry(key, settings, cache)
-    if not (head.exists() and body.exists()):
+    if not _present(key, settings, cache):
         return None
+    head, body = _entry(key, settings, cache)
     return EncodedImage(data=body.read_bytes(), **json.loads(head.read_text()))
 
 
 def encode_into_cache(path: Path, key: str, settings: CodecSettings, cache: Path) -> None:
     """Encode PATH into CACHE unless it is there: the per-page step, so that binding only reads."""
-    head, body = _entry(key, settings, cache)
-    if not (head.exists() and body.exists()):
-        _write(encode_page_image(path, settings), key, settings, cache)
+    if not _present(key, settings, cache):
+        write_cached(encode_page_image(path, settings), key, settings, cache)
 
 
 def encode_cached(path: Path, key: str, settings: CodecSettings, cache: Path | None) -> EncodedImage:
@@ -76,7 +75,7 @@ def encode_cached(path: Path, key: str, settings: CodecSettings, cache: Path | N
     if found is not None:
         return found
     encoded = encode_page_image(path, settings)
-    _write(encoded, key, settings, cache)
+    write_cached(encoded, key, settings, cache)
     return encoded
 
 
@@ -85,7 +84,11 @@ def _entry(key: str, settings: CodecSettings, cache: Path) -> tuple[Path, Path]:
     return cache / f"{name}.json", cache / f"{name}.bin"
 
 
-def _write(encoded: EncodedImage, key: str, settings: CodecSettings, cache: Path) -> None:
+def _present(key: str, settings: CodecSettings, cache: Path) -> bool:
+    return all(path.exists() for path in _entry(key, settings, cache))
+
+
+def write_cached(encoded: EncodedImage, key: str, settings: CodecSettings, cache: Path) -> None:
     """Body first, header last (each renamed into place): a header means the entry is whole."""
     head, body = _entry(key, settings, cache)
     cache.mkdir(parents=True, exist_ok=True)
