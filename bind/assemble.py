@@ -3,9 +3,14 @@
 Pages are built in chunks of a few dozen, each chunk saved to its own small PDF
 as soon as it is full, and the chunks are joined by qpdf (pikepdf), which copies
 their streams from disk while writing.  So memory holds one chunk's images, not
-the dossier's.  Page images are encoded in a process pool (image_codec);
+the dossier's.  Page images come encoded (image_codec);
 born-digital pages are copied from their original PDF with their own text, never
 rasterised.  The joined file carries what PDF/A-2b asks for (pdfa.py).
+
+In the pipeline each page's image is encoded in the per-page phase, beside its
+OCR (pipeline/process.py ``encode_for_binding``), into the cache given here, so
+binding only reads those bytes; a page missing from the cache (e.g. bound on
+another machine) is encoded here, in a pool started only for such pages.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from edossier.bind.front_matter import (
     draw_cover,
     stamp_page_number,
 )
-from edossier.bind.image_codec import CodecSettings, EncodedImage, encode_cached
+from edossier.bind.image_codec import CodecSettings, EncodedImage, codec_settings, encode_cached, read_cached
 from edossier.bind.pdfa import make_pdfa
 from edossier.bind.text_layer import add_text_layer
 from edossier.config import BindSettings
@@ -131,7 +136,7 @@ def assemble(
     bookmarks.append(Bookmark(f"备考表（第{meta.version}版）", closing_page))
     total = closing_page
     today = dt.date.today().isoformat()
-    codec = CodecSettings(settings.jpeg_quality, settings.bilevel_text)
+    codec = codec_settings(settings)
 
     def front_matter(pdf: pymupdf.Document) -> None:
         if first:
@@ -152,18 +157,37 @@ def assemble(
             f"装订软件：edossier {__version__}",
         ])
 
-    with tempfile.TemporaryDirectory(prefix="assemble-", dir=output.parent) as tmp, _pool(settings) as pool:
+    with tempfile.TemporaryDirectory(prefix="assemble-", dir=output.parent) as tmp, _LazyPool(settings) as pool:
         chunks = list(_write_chunks(documents, front_matter, closing, Path(tmp), after.pages + 1,
                                     settings.chunk_pages, codec, cache, pool))
         make_pdfa(chunks, output, meta.title, meta.bound_by, meta.case, list(meta.keywords))
     return Addition(tuple(entries), tuple(bookmarks), total - after.pages)
 
 
-def _pool(settings: BindSettings) -> Executor:
-    """Processes; threads inside a daemonic process (a queue worker), which may not have children."""
-    if multiprocessing.current_process().daemon:
-        return ThreadPoolExecutor(max_workers=settings.jobs or None)
-    return ProcessPoolExecutor(max_workers=settings.jobs or None)
+_Job = tuple[Path | None, str, CodecSettings, Path | None]
+"""A page to encode: its image, its hash, the codec settings, the cache."""
+
+
+class _LazyPool:
+    """An encoding pool started on the first page that is not encoded yet: none when all pages come encoded."""
+
+    def __init__(self, settings: BindSettings) -> None:
+        self._jobs = settings.jobs or None
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> _LazyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def encode(self, jobs: list[_Job]) -> Iterator[EncodedImage | None]:
+        if self._pool is None:
+            # threads inside a daemonic process (a queue worker), which may not have children
+            daemon = multiprocessing.current_process().daemon
+            self._pool = (ThreadPoolExecutor if daemon else ProcessPoolExecutor)(max_workers=self._jobs)
+        return self._pool.map(_encode, jobs)
 
 
 def _write_chunks(documents, front_matter, closing, folder, first_number, chunk_pages, codec, cache, pool) -> Iterator[Path]:  # type: ignore[no-untyped-def]
@@ -189,8 +213,7 @@ def _write_chunks(documents, front_matter, closing, folder, first_number, chunk_
 
     try:
         for batch in _batches(documents, chunk_pages):
-            jobs = [(p.image if p.kind == "raster" else None, p.sha256, codec, cache) for p, _ in batch]
-            images = pool.map(_encode, jobs)
+            images = _images([p for p, _ in batch], codec, cache, pool)
             for (page, ocr), image in zip(batch, images, strict=True):
                 _add_page(pdf, page, ocr, image, sources)
             if pdf.page_count >= chunk_pages:
@@ -216,7 +239,18 @@ def _batches(documents: Sequence[Document], size: int) -> Iterator[list[tuple[Pa
         yield batch
 
 
-def _encode(job: tuple[Path | None, str, CodecSettings, Path | None]) -> EncodedImage | None:
+def _images(pages: list[Page], codec: CodecSettings, cache: Path | None, pool: _LazyPool) -> list[EncodedImage | None]:
+    """Each raster page's encoded image: read from CACHE, the rest encoded in the pool (and cached)."""
+    images = [read_cached(p.sha256, codec, cache) if cache and p.kind == "raster" else None for p in pages]
+    missing = [i for i, (p, image) in enumerate(zip(pages, images, strict=True)) if p.kind == "raster" and image is None]
+    if missing:
+        jobs = [(pages[i].image, pages[i].sha256, codec, cache) for i in missing]
+        for i, image in zip(missing, pool.encode(jobs), strict=True):
+            images[i] = image
+    return images
+
+
+def _encode(job: _Job) -> EncodedImage | None:
     path, key, codec, cache = job
     return None if path is None else encode_cached(path, key, codec, cache)
 

@@ -14,11 +14,14 @@ import hashlib
 import io
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from PIL import Image, ImageChops, ImageStat
+
+from edossier.config import BindSettings
 
 SATURATED = 60
 """HSV saturation (0-255) above which a thumbnail pixel counts as coloured."""
@@ -45,21 +48,54 @@ class CodecSettings:
     threshold: int = 128
 
 
+def codec_settings(bind: BindSettings) -> CodecSettings:
+    """The codec settings binding uses: the per-page step must encode with exactly these to be reused."""
+    return CodecSettings(bind.jpeg_quality, bind.bilevel_text)
+
+
+def read_cached(key: str, settings: CodecSettings, cache: Path) -> EncodedImage | None:
+    """The page encoded before with these settings, or None."""
+    if not _present(key, settings, cache):
+        return None
+    head, body = _entry(key, settings, cache)
+    return EncodedImage(data=body.read_bytes(), **json.loads(head.read_text()))
+
+
+def encode_into_cache(path: Path, key: str, settings: CodecSettings, cache: Path) -> None:
+    """Encode PATH into CACHE unless it is there: the per-page step, so that binding only reads."""
+    if not _present(key, settings, cache):
+        write_cached(encode_page_image(path, settings), key, settings, cache)
+
+
 def encode_cached(path: Path, key: str, settings: CodecSettings, cache: Path | None) -> EncodedImage:
     """Encode once per page content and settings: a rerun, or a later version, reads the result back."""
     if cache is None:
         return encode_page_image(path, settings)
-    name = hashlib.sha256(f"{key}:{settings}".encode()).hexdigest()
-    head, body = cache / f"{name}.json", cache / f"{name}.bin"
-    if head.exists() and body.exists():
-        return EncodedImage(data=body.read_bytes(), **json.loads(head.read_text()))
+    found = read_cached(key, settings, cache)
+    if found is not None:
+        return found
     encoded = encode_page_image(path, settings)
+    write_cached(encoded, key, settings, cache)
+    return encoded
+
+
+def _entry(key: str, settings: CodecSettings, cache: Path) -> tuple[Path, Path]:
+    name = hashlib.sha256(f"{key}:{settings}".encode()).hexdigest()
+    return cache / f"{name}.json", cache / f"{name}.bin"
+
+
+def _present(key: str, settings: CodecSettings, cache: Path) -> bool:
+    return all(path.exists() for path in _entry(key, settings, cache))
+
+
+def write_cached(encoded: EncodedImage, key: str, settings: CodecSettings, cache: Path) -> None:
+    """Body first, header last (each renamed into place): a header means the entry is whole."""
+    head, body = _entry(key, settings, cache)
     cache.mkdir(parents=True, exist_ok=True)
     for target, data in ((body, encoded.data), (head, json.dumps(_header(encoded)).encode())):
-        tmp = target.with_name(f".{target.name}.{os.getpid()}")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
         tmp.write_bytes(data)
         tmp.replace(target)
-    return encoded
 
 
 def _header(encoded: EncodedImage) -> dict[str, object]:

@@ -72,7 +72,7 @@ class BindSettings(Section):
     court: str = Field(default="", description="court name printed on the cover (卷皮)")
     bilevel_text: bool = Field(default=True, description="text-on-paper pages as lossless bilevel CCITT G4")
     chunk_pages: int = Field(default=64, description="pages built in memory at once")
-    jobs: int = Field(default=0, description="processes encoding page images; 0 = number of CPUs")
+    jobs: int = Field(default=0, description="processes encoding the page images binding finds not encoded yet; 0 = number of CPUs")
     order_file: Path | None = Field(default=None, description="binding order per case type; None = bind/order.toml")
 
 

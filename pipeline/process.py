@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from edossier import __version__
 from edossier.bind.assemble import Continuation, DossierMetadata, assemble
 from edossier.bind.devcert import DEV_PASSPHRASE, ensure_dev_key
+from edossier.bind.image_codec import codec_settings, encode_into_cache
 from edossier.bind.order import order_documents
 from edossier.bind.pdfa import page_count
 from edossier.bind.sign import SignatureSpec, seal_version
@@ -102,13 +104,22 @@ def read_material(
 
 
 def ocr_pages(
-    pages: Sequence[Page], engine: OcrEngine, work_dir: Path, jobs: int, progress: Progress | None = None
+    pages: Sequence[Page],
+    engine: OcrEngine,
+    work_dir: Path,
+    jobs: int,
+    progress: Progress | None = None,
+    then: Callable[[Page], None] | None = None,
 ) -> list[OcrPage | None]:
-    """OCR the raster pages in parallel; results are cached by page hash and engine."""
+    """OCR the raster pages in parallel; results are cached by page hash and engine.
+
+    THEN, when given, is a further per-page step run by the same worker right
+    after the page's OCR (``process_case`` encodes the page image for binding).
+    """
     cache = work_dir / "ocr" / engine.cache_key().replace("/", "_").replace(":", "_")
     cache.mkdir(parents=True, exist_ok=True)
 
-    def one(page: Page) -> OcrPage | None:
+    def recognize(page: Page) -> OcrPage | None:
         if page.kind != "raster" or page.recognition_image is None:
             return None
         if "blank_page" in page.flags:  # no text to find, and Tesseract can take minutes on scanner noise
@@ -127,9 +138,35 @@ def ocr_pages(
             progress(f"OCR page {page.index + 1}: {len(result.text)} characters")
         return result
 
+    def one(page: Page) -> OcrPage | None:
+        result = recognize(page)
+        if then is not None:
+            then(page)
+        return result
+
     workers = max(1, jobs or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, pages))
+
+
+def bind_image_cache(settings: Settings) -> Path:
+    """Where page images encoded for binding are kept, by page hash: the per-page step writes, binding reads."""
+    return settings.work_dir / "bind-images"
+
+
+def encode_for_binding(page: Page, settings: Settings) -> None:
+    """Encode a raster page's image as binding will embed it (G4 or JPEG), in the per-page phase.
+
+    Run beside the page's OCR, in the same worker, it overlaps with OCR and
+    runs in parallel; binding then finds every page ready in the cache and
+    only reads bytes (a page not found there is encoded while binding).
+    """
+    if page.kind != "raster" or page.image is None:
+        return
+    try:
+        encode_into_cache(page.image, page.sha256, codec_settings(settings.bind), bind_image_cache(settings))
+    except (OSError, ValueError) as exc:  # PIL's unreadable-image errors are OSErrors
+        raise StageError(f"page {page.index + 1}: image cannot be encoded for binding: {exc}") from exc
 
 
 def classify_document(
@@ -213,7 +250,7 @@ def bind_and_sign(
     )
     earlier = previous.entries if previous else ()
     after = Continuation(pages=page_count(previous.pdf), documents=len(earlier)) if previous else Continuation()
-    addition = assemble(documents, unsigned, meta, settings.bind, after, remarks, settings.work_dir / "bind-images")
+    addition = assemble(documents, unsigned, meta, settings.bind, after, remarks, bind_image_cache(settings))
     spec = signing_spec(settings, f"edossier-v{version}")
     if previous:
         seal_version(previous.pdf, signed, spec, meta, addition.bookmarks, addition=unsigned)
@@ -323,7 +360,7 @@ def process_case(
     new_docs = []
     for src, pages in fresh:
         try:
-            ocr = ocr_pages(pages, engine, work_dir, jobs, progress)
+            ocr = ocr_pages(pages, engine, work_dir, jobs, progress, then=partial(encode_for_binding, settings=settings))
         except StageError as exc:
             raise StageError(f"{src.path}: {exc}") from exc
         new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))

@@ -130,6 +130,7 @@ def ocr_step(state_uri: str, batch: str, case_no: str, idx: int, page_no: int) -
         [result] = process.ocr_pages([page], ctx.engine, ctx.work_dir, jobs=1)
         if result is None:
             raise StageError(f"case {case_no}: page {page_no + 1} of material {idx} has no image to OCR")
+        process.encode_for_binding(page, ctx.settings)
         key = layout.ocr_key(case, page.sha256, result.engine)
         try:
             ctx.store.put_bytes(key, result.model_dump_json().encode())
