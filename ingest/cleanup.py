@@ -31,7 +31,7 @@ from edossier.ingest.perspective import page_quad
 from edossier.files import write_atomically
 from edossier.types import Correction, Page, sha256_bytes
 
-CLEANUP_VERSION = "2"
+CLEANUP_VERSION = "3"
 """Part of every cached record's name: bump it when the cleanup's output changes."""
 
 
@@ -144,7 +144,7 @@ def clean_page(page: Page, settings: CleanupSettings, work_dir: Path) -> Page:
     recognition_path, _ = _write_png(cleaned.recognition, pages_dir)
     height, width = (cleaned.kept if cleaned.kept is not None else image).shape[:2]
     flags = list(page.flags)
-    for flag, present in (("blank", cleaned.blank), ("low_resolution", page.dpi < settings.min_dpi)):
+    for flag, present in (("blank_page", cleaned.blank), ("low_resolution", page.dpi < settings.min_dpi)):
         if present and flag not in flags:
             flags.append(flag)
     result = page.model_copy(
@@ -300,7 +300,7 @@ def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tup
     labels = _labels(mask)
     ink = np.flatnonzero(mask.view(bool))  # 0/1 bytes read as bool: numpy's fast path, ~8x quicker
     owner = labels.reshape(-1)[ink]
-    speck = np.bincount(owner) < settings.despeckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
+    speck = np.bincount(owner, minlength=1) < settings.despeckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
     speck[0] = False
     removed = int(speck.sum())
     if removed:

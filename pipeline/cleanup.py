@@ -35,7 +35,7 @@ def clean_file(path: Path, settings: Settings, out_dir: Path, password: str | No
                 "page": number,
                 "rotation": rotation,
                 "skew_degrees": skew,
-                "blank": "blank" in page.flags,
+                "blank": "blank_page" in page.flags,
                 "output": str(output) if output else None,
                 "recognition": str(recognition) if recognition else None,
                 "flags": list(page.flags),

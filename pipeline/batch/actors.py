@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -127,15 +127,15 @@ def ocr_step(state_uri: str, batch: str, case_no: str, idx: int, page_no: int) -
         case = CaseNumber.parse(case_no)
         pages = ctx.state.material(batch, case_no, idx).pages or ()
         page = _local_page(ctx, case, pages[page_no])
-        [result] = process.ocr_pages([page], ctx.engine, ctx.work_dir, jobs=1)
-        if result is None:
-            raise StageError(f"case {case_no}: page {page_no + 1} of material {idx} has no image to OCR")
-        process.encode_for_binding(page, ctx.settings)
-        key = layout.ocr_key(case, page.sha256, result.engine)
-        try:
-            ctx.store.put_bytes(key, result.model_dump_json().encode())
-        except ImmutableObjectError:
-            pass  # an earlier attempt sealed its reading first: that one is the page's OCR from now on
+        [result] = process.ocr_pages([page], ctx.engine, ctx.work_dir, jobs=1,
+                                     then=partial(process.encode_for_binding, settings=ctx.settings))
+        key = None  # a blank page: flagged and bound, nothing to read
+        if result is not None:
+            key = layout.ocr_key(case, page.sha256, result.engine)
+            try:
+                ctx.store.put_bytes(key, result.model_dump_json().encode())
+            except ImmutableObjectError:
+                pass  # an earlier attempt sealed its reading first: that one is the page's OCR from now on
         ctx.state.page_done(batch, case_no, idx, page_no, key)
     _after_page(ctx, case_no, idx)
 

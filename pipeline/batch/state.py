@@ -194,7 +194,7 @@ class BatchState:
         )
         return row[0] if row else None
 
-    def page_done(self, batch: str, case_no: str, idx: int, page_no: int, ocr_key: str) -> None:
+    def page_done(self, batch: str, case_no: str, idx: int, page_no: int, ocr_key: str | None) -> None:
         self._db.execute(
             "UPDATE page SET done = ?, ocr_key = ? WHERE batch = ? AND case_no = ? AND idx = ? AND page_no = ?"
             " AND done IS NULL",

@@ -111,6 +111,14 @@ def test_blank_backs_are_flagged_but_pages_with_little_text_are_not(text_page: I
     assert not clean_image(bgr(degrade(punch_holes(little, seed=8), seed=8, spec=yellow)), 300.0, SETTINGS).blank
 
 
+@pytest.mark.parametrize("dpi", [75.0, 300.0])
+def test_perfectly_white_page_is_blank_not_an_error(dpi: float) -> None:
+    """A born-digital white page (no ink at all, not even a speck), at low and normal resolution."""
+    size = (round(8.27 * dpi), round(11.69 * dpi))
+    result = clean_image(np.full((size[1], size[0], 3), 255, np.uint8), dpi, SETTINGS)
+    assert result.blank and result.recognition.min() == 255
+
+
 def test_clean_page_records_corrections_and_reuses_its_work(tmp_path: Path, sealed_page: Image.Image) -> None:
     source = tmp_path / "scan.png"
     degrade(rotate(sealed_page, 180 + 3.0), seed=9).save(source)

@@ -370,3 +370,23 @@ def test_batch_grows_an_existing_case_by_a_signed_incremental_update(archive: Pa
     assert report["valid"] and report["versions"] == [1, 2]
     manifest = json.loads(next((data / "store").glob("cases/*/versions/000002/manifest.json")).read_text())
     assert [entry["title"] for entry in manifest["catalogue"]] and len(manifest["documents"]) == 2
+
+
+def test_blank_page_is_bound_not_failed(tmp_path: Path) -> None:
+    """A blank duplex back in an archive file is flagged and bound with its document; there is nothing to OCR."""
+    from PIL import Image, ImageSequence
+
+    case_map = make_archive(tmp_path / "src", cases=1, pages_per_case=2, scale=0.25, body_chars=60)
+    tiff = case_map.parent / "archive" / "case-000" / "complaint.tif"
+    with Image.open(tiff) as image:
+        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    frames.append(Image.new("L", frames[0].size, 255))
+    frames[0].save(tiff, save_all=True, append_images=frames[1:], compression="tiff_lzw", dpi=(75, 75))
+
+    done = _cli(["batch", str(case_map.parent / "archive"), "--cases", str(case_map), "--workers", "1", "--json"],
+                tmp_path / "data", check=False)
+    status = json.loads(done.stdout)
+    assert done.returncode == 0 and status["cases"]["done"] == 1, status["failed"]
+    manifest = json.loads(next((tmp_path / "data" / "store").glob("cases/*/versions/000001/manifest.json")).read_text())
+    complaint = next(d for d in manifest["documents"] if len(d["pages"]) == 2)
+    assert "blank_page" in complaint["pages"][1]["flags"] and complaint["ocr"][1] is None
