@@ -180,6 +180,9 @@ def run_worker(broker_url: str, processes: int = 1) -> None:
     logging.getLogger("dramatiq.worker.WorkerThread").addFilter(_not_about_results)
     broker = open_broker(broker_url)
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=500)
+    # One message in hand per process (dramatiq's default is two per thread): a page waits for
+    # whichever worker is free next, rather than behind another page in a busy worker's hand.
+    worker.queue_prefetch = 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()
