@@ -1,6 +1,6 @@
 """Batch scaling: the same archive in-process with 1 and 2 processes, and through Redis with 1 and 2 workers.
 
-    python -m bench.batch [--cases 20] [--pages 10] [--scale 0.5] [--skip-redis]
+    python -m bench.batch [--cases 10] [--pages 6] [--scale 0.5] [--modes inprocess,redis]
 
 The archive is rendered from the bundled sample texts (samples/*.gt.txt):
 CASES cases of PAGES pages each, as two multi-page TIFF documents per case
@@ -138,14 +138,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pages", type=int, default=6)
     parser.add_argument("--scale", type=float, default=0.5)
     parser.add_argument("--languages", default="chi_sim")
-    parser.add_argument("--skip-redis", action="store_true")
+    parser.add_argument("--modes", default="inprocess,redis", help="comma-separated: inprocess, redis")
     args = parser.parse_args(argv)
     env = {**os.environ, "EDOSSIER_OCR__LANGUAGES": args.languages, "EDOSSIER_OCR__JOBS": "1"}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         case_map = make_archive(root, args.cases, args.pages, args.scale)
-        modes = ["inprocess"] + ([] if args.skip_redis else ["redis"])
+        modes = args.modes.split(",")
         for mode in modes:
             for workers in (1, 2):
                 result = measure(root, case_map, mode, workers, env)

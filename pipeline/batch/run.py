@@ -10,8 +10,8 @@ machine that can reach it.
 
 from __future__ import annotations
 
+import ctypes
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -32,6 +32,7 @@ from edossier.pipeline.process import record_event
 from edossier.storage import open_store
 
 POLL_S = 0.5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def default_state_uri(settings: Settings) -> str:
@@ -153,7 +154,17 @@ def _not_about_results(record: logging.LogRecord) -> bool:
 
 
 def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url])
+    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url],
+                            preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: SIGTERM when the process that started it dies, even by SIGKILL (Linux).
+
+    A worker left behind would go on taking messages with the code and settings it started with.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def run_worker(broker_url: str, processes: int = 1) -> None:
@@ -167,6 +178,7 @@ def run_worker(broker_url: str, processes: int = 1) -> None:
     """
     if processes > 1:
         children = [_spawn_worker(broker_url) for _ in range(processes)]
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children below, then exit
         try:
             for child in children:
                 child.wait()

@@ -390,3 +390,46 @@ def test_blank_page_is_bound_not_failed(tmp_path: Path) -> None:
     manifest = json.loads(next((tmp_path / "data" / "store").glob("cases/*/versions/000001/manifest.json")).read_text())
     complaint = next(d for d in manifest["documents"] if len(d["pages"]) == 2)
     assert "blank_page" in complaint["pages"][1]["flags"] and complaint["ocr"][1] is None
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if Path(f"/proc/{pid}").exists()
+            and (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z")}
+
+
+@needs_redis
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_stopped_worker_leaves_no_child_behind(stop: signal.Signals, tmp_path: Path) -> None:
+    """`edossier worker --processes 2` stopped or killed: its worker processes go too.
+
+    One left behind would go on taking the broker's messages with the code it started with."""
+    parent = subprocess.Popen([EDOSSIER, "worker", "--broker", "redis://127.0.0.1:6379/13", "--processes", "2"],
+                              env=_env(tmp_path))
+    children: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(children := _children(parent.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(children) == 2
+        parent.send_signal(stop)
+        parent.wait(60)
+        deadline = time.monotonic() + 60
+        while _alive(children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(children)
+    finally:
+        for pid in _alive(children):
+            os.kill(pid, signal.SIGKILL)
+        parent.kill()
