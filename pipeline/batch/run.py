@@ -23,7 +23,6 @@ from typing import Any
 
 import cv2
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 
 from edossier.config import Settings
 from edossier.pipeline.batch.brokers import open_broker
@@ -192,13 +191,13 @@ def run_worker(broker_url: str, processes: int = 1) -> None:
     cv2.setNumThreads(1)
     logging.getLogger("dramatiq.worker.WorkerThread").addFilter(_not_about_results)
     broker = open_broker(broker_url)
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=500)
     # One message in hand per process (dramatiq's default is two per thread): a page waits for
     # whichever worker is free next, rather than behind another page in a busy worker's hand.
-    # Not on Redis: dramatiq's Redis consumer polls with a growing back-off (up to the worker
-    # timeout) while its hand is full, so with one message it took ~0.15 s to fetch the next after
-    # each ack; the second message in hand hides that.
-    worker.queue_prefetch = 2 if isinstance(broker, RedisBroker) else 1
+    # dramatiq's Redis consumer polls with a back-off that grows up to the worker timeout while
+    # its hand is full; at 500 ms it took ~0.15 s after each ack to fetch the next message (13%
+    # of a page), hence 50 ms.
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    worker.queue_prefetch = 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()
