@@ -23,6 +23,7 @@ from typing import Any
 
 import cv2
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 
 from edossier.config import Settings
 from edossier.pipeline.batch.brokers import open_broker
@@ -195,8 +196,10 @@ def run_worker(broker_url: str, processes: int = 1) -> None:
     # whichever worker is free next, rather than behind another page in a busy worker's hand.
     # dramatiq's Redis consumer polls with a back-off that grows up to the worker timeout while
     # its hand is full; at 500 ms it took ~0.15 s after each ack to fetch the next message (13%
-    # of a page), hence 50 ms.
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    # of a page), hence 50 ms there.  (RabbitMQ pushes the next message on ack and keeps 500 ms:
+    # its consumer stopped consuming with 50 ms in a test run.)
+    timeout = 50 if isinstance(broker, RedisBroker) else 500
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=timeout)
     worker.queue_prefetch = 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
