@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -21,7 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
@@ -155,8 +155,11 @@ def _not_about_results(record: logging.LogRecord) -> bool:
 
 
 def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:
+    # One of several processes: OpenCV to one thread, read by OpenCV when it loads.  (Calling
+    # cv2.setNumThreads in a process forked from one whose OpenCV pool had started hangs it.)
+    env = os.environ | {"OPENCV_FOR_THREADS_NUM": "1"}
     return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url],
-                            preexec_fn=_die_with_parent)
+                            env=env, preexec_fn=_die_with_parent)
 
 
 def _die_with_parent() -> None:
@@ -172,8 +175,8 @@ def run_worker(broker_url: str, processes: int = 1) -> None:
     """Consume batch messages until SIGTERM or Ctrl-C; with several processes, one child each.
 
     A worker process is one CPU: it OCRs one page at a time on one thread (the
-    batch's settings are overridden so, see ``actors``) and keeps OpenCV to one
-    thread too.  Parallelism comes from processes, one per CPU: pools sized to
+    batch's settings are overridden so, see ``actors``); spawned workers keep
+    OpenCV to one thread too.  Parallelism comes from processes, one per CPU: pools sized to
     the whole machine in every process fought over the cores (Tesseract's OpenMP
     threads spin-waiting made a page 16x slower with two workers on two cores).
     """
@@ -189,7 +192,6 @@ def run_worker(broker_url: str, processes: int = 1) -> None:
             for child in children:
                 child.wait()
         return
-    cv2.setNumThreads(1)
     logging.getLogger("dramatiq.worker.WorkerThread").addFilter(_not_about_results)
     broker = open_broker(broker_url)
     # One message in hand per process (dramatiq's default is two per thread): a page waits for
