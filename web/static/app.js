@@ -4,10 +4,6 @@
 import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
-// One parsing worker for the whole session, started now: loading and compiling its
-// 1 MB script then overlaps sign-in and the first API calls instead of delaying the
-// first page of every dossier opened.
-const pdfWorker = new pdfjsLib.PDFWorker({ name: "edossier-pdf" });
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
@@ -230,7 +226,7 @@ function openPdf(url) {
   $("pages").replaceChildren();
   $("viewer").dataset.ready = "false";
   return pdfjsLib.getDocument({
-    url, worker: pdfWorker, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 262144,
+    url, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 262144,
     cMapUrl: "/static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "/static/pdfjs/standard_fonts/",
     isEvalSupported: false,
   });
