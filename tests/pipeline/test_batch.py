@@ -221,10 +221,11 @@ needs_redis = pytest.mark.skipif(not _redis_up(), reason="Redis is not running o
                                  "(scripts/services/redis.sh starts it)")
 needs_rabbit = pytest.mark.skipif(not _port_open(5672), reason="RabbitMQ is not running on 127.0.0.1:5672 "
                                   "(scripts/services/rabbitmq.sh starts it)")
+EVERY_BROKER = [pytest.param(REDIS, marks=needs_redis, id="redis"),
+                pytest.param(RABBIT, marks=needs_rabbit, id="rabbitmq")]
 
 
-@pytest.mark.parametrize("broker", [pytest.param(REDIS, marks=needs_redis, id="redis"),
-                                    pytest.param(RABBIT, marks=needs_rabbit, id="rabbitmq")])
+@pytest.mark.parametrize("broker", EVERY_BROKER)
 def test_same_dossiers_on_every_broker(broker: str, archive: Path, reference: dict, tmp_path: Path) -> None:
     _flush(broker)
     started = _start(archive, tmp_path, broker)
@@ -325,8 +326,7 @@ def _drop_connections(broker: str, stop: threading.Event) -> int:
     return drops
 
 
-@pytest.mark.parametrize("broker", [pytest.param(REDIS, marks=needs_redis, id="redis"),
-                                    pytest.param(RABBIT, marks=needs_rabbit, id="rabbitmq")])
+@pytest.mark.parametrize("broker", EVERY_BROKER)
 def test_broker_dropping_connections_mid_batch(broker: str, archive: Path, reference: dict, tmp_path: Path) -> None:
     """The broker drops every connection repeatedly while a batch runs: it still finishes, same dossiers."""
     _flush(broker)
