@@ -157,7 +157,7 @@ def worker(engine_name: str, images: list[Path], result: Path) -> None:
     """Child process: OCR IMAGES with the pipeline's parallel ocr_pages, write the texts."""
     from edossier.config import OcrSettings
     from edossier.ocr import create_engine
-    from edossier.pipeline.process import ocr_pages
+    from edossier.pipeline.page_ocr import ocr_pages
     from edossier.types import Page
 
     engine = create_engine(OcrSettings(engine=engine_name))

@@ -49,7 +49,18 @@ class OcrSettings(Section):
     det_box_thresh: float = Field(
         default=0.3, description="PP-OCR: mean text score a detected box needs (RapidOCR's 0.5 lost sparse lines)"
     )
-    rec_batch_num: int = Field(default=6, description="PP-OCR text lines recognised per batch")
+    rec_batch_num: int = Field(
+        default=1, description="PP-OCR text lines recognised per model call (1: no padding to the widest line)"
+    )
+    rec_squeeze: float = Field(
+        default=0.75, gt=0.3, le=1.0, description="PP-OCR: text lines narrowed by this before recognition (time ~ width)"
+    )
+    runtime: Literal["auto", "openvino", "onnxruntime"] = Field(
+        default="auto", description="PP-OCR model runtime; auto = OpenVINO where installed (faster on CPUs), else ONNX Runtime"
+    )
+    bf16: bool = Field(
+        default=True, description="OpenVINO: run PP-OCR in bfloat16 where the CPU has it (AMX / AVX-512 BF16)"
+    )
     line_orientation: bool = Field(
         default=False,
         description="PP-OCR: turn upside-down text lines (cls model); off because cleanup already turns pages "

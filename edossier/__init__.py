@@ -16,3 +16,9 @@ __version__ = "0.1.0"
 # Page.get_layout(), which edossier never calls.  A None entry makes that import
 # fail quietly, which PyMuPDF handles.
 sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+
+# OpenVINO (the default PP-OCR runtime, ocr/inference.py) imports its telemetry
+# client, openvino-telemetry, for its model-conversion tools.  Court data and
+# usage never leave the machine: with the import blocked, OpenVINO falls back to
+# its built-in no-op stub.
+sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]

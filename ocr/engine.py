@@ -106,7 +106,7 @@ def create_engine(settings: OcrSettings) -> OcrEngine:
     if name == "rapidocr":
         from edossier.ocr.rapid import RapidOcrEngine
 
-        return RapidOcrEngine(settings, threads)
+        return RapidOcrEngine(settings, threads, jobs=settings.jobs or cpu_count())
     if name == "tesseract":
         from edossier.ocr.tesseract import TesseractEngine
 

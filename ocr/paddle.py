@@ -15,12 +15,11 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 
 from edossier.config import OcrSettings
 from edossier.errors import StageError
 from edossier.ocr.engine import OcrEngine, group_lines, page_result
-from edossier.ocr.prepare import load_for_ocr
+from edossier.ocr.prepare import as_bgr, load_for_ocr
 from edossier.types import OcrPage, OcrWord
 
 
@@ -74,10 +73,10 @@ class PaddleOcrEngine(OcrEngine):
         return self._ocr
 
     def recognize(self, image: Path) -> OcrPage:
-        rgb = load_for_ocr(image, self.settings.drop_red)
-        height, width = rgb.shape[:2]
+        pixels = load_for_ocr(image, self.settings.drop_red)
+        height, width = pixels.shape[:2]
         with self._lock:  # Paddle predictors are not safe to share between threads
-            results = self._engine().predict(np.ascontiguousarray(rgb[..., ::-1]))
+            results = self._engine().predict(as_bgr(pixels))
         words = []
         for result in results:
             for text, score, poly in zip(result["rec_texts"], result["rec_scores"], result["rec_polys"], strict=True):

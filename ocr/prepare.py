@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -22,12 +23,23 @@ _LEVELS = np.clip(np.arange(256) * 255.0 / PAPER_LEVEL, 0, 255).astype(np.uint8)
 
 
 def load_for_ocr(image: Path, drop_red: bool = True) -> np.ndarray:
-    """Read IMAGE as an RGB uint8 array (height x width x 3) for recognition."""
+    """Read IMAGE for recognition: its red channel, levelled (height x width), or with DROP_RED off RGB (x 3).
+
+    Only the red channel is decoded into an array: the three channels of a
+    red-dropped page would be equal, and copying them cost more than reading.
+    """
     try:
         with Image.open(image) as img:
-            rgb = np.asarray(img.convert("RGB"))
+            if not drop_red:
+                return np.asarray(img.convert("RGB"))
+            red = img if img.mode == "L" else img.getchannel("R") if img.mode in ("RGB", "RGBA") else img.convert("RGB").getchannel("R")
+            return cv2.LUT(np.asarray(red), _LEVELS)
     except OSError as exc:
         raise StageError(f"{image}: cannot be read for OCR ({exc})") from None
-    if drop_red:
-        return np.repeat(_LEVELS[rgb[..., :1]], 3, axis=2)
-    return rgb
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """IMAGE from ``load_for_ocr`` as the 3-channel BGR array that OpenCV-trained models take."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(image[..., ::-1])

@@ -1,16 +1,16 @@
-"""PP-OCR models on ONNX Runtime through RapidOCR, using only the models the package ships.
+"""PP-OCR models through RapidOCR's processing steps, using only the models the package ships.
 
 RapidOCR looks its models up by name and downloads any that are missing.  Courts
 often have no internet and court data must not leave the machine, so every model
 is given by path (the files inside the installed package) and a missing model, or
 a recognition model without its character table inside, stops with a clear message
-before RapidOCR could reach for the network.
+before anything could reach for the network.
 
 Settings that matter for speed and accuracy on 300-dpi pages (see bench/ocr.py):
 the page is not shrunk before recognition (RapidOCR's default limit of 2000 px
 would crop lines from a downscaled page), detection runs on the page scaled to
-``det_limit_side_len``, and ONNX Runtime gets ``threads`` threads per page so that
-pages running in parallel do not oversubscribe the CPUs.
+``det_limit_side_len``, and the runtime gets ``threads`` threads per page, with
+room for ``jobs`` pages at once, so that parallel pages do not oversubscribe the CPUs.
 
 By default detection runs at 960 px with a box threshold of 0.3 (RapidOCR: 0.5,
 the mean text score a candidate box needs).  With RapidOCR's defaults the two 11-pt lines of
@@ -19,26 +19,30 @@ at 1280-2000 px, where the PP-OCRv6 small detector's map for them is weaker and
 their boxes scored under 0.5: the page read as empty and the classified-material
 check never saw its marking.  (Feeding the detector ImageNet normalisation instead
 found that page but lost the top line of a coloured photo.)
-
-ONNX Runtime's memory arena is on: the recogniser's output for one batch (lines x
-time steps x 18,710 characters) is about 100 MB, and allocating it afresh for
-every batch cost more system time than the arena's extra ~150 MB of memory.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from importlib import metadata
 from pathlib import Path
+from typing import TypeVar
 
+import cv2
 import numpy as np
 
 from edossier.config import OcrSettings
 from edossier.errors import StageError
 from edossier.ocr.engine import OcrEngine, group_lines, page_result
-from edossier.ocr.prepare import load_for_ocr
+from edossier.ocr.inference import Runtime, load_model, pick_runtime, require_metadata
+from edossier.ocr.prepare import as_bgr, load_for_ocr
 from edossier.types import OcrPage, OcrWord
+
+T = TypeVar("T")
 
 MODEL_ROLES = ("det", "cls", "rec")
 
@@ -83,68 +87,180 @@ def bundled_models(folder: Path | None = None) -> dict[str, Path]:
     return found
 
 
-def _check_character_table(rec_model: Path) -> None:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(rec_model), providers=["CPUExecutionProvider"])
-    if "character" not in session.get_modelmeta().custom_metadata_map:
-        raise StageError(
-            f"{rec_model} carries no character table; RapidOCR would download one, which edossier never does"
-        )
+MIN_SIDE = 30
+"""RapidOCR's pre-processing: images smaller than this are enlarged, thin strips padded (below)."""
+STRIP_RATIO = 8
+TEXT_SCORE = 0.5
+"""Lines recognised with a lower mean confidence are dropped, as RapidOCR does."""
+REC_HEIGHT = 48
+WIDTH_STEP = 64
+"""Batch widths are rounded up to this: OpenVINO prepares kernels per input shape, so
+few distinct shapes mean most batches reuse prepared ones (padding costs ~3%)."""
 
 
 class RapidOcrEngine(OcrEngine):
+    """RapidOCR's PP-OCR pipeline (its pre- and post-processing) over our model runtimes.
+
+    RapidOCR's own driver runs one model session per role on ONNX Runtime and
+    returns every batch's full probability table; edossier drives the same steps
+    itself so that the models run on the faster runtime (``ocr/inference.py``),
+    with a top-1 recognition head and batch shapes that repeat.
+    """
+
     name = "rapidocr"
 
-    def __init__(self, settings: OcrSettings = OcrSettings(), threads: int = 1) -> None:
+    def __init__(self, settings: OcrSettings = OcrSettings(), threads: int = 1, jobs: int = 1) -> None:
         self.settings = settings
         self.threads = threads
+        self.jobs = jobs
         self.models = bundled_models()
-        self._ocr = None
-        self._lock = threading.Lock()
+        self.runtime = pick_runtime(settings.runtime)
+        # Models load in the background from here on: the caller meanwhile reads its
+        # input (a PDF rasterised, page images decoded), and a one-off `edossier ocr`
+        # does not wait for the models before starting on its pages.
+        self._loaded = _in_background(
+            lambda: _Loaded(self.models, self.settings, self.runtime, self.threads, self.jobs)
+        )
 
     def version(self) -> str:
         models = "+".join(path.stem for path in self.models.values())
         s = self.settings
-        return f"{metadata.version('rapidocr')}:{models}:det{s.det_limit_side_len}-{s.det_box_thresh}:cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots"
+        loaded = self._load()
+        precision = f"{self.runtime}-{loaded.detector.precision}-{loaded.recogniser.precision}"
+        return (
+            f"{metadata.version('rapidocr')}:{models}:{precision}:det{s.det_limit_side_len}-{s.det_box_thresh}"
+            f":cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots"
+        )
 
-    def _engine(self):  # type: ignore[no-untyped-def]
-        with self._lock:
-            if self._ocr is None:
-                _check_character_table(self.models["rec"])
-                from rapidocr import RapidOCR
-
-                s = self.settings
-                self._ocr = RapidOCR(
-                    params={
-                        "Global.log_level": "error",
-                        "Global.max_side_len": 100_000,
-                        "Global.use_cls": s.line_orientation,
-                        "Det.model_path": str(self.models["det"]),
-                        "Cls.model_path": str(self.models["cls"]),
-                        "Rec.model_path": str(self.models["rec"]),
-                        "Det.limit_type": "max",
-                        "Det.limit_side_len": s.det_limit_side_len,
-                        "Det.box_thresh": s.det_box_thresh,
-                        "Rec.rec_batch_num": s.rec_batch_num,
-                        "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
-                        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                        "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
-                    }
-                )
-            return self._ocr
+    def _load(self) -> _Loaded:
+        return self._loaded.result()
 
     def recognize(self, image: Path) -> OcrPage:
-        rgb = load_for_ocr(image, self.settings.drop_red)
-        height, width = rgb.shape[:2]
-        result = self._engine()(np.ascontiguousarray(rgb[..., ::-1]))  # RapidOCR takes arrays as BGR
-        words = []
-        if getattr(result, "boxes", None) is not None and getattr(result, "txts", None):
-            for box, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
-                text = drop_speckle_dots(text.strip())
-                if not text:
-                    continue
-                xs = [float(p[0]) for p in box]
-                ys = [float(p[1]) for p in box]
-                words.append(OcrWord(text=text, box=(min(xs), min(ys), max(xs), max(ys)), confidence=float(score)))
+        pixels = load_for_ocr(image, self.settings.drop_red)
+        height, width = pixels.shape[:2]
+        # The models were trained on OpenCV's BGR; a red-dropped page stays one grey channel
+        # until it is a model's input (the page is large, its detection input and line crops small).
+        if pixels.ndim == 3:
+            pixels = np.ascontiguousarray(pixels[..., ::-1])
+        words = [
+            OcrWord(text=text, box=box, confidence=score)
+            for box, read, score in self._load().read(pixels)
+            if (text := drop_speckle_dots(read.strip()))
+        ]
         return page_result(self, width, height, group_lines(words))
+
+
+class _Loaded:
+    """The loaded models and RapidOCR's processing steps around them, for one engine."""
+
+    def __init__(self, models: dict[str, Path], settings: OcrSettings, runtime: Runtime, threads: int, jobs: int) -> None:
+        self.settings = settings
+        # The two models compile in parallel with each other and with the imports below.
+        detector = _in_background(lambda: load_model(models["det"], runtime, threads, jobs, bf16=settings.bf16))
+        recogniser = _in_background(
+            lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True)
+        )
+        from rapidocr.ch_ppocr_det.utils import DBPostProcess, DetPreProcess
+        from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
+
+        self.detector = detector.result()
+        self.recogniser = recogniser.result()
+        characters = require_metadata(self.recogniser, "character", models["rec"]).splitlines()
+        self.decoder = CTCLabelDecode(character=characters)
+        self.scale_page = DetPreProcess(settings.det_limit_side_len, "max").resize
+        self.find_boxes = DBPostProcess(
+            thresh=0.3, box_thresh=settings.det_box_thresh, max_candidates=1000, unclip_ratio=1.6, use_dilation=True
+        )
+        self.classifier = _line_direction_classifier(models["cls"]) if settings.line_orientation else None
+
+    def read(self, image: np.ndarray) -> list[tuple[tuple[float, float, float, float], str, float]]:
+        """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them."""
+        from rapidocr.ch_ppocr_det import TextDetector
+        from rapidocr.utils.process_img import (
+            apply_vertical_padding,
+            get_rotate_crop_image,
+            map_boxes_to_original,
+            resize_image_within_bounds,
+        )
+
+        height, width = image.shape[:2]
+        scaled, ratio_h, ratio_w = resize_image_within_bounds(image, MIN_SIDE, max(height, width))
+        scaled, record = apply_vertical_padding(
+            scaled, {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}, STRIP_RATIO, MIN_SIDE
+        )
+        boxes, _ = self.find_boxes(self.detector(model_input(self.scale_page(scaled)))[0], scaled.shape[:2])
+        if len(boxes) == 0:
+            return []
+        boxes = TextDetector.sorted_boxes(boxes)
+        crops = [get_rotate_crop_image(scaled, box.copy()) for box in boxes]
+        if self.classifier is not None:
+            crops = self.classifier([crop if crop.ndim == 3 else as_bgr(crop) for crop in crops]).img_list
+        lines = self.recognise(crops)
+        boxes = map_boxes_to_original(boxes.astype(np.float64), record, height, width)
+        return [
+            ((float(box[:, 0].min()), float(box[:, 1].min()), float(box[:, 0].max()), float(box[:, 1].max())), text, score)
+            for box, (text, score) in zip(boxes, lines, strict=True)
+            if score >= TEXT_SCORE and text.strip()
+        ]
+
+    def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Text and mean confidence of each line image, batched by width as PaddleOCR does.
+
+        Lines are narrowed by ``rec_squeeze`` on the way into the 48-px-high model
+        input: recognition time grows with the input's width, and at 300 dpi the
+        model sees ~4 time steps per Chinese character where 3 read as well.
+        """
+        squeeze = self.settings.rec_squeeze
+        ratios = [squeeze * crop.shape[1] / crop.shape[0] for crop in crops]
+        order = sorted(range(len(crops)), key=ratios.__getitem__)
+        lines: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        size = self.settings.rec_batch_num
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            widest = max(max(ratios[i] for i in chunk), 320 / REC_HEIGHT)
+            batch_width = -(-math.ceil(REC_HEIGHT * widest) // WIDTH_STEP) * WIDTH_STEP
+            batch = np.zeros((len(chunk), 3, REC_HEIGHT, batch_width), dtype=np.float32)
+            for row, i in enumerate(chunk):
+                line_width = min(batch_width, math.ceil(REC_HEIGHT * ratios[i]))
+                resized = cv2.resize(crops[i], (line_width, REC_HEIGHT), interpolation=cv2.INTER_AREA)
+                batch[row, :, :, :line_width] = model_input(resized)[0]
+            index, probability = self.recogniser(batch)
+            decoded, _ = self.decoder.decode(index, probability, remove_duplicate=True)
+            for row, i in enumerate(chunk):
+                lines[i] = decoded[row]
+        return lines
+
+
+def _in_background(load: Callable[[], T]) -> Future[T]:
+    """Run LOAD on a thread of its own; its result, or its exception, waits in the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(load())
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="rapidocr-load", daemon=True).start()
+    return future
+
+
+def model_input(image: np.ndarray) -> np.ndarray:
+    """IMAGE (BGR or grey, uint8) as a 1 x 3 x H x W float batch scaled to [-1, 1], as PP-OCR was trained."""
+    scaled = image.astype(np.float32) / 127.5 - 1.0
+    if scaled.ndim == 2:
+        return np.ascontiguousarray(np.broadcast_to(scaled, (1, 3, *scaled.shape)))
+    return np.ascontiguousarray(scaled.transpose(2, 0, 1)[None])
+
+
+def _line_direction_classifier(model: Path):  # type: ignore[no-untyped-def]
+    """RapidOCR's line-direction classifier on ONNX Runtime (off by default; cheap when on)."""
+    import rapidocr
+    from rapidocr.ch_ppocr_cls import TextClassifier
+    from rapidocr.utils.parse_parameters import ParseParams
+
+    cfg = ParseParams.load(Path(rapidocr.__file__).parent / "config.yaml")
+    cfg.Cls.model_path = str(model)
+    cfg.Cls.engine_cfg = cfg.EngineConfig.onnxruntime
+    cfg.Global.log_level = "error"
+    return TextClassifier(cfg.Cls)

@@ -42,12 +42,12 @@ class TesseractEngine(OcrEngine):
         return f"{_tesseract_version()}:{self.languages}:psm{self.psm}:red{int(self.settings.drop_red)}"
 
     def recognize(self, image: Path) -> OcrPage:
-        rgb = load_for_ocr(image, self.settings.drop_red)
-        height, width = rgb.shape[:2]
+        pixels = load_for_ocr(image, self.settings.drop_red)
+        height, width = pixels.shape[:2]
         config = f"--psm {self.psm} -c preserve_interword_spaces=1"
         try:
             data = pytesseract.image_to_data(
-                Image.fromarray(rgb[..., 0] if self.settings.drop_red else rgb),
+                Image.fromarray(pixels),
                 lang=self.languages,
                 config=config,
                 output_type=pytesseract.Output.DICT,

@@ -1,0 +1,164 @@
+"""Running the PP-OCR ONNX models: on OpenVINO where it is installed, else on ONNX Runtime.
+
+Both runtimes read the same ONNX files that the rapidocr package ships; nothing is
+converted, downloaded or written.  OpenVINO is the default because on the CPUs
+courts buy it runs these models several times faster than ONNX Runtime's CPU
+provider: it executes convolutions and matrix products in bfloat16 on Intel's AMX
+and AVX-512 BF16 units (Xeon 4th generation and later), which ONNX Runtime's CPU
+provider does not use.  On this project's 2-core Xeon, recognising one text line
+of ~950 px costs ~75 ms in ONNX Runtime (fp32) and ~20 ms in OpenVINO (bf16), at
+the same error rate (bench/ocr.py; notes/issue-5.md).  ONNX Runtime stays
+selectable (``ocr.runtime``) and is what runs where OpenVINO is not installed.
+
+The recogniser's last layer is a softmax over 18,710 characters for every time
+step; only the best character and its probability are used (CTC greedy
+decoding).  On OpenVINO the graph is given a top-1 head, so that the runtime
+returns two small arrays instead of ~100 MB of probabilities per batch, which
+Python then had to copy and scan.
+
+OpenVINO's Python package imports a telemetry client (openvino-telemetry) for its
+model-conversion tools.  edossier blocks that import (``edossier/__init__.py``):
+OpenVINO then uses its own no-op stub, so nothing can be sent from a court.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from edossier.errors import StageError
+
+Runtime = Literal["openvino", "onnxruntime"]
+
+
+def pick_runtime(setting: str) -> Runtime:
+    """The runtime named in settings; for "auto", OpenVINO where it is installed."""
+    if setting == "openvino" or (setting == "auto" and importlib.util.find_spec("openvino") is not None):
+        return "openvino"
+    return "onnxruntime"
+
+
+class Model(Protocol):
+    """A loaded model: one batch in, its outputs out; called from several threads at once."""
+
+    precision: str
+
+    def __call__(self, batch: np.ndarray) -> list[np.ndarray]: ...
+
+    def metadata(self, key: str) -> str | None: ...
+
+
+def load_model(path: Path, runtime: Runtime, threads: int, streams: int, *, bf16: bool, top1: bool = False) -> Model:
+    """Load PATH to run STREAMS batches at once with THREADS threads each.
+
+    With TOP1 the model's outputs are (best class index, its probability) per
+    time step instead of the full probability table.
+    """
+    if runtime == "openvino":
+        return OpenVinoModel(path, threads, streams, bf16=bf16, top1=top1)
+    return OnnxRuntimeModel(path, threads, top1=top1)
+
+
+class OnnxRuntimeModel:
+    def __init__(self, path: Path, threads: int, *, top1: bool = False) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # The arena keeps the recogniser's large output buffers between batches (less system time).
+        options.enable_cpu_mem_arena = True
+        self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+        self._top1 = top1
+        self.precision = "f32"
+
+    def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
+        output = self._session.run(None, {self._input: batch})[0]
+        if self._top1:
+            return [output.argmax(axis=-1), output.max(axis=-1)]
+        return [output]
+
+    def metadata(self, key: str) -> str | None:
+        return self._session.get_modelmeta().custom_metadata_map.get(key)
+
+
+class OpenVinoModel:
+    def __init__(self, path: Path, threads: int, streams: int, *, bf16: bool, top1: bool = False) -> None:
+        import openvino
+
+        core = openvino.Core()
+        model = core.read_model(str(path))
+        framework = model.get_rt_info()["framework"] if model.has_rt_info("framework") else {}
+        self._metadata = {str(key): str(value.value) for key, value in framework.items()}
+        if top1:
+            model = _with_top1_head(model)
+        capable = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        self.precision = "bf16" if bf16 and capable else "f32"
+        self._compiled = core.compile_model(
+            model,
+            "CPU",
+            {
+                # One stream per page worked on at once; without it concurrent requests queue.
+                "NUM_STREAMS": streams,
+                "INFERENCE_NUM_THREADS": streams * threads,
+                "INFERENCE_PRECISION_HINT": self.precision,
+                # Pinning would tie streams to cores that batch workers and Tesseract also use.
+                "ENABLE_CPU_PINNING": False,
+            },
+        )
+        self._requests = threading.local()
+
+    def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
+        request = getattr(self._requests, "request", None)
+        if request is None:
+            request = self._requests.request = self._compiled.create_infer_request()
+        result = request.infer({0: batch})
+        # The request reuses its output buffers on the next call: copy them out.
+        return [np.array(result[output]) for output in self._compiled.outputs]
+
+    def metadata(self, key: str) -> str | None:
+        return self._metadata.get(key)
+
+
+def _with_top1_head(model):  # type: ignore[no-untyped-def]
+    """MODEL with its per-step probabilities replaced by the best class index and its probability.
+
+    Built from reductions rather than TopK: OpenVINO fuses max, compare-select and
+    sum-of-exponentials into fast kernels, where its TopK over 18,710 classes took
+    a fifth of the recogniser's time.  From the softmax's input (the logits) the
+    best class's probability is 1 / sum(exp(logit - best logit)).
+    """
+    import openvino
+    import openvino.opset13 as ops
+
+    output = model.get_results()[0].input_value(0)
+    softmax = output.get_node().get_type_name() == "Softmax"
+    scores = output.get_node().input_value(0) if softmax else output
+    axis = ops.constant(np.int64(-1))
+    best = ops.reduce_max(scores, axis, keep_dims=False)
+    classes = ops.constant(np.arange(scores.get_partial_shape()[-1].get_length(), dtype=np.float32))
+    is_best = ops.equal(scores, ops.unsqueeze(best, axis))
+    index = ops.reduce_max(ops.select(is_best, classes, ops.constant(np.float32(-1))), axis, keep_dims=False)
+    if softmax:
+        spread = ops.reduce_sum(ops.exp(ops.subtract(scores, ops.unsqueeze(best, axis))), axis, keep_dims=False)
+        probability = ops.divide(ops.constant(np.float32(1)), spread)
+    else:
+        probability = best
+    results = []
+    for name, node in (("index", ops.convert(index, "i32")), ("probability", probability)):
+        node.output(0).get_tensor().set_names({name})
+        results.append(ops.result(node))
+    return openvino.Model(results, model.get_parameters(), "rec-top1")
+
+
+def require_metadata(model: Model, key: str, path: Path) -> str:
+    value = model.metadata(key)
+    if not value:
+        raise StageError(f"{path} carries no {key} table; RapidOCR would download one, which edossier never does")
+    return value

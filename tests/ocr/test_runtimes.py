@@ -1,0 +1,69 @@
+"""The PP-OCR models on both runtimes: OpenVINO (default where installed) and ONNX Runtime."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bench.ocr import cer
+from edossier.config import OcrSettings
+from edossier.ocr import create_engine
+from edossier.ocr.inference import load_model, pick_runtime
+from edossier.ocr.rapid import bundled_models
+from tests.ocr.conftest import ROOT, SAMPLES
+
+pytest.importorskip("openvino", reason="OpenVINO is not installed (README setup installs it)")
+
+
+def test_auto_runtime_is_openvino_where_installed() -> None:
+    assert pick_runtime("auto") == "openvino"
+    assert pick_runtime("onnxruntime") == "onnxruntime"
+
+
+def test_both_runtimes_read_the_court_scan_alike() -> None:
+    truth = (SAMPLES / "02-power-of-attorney.gt.txt").read_text("utf-8")
+    pages = {}
+    for runtime in ("openvino", "onnxruntime"):
+        engine = create_engine(OcrSettings(engine="rapidocr", jobs=1, runtime=runtime))
+        pages[runtime] = engine.recognize(SAMPLES / "02-power-of-attorney.jpg")
+        assert runtime in pages[runtime].engine_version  # results of the two are cached apart
+    for page in pages.values():
+        edits, length = cer(page.text, truth)
+        assert edits / length <= 0.02, page.text
+    assert pages["openvino"].lines[0].text == pages["onnxruntime"].lines[0].text == "授权委托书"
+
+
+def test_top1_head_gives_the_best_class_and_its_probability() -> None:
+    """The OpenVINO head that replaces the 18,710-way softmax output agrees with that output."""
+    rec = bundled_models()["rec"]
+    full = load_model(rec, "onnxruntime", threads=1, streams=1, bf16=False)
+    top1 = load_model(rec, "openvino", threads=1, streams=1, bf16=False, top1=True)
+    rng = np.random.default_rng(7)
+    batch = rng.uniform(-1, 1, size=(2, 3, 48, 320)).astype(np.float32)
+    batch[1] = 1.0  # a blank (white) line: the blank class wins everywhere
+    [probabilities] = full(batch)
+    index, probability = top1(batch)
+    assert index.shape == probability.shape == probabilities.shape[:2]
+    assert index.dtype == np.int32
+    np.testing.assert_array_equal(index, probabilities.argmax(axis=-1))
+    np.testing.assert_allclose(probability, probabilities.max(axis=-1), rtol=1e-3, atol=1e-5)
+
+
+def test_no_telemetry_client_is_loaded() -> None:
+    """OpenVINO's package imports a telemetry client; edossier keeps it out (OpenVINO's stub is used)."""
+    script = (
+        "import sys, edossier\n"
+        "from edossier.config import OcrSettings\n"
+        "from edossier.ocr import create_engine\n"
+        f"create_engine(OcrSettings(runtime='openvino', jobs=1)).recognize({str(SAMPLES / '02-power-of-attorney.jpg')!r})\n"
+        "assert 'openvino' in sys.modules\n"
+        "assert sys.modules.get('openvino_telemetry') is None, 'telemetry client loaded'\n"
+        "assert not [m for m in sys.modules if m.startswith('openvino_telemetry.')]\n"
+        "print('no telemetry')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "no telemetry" in run.stdout
