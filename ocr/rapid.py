@@ -234,7 +234,12 @@ class _Loaded:
 
 
 def _in_background(load: Callable[[], T]) -> Future[T]:
-    """Run LOAD on a thread of its own; its result, or its exception, waits in the future."""
+    """Run LOAD on a thread of its own; its result, or its exception, waits in the future.
+
+    Not a daemon thread: a process that exits while OpenVINO is still compiling a
+    model (an engine made for a PDF whose pages all carry text, say) would abort
+    in OpenVINO's teardown; the interpreter waits for the load to finish instead.
+    """
     future: Future[T] = Future()
 
     def run() -> None:
@@ -243,7 +248,7 @@ def _in_background(load: Callable[[], T]) -> Future[T]:
         except BaseException as exc:  # handed to whoever waits for the result
             future.set_exception(exc)
 
-    threading.Thread(target=run, name="rapidocr-load", daemon=True).start()
+    threading.Thread(target=run, name="rapidocr-load", daemon=False).start()
     return future
 
 

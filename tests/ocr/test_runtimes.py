@@ -67,3 +67,16 @@ def test_no_telemetry_client_is_loaded() -> None:
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "no telemetry" in run.stdout
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5])
+def test_a_process_may_exit_while_the_models_still_load(delay: float) -> None:
+    """Models load in the background from engine creation; exiting meanwhile once aborted in OpenVINO's teardown."""
+    script = (
+        "import time\n"
+        "from edossier.config import OcrSettings\n"
+        "from edossier.ocr import create_engine\n"
+        f"create_engine(OcrSettings(runtime='openvino')); time.sleep({delay})\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
