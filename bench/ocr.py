@@ -268,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
 
     make = [sys.executable, "-m", "bench.ocr", "--make-pages", "--pages", str(args.pages), "--corpus", str(args.corpus)]
     subprocess.run([*make, "--out", str(args.out)], check=True)
+    # The fresh page images are still being written back to disk for a while; flush them first,
+    # so that the writeback does not run during (and slow down) whichever engine is timed first.
+    os.sync()
     runs = []
     truths: dict[str, list[str]] = {}
     engines = [e for e in args.engines.split(",") if e] + ([] if args.no_ocrmypdf else ["ocrmypdf"])

@@ -53,7 +53,7 @@ class OcrSettings(Section):
         default=1, description="PP-OCR text lines recognised per model call (1: no padding to the widest line)"
     )
     rec_margin: float = Field(
-        default=0.45,
+        default=0.6,
         ge=0.0,
         le=1.0,
         description="PP-OCR: blank margin added above and below each line, as a share of its height, before "
