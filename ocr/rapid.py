@@ -23,6 +23,7 @@ found that page but lost the top line of a coloured photo.)
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import threading
@@ -172,6 +173,7 @@ class _Loaded:
             thresh=0.3, box_thresh=settings.det_box_thresh, max_candidates=1000, unclip_ratio=1.6, use_dilation=True
         )
         self.classifier = _line_direction_classifier(models["cls"]) if settings.line_orientation else None
+        self.widths = InputWidths()
 
     def read(self, image: np.ndarray) -> list[tuple[tuple[float, float, float, float], str, float]]:
         """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them."""
@@ -220,7 +222,7 @@ class _Loaded:
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             widest = max(max(ratios[i] for i in chunk), 320 / REC_HEIGHT)
-            batch_width = -(-math.ceil(REC_HEIGHT * widest) // WIDTH_STEP) * WIDTH_STEP
+            batch_width = self.widths.fit(math.ceil(REC_HEIGHT * widest))
             batch = np.zeros((len(chunk), 3, REC_HEIGHT, batch_width), dtype=np.float32)
             for row, i in enumerate(chunk):
                 line_width = min(batch_width, math.ceil(REC_HEIGHT * ratios[i]))
@@ -231,6 +233,31 @@ class _Loaded:
             for row, i in enumerate(chunk):
                 lines[i] = decoded[row]
         return lines
+
+
+class InputWidths:
+    """The recogniser's input widths so far, reused where a line fits with little padding.
+
+    OpenVINO prepares kernels for each new input shape, once per stream: ~45 ms,
+    about two lines' worth of recognition.  A line takes the narrowest width
+    already used that is at most ``SLACK`` wider than it needs, else a new width
+    rounded up to ``WIDTH_STEP``: a page's body lines, a few pixels apart, share one.
+    """
+
+    SLACK = 1.15
+
+    def __init__(self) -> None:
+        self._used: list[int] = []
+        self._lock = threading.Lock()
+
+    def fit(self, width: int) -> int:
+        with self._lock:
+            for used in self._used:
+                if width <= used <= width * self.SLACK:
+                    return used
+            rounded = -(-width // WIDTH_STEP) * WIDTH_STEP
+            bisect.insort(self._used, rounded)
+            return rounded
 
 
 def _in_background(load: Callable[[], T]) -> Future[T]:
