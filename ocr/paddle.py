@@ -15,7 +15,6 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
-
 from edossier.config import OcrSettings
 from edossier.errors import StageError
 from edossier.ocr.engine import OcrEngine, group_lines, page_result

@@ -32,7 +32,12 @@ def load_for_ocr(image: Path, drop_red: bool = True) -> np.ndarray:
         with Image.open(image) as img:
             if not drop_red:
                 return np.asarray(img.convert("RGB"))
-            red = img if img.mode == "L" else img.getchannel("R") if img.mode in ("RGB", "RGBA") else img.convert("RGB").getchannel("R")
+            if img.mode == "L":
+                red = img
+            elif img.mode in ("RGB", "RGBA"):
+                red = img.getchannel("R")
+            else:  # palette, CMYK, bilevel...
+                red = img.convert("RGB").getchannel("R")
             return cv2.LUT(np.asarray(red), _LEVELS)
     except OSError as exc:
         raise StageError(f"{image}: cannot be read for OCR ({exc})") from None

@@ -142,7 +142,7 @@ class RapidOcrEngine(OcrEngine):
         # The models were trained on OpenCV's BGR; a red-dropped page stays one grey channel
         # until it is a model's input (the page is large, its detection input and line crops small).
         if pixels.ndim == 3:
-            pixels = np.ascontiguousarray(pixels[..., ::-1])
+            pixels = as_bgr(pixels)
         words = [
             OcrWord(text=text, box=box, confidence=score)
             for box, read, score in self._load().read(pixels)

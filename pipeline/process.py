@@ -9,7 +9,7 @@ the dossier is bound, signed and verified: bad input leaves the store untouched.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -26,7 +26,7 @@ from edossier.bind.sign import SignatureSpec, seal_version
 from edossier.bind.verify import signature_remark, verify_pdf
 from edossier.casenumber import CaseNumber
 from edossier.classify.classifier import classify_text
-from edossier.classify.doctypes import binding_order, binding_position, load_doctypes
+from edossier.classify.doctypes import binding_order, load_doctypes
 from edossier.classify.metadata import extract_metadata
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
@@ -50,7 +50,6 @@ from edossier.types import (
     SourceFile,
     sha256_file,
 )
-
 
 
 @dataclass(frozen=True)
