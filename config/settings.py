@@ -146,6 +146,12 @@ class ScanSettings(Section):
     sane_config_dir: Path | None = Field(
         default=None, description="SANE_CONFIG_DIR for the SANE driver; None = the system's"
     )
+    sane_page_timeout_s: float = Field(
+        default=120.0, gt=0, description="a SANE page taking longer ends the batch and restarts the driver"
+    )
+    sane_cancel_timeout_s: float = Field(
+        default=15.0, gt=0, description="a SANE driver still cancelling after this long is restarted"
+    )
     escl_timeout_s: float = 30.0
     folder_stable_s: float = Field(default=2.0, description="a hot-folder file is taken once unchanged this long")
     folder_poll_s: float = 0.5

@@ -40,6 +40,17 @@ class EdossierError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by state: subclasses take other arguments than the message (SANE helper, workers)."""
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(kind: type[EdossierError], args: tuple[object, ...], state: dict[str, object]) -> EdossierError:
+    error = Exception.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class CaseNumberError(EdossierError):
     exit_code = ExitCode.bad_argument

@@ -29,7 +29,9 @@ def open_device(uri: str, settings: ScanSettings) -> Scanner | HotFolder:
         config = settings.sane_config_dir
         if config is None and name.split(":")[0] == "test":  # the test device needs no probing of the network
             config = PROJECT_SANE_CONFIG
-        return SaneScanner(name, config, dict(parse_qsl(query)))
+        return SaneScanner(
+            name, config, dict(parse_qsl(query)), settings.sane_page_timeout_s, settings.sane_cancel_timeout_s
+        )
     if scheme == "escl" and rest.startswith(("http://", "https://")):
         from edossier.scanners.escl import EsclScanner
 

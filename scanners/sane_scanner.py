@@ -1,219 +1,213 @@
-"""SANE: USB and networked scanners on Linux, through python-sane (libsane).
+"""SANE: USB and networked scanners on Linux, through libsane in a helper process.
 
-The SANE library reads its configuration once, at ``sane_init``; pointing
-``SANE_CONFIG_DIR`` at a project-owned folder (scanners/sane.d enables only the
-``test`` virtual device) keeps tests and CI from probing the network.  Option
-names and values differ by backend, so the request is translated by matching
-the words backends use ("Color", "Gray", "Lineart", "ADF Duplex"...).
+libsane runs in-process in most programs, and a driver that hangs or crashes
+takes the program with it.  Here each opened device gets its own helper process
+(sane_device.py), so a hung driver costs one batch and a restart:
+
+- a page that does not arrive within ``page_timeout_s`` ends the batch with
+  DeviceGoneError naming the page to rescan from;
+- a backend that does not finish cancelling within ``cancel_timeout_s`` (libsane's
+  own ``test`` backend can deadlock there) is killed and restarted with the
+  options set so far, and the pages and answer already received stand.
+
+It also lets every device pick its own ``SANE_CONFIG_DIR``, which libsane reads
+once per process: pointing it at a project-owned folder (scanners/sane.d enables
+only the ``test`` virtual device) keeps tests and CI from probing the network.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import threading
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import suppress
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import cast
 
-from edossier.errors import NotFoundError, ServiceUnavailableError, UnsupportedInputError
-from edossier.scanners.base import (
-    ColourMode,
-    CoverOpenError,
-    DeviceGoneError,
-    DeviceOption,
-    FeederEmptyError,
-    PaperJamError,
-    ScannedPage,
-    Scanner,
-    ScannerError,
-    ScanRequest,
-    image_mode,
-    spool_page,
-)
+from edossier.errors import EdossierError, ServiceUnavailableError
+from edossier.scanners.base import DeviceGoneError, DeviceOption, ScannedPage, Scanner, ScanRequest
 
 PROJECT_SANE_CONFIG = Path(__file__).with_name("sane.d")
 """Enables only SANE's ``test`` device: what tests and CI use."""
 
-_init_lock = threading.Lock()
-_initialised: list[str | None] = []
-
-_SOURCE_WORDS = {
-    "flatbed": ("flatbed", "platen"),
-    "adf": ("automatic document feeder", "adf front", "adf", "feeder"),
-    "duplex": ("duplex",),
-}
-_MODE_WORDS = {"color": ("color", "colour"), "gray": ("gray", "grey"), "lineart": ("lineart", "binary", "black")}
-_STATUS_ERRORS: dict[str, type[ScannerError]] = {
-    "Document feeder out of documents": FeederEmptyError,
-    "Document feeder jammed": PaperJamError,
-    "Scanner cover is open": CoverOpenError,
-    "Error during device I/O": DeviceGoneError,
-    "Access to resource has been denied": DeviceGoneError,
-}
+log = logging.getLogger(__name__)
 
 
-def _sane() -> Any:
-    """python-sane, imported late so the other drivers work where libsane is missing."""
-    import sane
-
-    return sane
+class _HelperLost(Exception):
+    """The helper gave no answer in time, or exited; it has been killed."""
 
 
-def init_sane(config_dir: Path | None) -> None:
-    """Start libsane with CONFIG_DIR; it cannot be changed afterwards in this process."""
-    with _init_lock:
-        if _initialised:
-            if _initialised[0] != (str(config_dir) if config_dir else None):
-                raise ServiceUnavailableError(
-                    f"SANE is already started with config {_initialised[0]}; {config_dir} needs a new process"
-                )
-            return
+class _Helper:
+    """One helper process and the socket to it."""
+
+    def __init__(self, config_dir: Path | None) -> None:
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
         if config_dir is not None:
-            os.environ["SANE_CONFIG_DIR"] = str(config_dir)
-        _sane().init()
-        _initialised.append(str(config_dir) if config_dir else None)
+            env["SANE_CONFIG_DIR"] = str(config_dir)
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "edossier.scanners.sane_device", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        self.connection = Connection(ours.detach())
+        self.unsettled = False
+
+    def call(self, method: str, args: tuple[object, ...], timeout: float, settle_timeout: float) -> object:
+        """METHOD's answer from the helper; raises what it raised, or _HelperLost."""
+        if not self.settle(settle_timeout):
+            raise _HelperLost(f"the driver did not finish cancelling in {settle_timeout:g} s")
+        try:
+            self.connection.send((method, args))
+        except OSError:  # the helper closed its end
+            raise self._exited() from None
+        kind, value = self._receive(timeout, f"no answer to {method} in {timeout:g} s")
+        self.unsettled = True
+        if kind == "error":
+            raise cast(EdossierError, value)
+        return value
+
+    def settle(self, timeout: float) -> bool:
+        """Whether the helper finished tidying up after its last answer; if not, it is killed."""
+        if self.unsettled:
+            try:
+                self._receive(timeout, "")
+            except _HelperLost:
+                return False
+            self.unsettled = False
+        return True
+
+    def _receive(self, timeout: float, late: str) -> tuple[str, object]:
+        if not self.connection.poll(timeout):
+            self.kill()
+            raise _HelperLost(late)
+        try:
+            return cast(tuple[str, object], self.connection.recv())
+        except (EOFError, OSError):
+            raise self._exited() from None
+
+    def _exited(self) -> _HelperLost:
+        self.kill()
+        return _HelperLost(f"the SANE driver exited (status {self.process.returncode})")
+
+    def close(self, timeout: float) -> None:
+        if self.process.poll() is None:
+            try:
+                self.call("close", (), timeout, timeout)
+                self.settle(timeout)
+                self.process.wait(timeout)
+            except (_HelperLost, EdossierError, OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.connection.close()
 
 
-def list_devices(config_dir: Path | None) -> list[str]:
-    init_sane(config_dir)
-    return [f"sane:{name}" for name, *_ in _sane().get_devices()]
+def list_devices(config_dir: Path | None, timeout_s: float = 60.0) -> list[str]:
+    """The SANE devices this machine sees (network backends may take a while to answer)."""
+    helper = _Helper(config_dir)
+    try:
+        names = cast(list[str], helper.call("devices", (), timeout_s, timeout_s))
+    except _HelperLost as lost:
+        raise ServiceUnavailableError(f"SANE: listing devices failed: {lost}") from None
+    finally:
+        helper.close(timeout_s)
+    return [f"sane:{name}" for name in names]
 
 
 class SaneScanner(Scanner):
     """One SANE device, e.g. ``sane:test`` or ``sane:fujitsu:fi-7160:1234``."""
 
-    def __init__(self, device: str, config_dir: Path | None = None, options: dict[str, str] | None = None):
-        init_sane(config_dir)
+    def __init__(
+        self,
+        device: str,
+        config_dir: Path | None = None,
+        options: dict[str, str] | None = None,
+        page_timeout_s: float = 120.0,
+        cancel_timeout_s: float = 15.0,
+    ) -> None:
         self.uri = f"sane:{device}"
         self.device_name = device
-        try:
-            self._dev = _sane().open(device)
-        except Exception as exc:  # libsane says "Invalid argument" for an unknown name
-            raise NotFoundError(f"{self.uri}: no such SANE device ({exc})") from None
+        self._config_dir = config_dir
+        self._page_timeout = page_timeout_s
+        self._cancel_timeout = cancel_timeout_s
+        self._options: dict[str, object] = {}
+        """Options set so far, set again on a restarted helper."""
+        self._helper: _Helper | None = self._start()
         for name, value in (options or {}).items():
             self.set_option(name, value)
 
+    def _start(self) -> _Helper:
+        helper = _Helper(self._config_dir)
+        try:
+            helper.call("open", (self.device_name,), self._page_timeout, self._cancel_timeout)
+            for name, value in self._options.items():
+                helper.call("set_option", (name, value), self._cancel_timeout, self._cancel_timeout)
+        except BaseException:
+            helper.kill()
+            raise
+        return helper
+
+    def _call(self, method: str, *args: object, timeout: float | None = None) -> object:
+        """METHOD on the device; a lost helper is dropped, and the next call starts a fresh one.
+
+        A helper still cancelling the last batch after ``cancel_timeout_s`` is
+        replaced before the call: the answer it gave stands.
+        """
+        if self._helper is not None and not self._helper.settle(self._cancel_timeout):
+            log.warning("%s: the driver was still cancelling after %g s; restarted it", self.uri, self._cancel_timeout)
+            self._helper = None
+        if self._helper is None:
+            self._helper = self._start()
+        try:
+            return self._helper.call(method, args, timeout or self._cancel_timeout, self._cancel_timeout)
+        except _HelperLost as lost:
+            log.warning("%s: %s; the SANE driver will be restarted", self.uri, lost)
+            self._helper = None
+            raise
+
     def options(self) -> list[DeviceOption]:
-        result = []
-        for opt in self._dev.opt.values():
-            if not opt.name:  # option 0 only counts the others
-                continue
-            try:
-                value = getattr(self._dev, opt.py_name)
-            except AttributeError:  # inactive options and buttons have no value
-                continue
-            constraint = opt.constraint
-            choices = tuple(constraint) if isinstance(constraint, list) else None
-            span = tuple(constraint) if isinstance(constraint, tuple) else None
-            result.append(DeviceOption(opt.name, opt.title, value, choices, span, _UNITS.get(opt.unit, "")))
-        return result
+        try:
+            return cast(list[DeviceOption], self._call("options"))
+        except _HelperLost as lost:
+            raise ServiceUnavailableError(f"{self.uri}: {lost}") from None
 
     def set_option(self, name: str, value: object) -> None:
         """Set one backend option by its SANE name, converting text to the option's type."""
-        py_name = name.replace("-", "_")
-        if py_name not in self._dev.opt:
-            raise UnsupportedInputError(self.uri, f"has no option {name!r}")
-        opt = self._dev.opt[py_name]
-        if isinstance(value, str) and opt.type in (0, 1, 2):  # bool, int, fixed
-            value = (value.lower() in ("1", "yes", "true")) if opt.type == 0 else float(value)
-            value = int(value) if opt.type == 1 else value
         try:
-            setattr(self._dev, py_name, value)
-        except Exception as exc:  # python-sane raises AttributeError or _sane.error
-            raise UnsupportedInputError(self.uri, f"option {name!r} cannot be set to {value!r} ({exc})") from None
-
-    def _configure(self, request: ScanRequest) -> ColourMode:
-        mode = self._choose_mode(request.mode)
-        self._choose_source(request.source)
-        self._choose_resolution(request.resolution)
-        self._choose_area(request.size_mm)
-        return mode
-
-    def _choices(self, name: str) -> list[str]:
-        opt = self._dev.opt.get(name)
-        return [str(c) for c in opt.constraint] if opt is not None and isinstance(opt.constraint, list) else []
-
-    def _choose_mode(self, mode: ColourMode) -> ColourMode:
-        choices = self._choices("mode")
-        depth = self._dev.opt.get("depth")
-        for choice in choices:
-            if any(word in choice.lower() for word in _MODE_WORDS[mode]):
-                self.set_option("mode", choice)
-                if mode != "lineart" and depth is not None and depth.is_active() and 8 in (depth.constraint or []):
-                    self.set_option("depth", 8)  # a backend keeps the last depth, e.g. 1 after line art
-                return mode
-        if mode == "lineart" and depth is not None and 1 in (depth.constraint or []):
-            self.set_option("mode", next(c for c in choices if "gr" in c.lower()))
-            self.set_option("depth", 1)
-            return mode
-        raise UnsupportedInputError(self.uri, f"cannot scan in {mode} (modes: {', '.join(choices)})")
-
-    def _choose_source(self, source: str) -> None:
-        choices = self._choices("source")
-        if not choices:
-            if source != "flatbed":
-                raise UnsupportedInputError(self.uri, "has no document feeder")
-            return
-        wanted = _SOURCE_WORDS[source]
-        for word in wanted:
-            for choice in choices:
-                lowered = choice.lower()
-                if word in lowered and (source == "duplex" or "duplex" not in lowered):
-                    self.set_option("source", choice)
-                    return
-        raise UnsupportedInputError(self.uri, f"cannot scan from {source} (sources: {', '.join(choices)})")
-
-    def _choose_resolution(self, dpi: int) -> None:
-        opt = self._dev.opt.get("resolution")
-        if opt is None:
-            return
-        constraint = opt.constraint
-        if isinstance(constraint, list):
-            dpi = min(constraint, key=lambda c: abs(c - dpi))
-        elif isinstance(constraint, tuple):
-            dpi = max(constraint[0], min(constraint[1], dpi))
-        self.set_option("resolution", dpi)
-
-    def _choose_area(self, size_mm: tuple[float, float]) -> None:
-        """The page size, clipped to what the device can reach."""
-        for name, extent in (("br_x", size_mm[0]), ("br_y", size_mm[1])):
-            opt = self._dev.opt.get(name)
-            if opt is None or not opt.is_active():
-                continue
-            if isinstance(opt.constraint, tuple):
-                extent = min(extent, opt.constraint[1])
-            self.set_option(name, extent)
+            self._call("set_option", name, value)
+        except _HelperLost as lost:
+            raise ServiceUnavailableError(f"{self.uri}: {lost}") from None
+        self._options[name] = value
 
     def scan(self, request: ScanRequest, spool: Path, first_page: int = 1) -> Iterator[ScannedPage]:
-        mode = self._configure(request)
-        dpi = float(getattr(self._dev, "resolution", request.resolution))
         number = first_page
-        while True:
-            try:
-                self._dev.start()
-                image = self._dev.snap(True)
-            except Exception as exc:
-                self._cancel()
-                error = _STATUS_ERRORS.get(str(exc), ScannerError)
-                if error is FeederEmptyError and number > first_page:
-                    return
-                raise error(self.uri, number, "" if error is not ScannerError else str(exc)) from None
-            if mode == "lineart" and image.mode != "1":
-                image = image.convert("1")
-            yield spool_page(image, spool, number, dpi, image_mode(image) if mode != "lineart" else mode)
-            number += 1
-            if request.source == "flatbed":
-                self._cancel()
-                return
-
-    def _cancel(self) -> None:
         try:
-            self._dev.cancel()
-        except Exception:  # a vanished device cannot be cancelled; nothing is left to release
-            pass
+            self._call("begin", request, spool, first_page)
+            while True:
+                page = cast(ScannedPage | None, self._call("next_page", timeout=self._page_timeout))
+                if page is None:
+                    return
+                number = page.number + 1
+                try:
+                    yield page
+                except GeneratorExit:  # the caller stopped taking pages: end the batch on the device
+                    with suppress(_HelperLost):
+                        self._call("stop")
+                    raise
+        except _HelperLost as lost:
+            raise DeviceGoneError(self.uri, number, str(lost)) from None
 
     def close(self) -> None:
-        self._dev.close()
-
-
-_UNITS = {0: "", 1: "px", 2: "bit", 3: "mm", 4: "dpi", 5: "%", 6: "us"}
+        if self._helper is not None:
+            self._helper.close(self._cancel_timeout)
+            self._helper = None

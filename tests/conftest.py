@@ -35,14 +35,3 @@ def _quiet_environment() -> None:
         if key.startswith("EDOSSIER_") and key not in ("EDOSSIER_DATA_DIR",):
             del os.environ[key]
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the SANE driver tests first, before any test has loaded OpenVINO into this process.
-
-    libsane's ``test`` backend cancels its reader thread asynchronously.  In a process
-    whose OpenVINO thread pool was already running (the OCR tests keep engines for the
-    whole session), that reader twice deadlocked in glibc's allocator on its way out, and
-    ``sane_cancel`` then waited for it forever (notes/issue-5.md).  The scanner tests
-    are fast and need no OCR, so they run while the process has no other threads.
-    """
-    items.sort(key=lambda item: 0 if "tests/scanners/" in str(item.path).replace(os.sep, "/") else 1)

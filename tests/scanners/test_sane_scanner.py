@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from edossier.errors import NotFoundError, UnsupportedInputError
+from edossier.errors import NotFoundError, ServiceUnavailableError, UnsupportedInputError
 from edossier.scanners.base import (
     CoverOpenError,
     DeviceGoneError,
@@ -99,3 +101,50 @@ def test_colour_after_line_art_is_eight_bits_again(scanner, tmp_path):
     (page,) = scanner.scan(ScanRequest(resolution=50, mode="color", source="flatbed"), tmp_path / "b")
     with Image.open(page.image) as image:
         assert image.mode == "RGB" and len(image.getcolors(1 << 16) or range(300)) > 8  # 1 bit per channel gives 8
+
+
+def test_a_page_that_never_comes_ends_the_batch_and_restarts_the_driver(tmp_path):
+    with SaneScanner("test", PROJECT_SANE_CONFIG, page_timeout_s=2.0) as scanner:
+        first = scanner._helper.process
+        for name, value in (("read-limit", True), ("read-limit-size", 1), ("read-delay", True)):
+            scanner.set_option(name, value)
+        scanner.set_option("read-delay-duration", 200000)  # 0.2 s per byte: a page takes days
+        with pytest.raises(DeviceGoneError, match=r"stopped answering at page 1 \(no answer to next_page in 2 s\)"):
+            list(scanner.scan(ScanRequest(resolution=50, mode="gray"), tmp_path))
+        assert first.returncode is not None  # the stuck helper was killed, not left behind
+        scanner.set_option("read-delay", False)
+        (page,) = scanner.scan(ScanRequest(resolution=50, mode="gray", source="flatbed"), tmp_path)
+        assert page.image.exists() and scanner._helper.process is not first
+
+
+def test_a_driver_that_dies_mid_batch_keeps_the_pages_before_it(scanner, tmp_path):
+    received = []
+    with pytest.raises(DeviceGoneError, match=r"at page 3 \(the SANE driver exited") as caught:
+        for page in scanner.scan(ScanRequest(resolution=50, mode="gray"), tmp_path):
+            received.append(page)
+            if page.number == 2:
+                os.kill(scanner._helper.process.pid, signal.SIGKILL)  # as a driver segfault would
+    assert caught.value.next_page == 3 and all(p.image.exists() for p in received)
+
+
+def test_a_hung_driver_is_restarted_with_the_options_set_so_far(tmp_path):
+    with SaneScanner("test", PROJECT_SANE_CONFIG, cancel_timeout_s=1.0) as scanner:
+        scanner.set_option("test-picture", "Grid")
+        os.kill(scanner._helper.process.pid, signal.SIGSTOP)
+        with pytest.raises(ServiceUnavailableError, match="sane:test: no answer to options in 1 s"):
+            scanner.options()
+        assert {o.name: o.value for o in scanner.options()}["test-picture"] == "Grid"
+
+
+def test_a_batch_abandoned_by_the_caller_is_cancelled_on_the_device(scanner, tmp_path):
+    batch = scanner.scan(ScanRequest(resolution=50, mode="gray"), tmp_path)
+    assert next(batch).number == 1
+    batch.close()
+    pages = list(scanner.scan(ScanRequest(resolution=50, mode="gray"), tmp_path / "again"))
+    assert [p.number for p in pages] == list(range(1, 10))  # a new batch: the 9 sheets left in the test feeder
+
+
+def test_each_device_reads_its_own_sane_config(tmp_path):
+    (tmp_path / "dll.conf").write_text("")  # no backends at all
+    assert list_devices(tmp_path) == []
+    assert list_devices(PROJECT_SANE_CONFIG) == ["sane:test:0"]
