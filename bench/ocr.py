@@ -29,6 +29,7 @@ import csv
 import hashlib
 import json
 import os
+import platform
 import random
 import re
 import subprocess
@@ -182,7 +183,29 @@ def worker(engine_name: str, images: list[Path], result: Path) -> None:
 # --- report ------------------------------------------------------------------
 
 
-def report(runs: list[Run], truths: dict[str, list[str]], out: Path) -> list[dict[str, object]]:
+def machine() -> str:
+    """The CPU and the precision PP-OCR runs in: the ratio to OCRmyPDF depends on both.
+
+    Asked only after the runs: importing OpenVINO here first would add to every child's peak memory.
+    """
+    from edossier.config import OcrSettings
+    from edossier.ocr.engine import cpu_count
+    from edossier.ocr.inference import openvino_precision, pick_runtime
+
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+    cpu = names[0] if names else platform.processor()
+    settings = OcrSettings()
+    if pick_runtime(settings.runtime) == "openvino":
+        import openvino
+
+        precision = f"OpenVINO {openvino_precision(openvino.Core(), settings.bf16)}"
+    else:
+        precision = "ONNX Runtime f32"
+    return f"machine: {cpu}, {cpu_count()} CPUs; PP-OCR models in {precision}"
+
+
+def report(runs: list[Run], truths: dict[str, list[str]], out: Path, where: str) -> list[dict[str, object]]:
     rows = []
     base = {r.set: r for r in runs if r.engine == "ocrmypdf"}
     for run in runs:
@@ -214,7 +237,7 @@ def report(runs: list[Run], truths: dict[str, list[str]], out: Path) -> list[dic
     header = "| " + " | ".join(rows[0]) + " |"
     lines = [header, "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(str(v) for v in row.values()) + " |" for row in rows]
-    (out / "ocr.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "ocr.md").write_text(where + "\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
     chart(rows, out / "ocr.png")
     return rows
 
@@ -289,7 +312,9 @@ def main(argv: list[str] | None = None) -> None:
             (args.out / "texts" / f"{name}-{engine}.json").write_text(
                 json.dumps(texts, ensure_ascii=False, indent=1), "utf-8"
             )
-    for row in report(runs, truths, args.out):
+    where = machine()
+    print(where)
+    for row in report(runs, truths, args.out, where):
         print(row)
     print(f"table: {args.out / 'ocr.md'}  chart: {args.out / 'ocr.png'}")
 

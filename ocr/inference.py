@@ -1,14 +1,16 @@
 """Running the PP-OCR ONNX models: on OpenVINO where it is installed, else on ONNX Runtime.
 
 Both runtimes read the same ONNX files that the rapidocr package ships; nothing is
-converted, downloaded or written.  OpenVINO is the default because on the CPUs
-courts buy it runs these models several times faster than ONNX Runtime's CPU
+converted, downloaded or written.  OpenVINO is the default because on CPUs with
+bfloat16 units it runs these models several times faster than ONNX Runtime's CPU
 provider: it executes convolutions and matrix products in bfloat16 on Intel's AMX
 and AVX-512 BF16 units (Xeon 4th generation and later), which ONNX Runtime's CPU
-provider does not use.  On this project's 2-core Xeon, recognising one text line
+provider does not use.  On a 2-core Xeon of that kind, recognising one text line
 of ~950 px costs ~75 ms in ONNX Runtime (fp32) and ~20 ms in OpenVINO (bf16), at
-the same error rate (bench/ocr.py; notes/issue-5.md).  ONNX Runtime stays
-selectable (``ocr.runtime``) and is what runs where OpenVINO is not installed.
+the same error rate (bench/ocr.py; notes/issue-5.md).  On CPUs with AVX2 only,
+OpenVINO runs fp32, about as fast as ONNX Runtime (~64 ms per ~500-px line on a
+2-core AMD EPYC).  ONNX Runtime stays selectable (``ocr.runtime``) and is what
+runs where OpenVINO is not installed.
 
 The recogniser's last layer is a softmax over 18,710 characters for every time
 step; only the best character and its probability are used (CTC greedy
@@ -26,7 +28,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -98,8 +100,7 @@ class OpenVinoModel:
         self._metadata = {str(key): str(value.value) for key, value in framework.items()}
         if top1:
             model = _with_top1_head(model)
-        capable = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-        self.precision = "bf16" if bf16 and capable else "f32"
+        self.precision = openvino_precision(core, bf16)
         self._compiled = core.compile_model(
             model,
             "CPU",
@@ -124,6 +125,15 @@ class OpenVinoModel:
 
     def metadata(self, key: str) -> str | None:
         return self._metadata.get(key)
+
+
+def openvino_precision(core: Any, bf16: bool) -> str:
+    """bf16 where wanted and the CPU has bfloat16 units (AMX, AVX-512 BF16), else f32.
+
+    The speed of PP-OCR here hangs on it: on CPUs with AVX2 only (e.g. AMD EPYC
+    before Zen 4), recognition costs about three times as much (notes/issue-5.md).
+    """
+    return "bf16" if bf16 and "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
 
 
 def _with_top1_head(model):  # type: ignore[no-untyped-def]
