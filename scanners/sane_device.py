@@ -17,6 +17,7 @@ parent has its answer before a cancel that may never return.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -52,17 +53,21 @@ _STATUS_ERRORS: dict[str, type[ScannerError]] = {
 _UNITS = {0: "", 1: "px", 2: "bit", 3: "mm", 4: "dpi", 5: "%", 6: "us"}
 
 
+@dataclass
 class _Batch:
     """Where a batch stands between two pages."""
 
-    def __init__(self, request: ScanRequest, spool: Path, first_page: int, mode: ColourMode, dpi: float) -> None:
-        self.request = request
-        self.spool = spool
-        self.first_page = first_page
-        self.number = first_page
-        self.mode = mode
-        self.dpi = dpi
-        self.over = False
+    request: ScanRequest
+    spool: Path
+    first_page: int
+    mode: ColourMode
+    dpi: float
+    number: int = 0
+    """The next page's number."""
+    over: bool = False
+
+    def __post_init__(self) -> None:
+        self.number = self.first_page
 
 
 class SaneDevice:

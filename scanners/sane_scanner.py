@@ -175,18 +175,19 @@ class SaneScanner(Scanner):
             self._helper = None
             raise
 
-    def options(self) -> list[DeviceOption]:
+    def _control(self, method: str, *args: object) -> object:
+        """A call outside a batch: a lost helper is the device unavailable, not a page to rescan."""
         try:
-            return cast(list[DeviceOption], self._call("options"))
+            return self._call(method, *args)
         except _HelperLost as lost:
             raise ServiceUnavailableError(f"{self.uri}: {lost}") from None
 
+    def options(self) -> list[DeviceOption]:
+        return cast(list[DeviceOption], self._control("options"))
+
     def set_option(self, name: str, value: object) -> None:
         """Set one backend option by its SANE name, converting text to the option's type."""
-        try:
-            self._call("set_option", name, value)
-        except _HelperLost as lost:
-            raise ServiceUnavailableError(f"{self.uri}: {lost}") from None
+        self._control("set_option", name, value)
         self._options[name] = value
 
     def scan(self, request: ScanRequest, spool: Path, first_page: int = 1) -> Iterator[ScannedPage]:

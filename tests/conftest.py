@@ -34,4 +34,3 @@ def _quiet_environment() -> None:
     for key in list(os.environ):
         if key.startswith("EDOSSIER_") and key not in ("EDOSSIER_DATA_DIR",):
             del os.environ[key]
-
