@@ -12,6 +12,8 @@ from edossier.config.settings import (
     WebSettings,
     StorageSettings,
     load_settings,
+    shareable_settings,
+    with_shared,
 )
 
 __all__ = [
@@ -26,4 +28,6 @@ __all__ = [
     "WebSettings",
     "StorageSettings",
     "load_settings",
+    "shareable_settings",
+    "with_shared",
 ]

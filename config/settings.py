@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -93,7 +93,7 @@ class BindSettings(Section):
 
 class SigningSettings(Section):
     pkcs12: Path | None = Field(default=None, description="signing key; None = development key")
-    passphrase: str | None = None
+    passphrase: SecretStr | None = Field(default=None, description="of the PKCS#12 key (EDOSSIER_SIGNING__PASSPHRASE)")
     trust_roots: tuple[Path, ...] = ()
     timestamp_url: str | None = None
     reason: str = "电子卷宗装订 (e-dossier binding)"
@@ -231,3 +231,63 @@ def load_settings(**overrides: Any) -> Settings:
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
         )
         raise ConfigurationError(f"invalid settings: {problems}") from None
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def secret_fields(model: type[BaseModel] = Settings) -> list[tuple[str, ...]]:
+    """Paths of every SecretStr field (``("signing", "passphrase")``…), found by type so a new secret is one too."""
+    found: list[tuple[str, ...]] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if _is_secret(annotation):
+            found.append((name,))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found.extend((name, *path) for path in secret_fields(annotation))
+    return found
+
+
+MACHINE_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("data_dir",),
+    ("storage", "access_key"),
+    ("signing", "pkcs12"),
+    ("signing", "trust_roots"),
+)
+"""Each machine's own, like the secrets: its data folder, and which credentials and keys it holds where."""
+
+
+def shareable_settings(settings: Settings) -> dict[str, Any]:
+    """The settings another machine may be told (a batch records them): no secret, nothing machine-local.
+
+    Secrets and credentials stay on each machine, read from its own environment or
+    config file (see ``with_shared``); what is recorded here is safe to keep in a
+    database that many machines read.
+    """
+    exclude: dict[str, Any] = {}
+    for path in (*MACHINE_FIELDS, *secret_fields()):
+        node = exclude
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = True
+    return settings.model_dump(mode="json", exclude=exclude) | {"store": settings.store_uri}
+
+
+def with_shared(own: Settings, shared: dict[str, Any]) -> Settings:
+    """OWN (this machine's settings: its secrets, its data folder) with SHARED's values taking their place.
+
+    Secrets and machine-local fields are never in SHARED, so they stay this machine's.
+    """
+    merged = _deep_merge(own.model_dump(), shared)
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid shared settings: {exc.errors()[0]['msg']}") from None
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _deep_merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out

@@ -65,7 +65,8 @@ class Material:
 
 def signing_spec(settings: Settings, field_name: str) -> SignatureSpec:
     if settings.signing.pkcs12 is not None:
-        passphrase = settings.signing.passphrase.encode() if settings.signing.passphrase else None
+        secret = settings.signing.passphrase
+        passphrase = secret.get_secret_value().encode() if secret is not None else None
         key = settings.signing.pkcs12
     else:
         key, _ = ensure_dev_key(settings.data_dir / "keys")

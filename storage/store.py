@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from edossier.config import StorageSettings, load_settings
+from edossier.config import StorageSettings
 from edossier.errors import EdossierError, IntegrityError, NotFoundError
 
 BLOCK = 1 << 20
@@ -117,8 +117,12 @@ class Store(abc.ABC):
 
 
 def open_store(uri: str, settings: StorageSettings | None = None) -> Store:
-    """The store at URI; without SETTINGS, the storage section of the configuration (file, environment)."""
-    settings = settings or load_settings().storage
+    """The store at URI with SETTINGS (credentials, retention) as read at the edge; without them, the defaults.
+
+    Settings are never loaded here: a worker's store must use the credentials its
+    runner read, not whatever a reload would find.
+    """
+    settings = settings or StorageSettings()
     parsed = urlparse(uri)
     if parsed.scheme == "file":
         from edossier.storage.filesystem import FilesystemStore

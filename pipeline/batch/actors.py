@@ -22,7 +22,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from edossier.casenumber import CaseNumber
-from edossier.config import Settings
+from edossier.config import Settings, load_settings, with_shared
 from edossier.errors import ImmutableObjectError, StageError
 from edossier.ocr import OcrEngine, create_engine
 from edossier.pipeline import process
@@ -61,7 +61,8 @@ _CONTEXT_LOCK = threading.Lock()
 def _context(state_uri: str, batch: str) -> BatchContext:
     state = open_state(state_uri)
     source, recorded = state.batch(batch)
-    settings = Settings(**recorded["settings"])
+    # The batch's shared settings over this machine's own: its secrets, credentials and data folder stay its own.
+    settings = with_shared(load_settings(), recorded["settings"])
     # One page at a time on one thread, whatever the machine that started the batch had: see run_worker.
     settings = settings.model_copy(update={"ocr": settings.ocr.model_copy(update={"jobs": 1, "threads": 1})})
     settings.work_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +132,7 @@ def ocr_step(state_uri: str, batch: str, case_no: str, idx: int, page_no: int) -
                                      then=partial(process.encode_for_binding, settings=ctx.settings))
         key = None  # a blank page: flagged and bound, nothing to read
         if result is not None:
-            key = layout.ocr_key(case, page.sha256, result.engine)
+            key = layout.ocr_key(case, page.sha256, f"{result.engine}-{result.engine_version}")
             try:
                 ctx.store.put_bytes(key, result.model_dump_json().encode())
             except ImmutableObjectError:

@@ -18,9 +18,9 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from edossier.errors import InputFileError
+from edossier.pipeline.batch.actors import context
 from edossier.pipeline.batch.state import open_state
 from edossier.pipeline.process import record_event
-from edossier.storage import open_store
 
 log = logging.getLogger("edossier.batch")
 
@@ -105,5 +105,5 @@ class Audit(Middleware):
 
 
 def _audit(state_uri: str, batch: str, event: dict[str, Any]) -> None:
-    _source, recorded = open_state(state_uri).batch(batch)
-    record_event(open_store(recorded["store_uri"]), recorded["user"], event)
+    ctx = context(state_uri, batch)
+    record_event(ctx.store, ctx.settings.user, event)

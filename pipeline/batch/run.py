@@ -25,7 +25,7 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
-from edossier.config import Settings
+from edossier.config import Settings, shareable_settings
 from edossier.pipeline.batch.brokers import open_broker
 from edossier.pipeline.batch.plan import batch_id, read_plan
 from edossier.pipeline.batch.state import BatchState, open_state
@@ -50,11 +50,8 @@ def start_batch(source: Path, case_map: Path, settings: Settings, broker_url: st
     plan = read_plan(source, case_map)
     batch = batch_id(source, case_map)
     state = open_state(state_uri or default_state_uri(settings))
-    recorded = {
-        "store_uri": settings.store_uri,
-        "user": settings.user,
-        "settings": settings.model_dump(mode="json", exclude={"data_dir"}) | {"store": settings.store_uri},
-    }
+    # Only what every machine may know: each worker takes secrets and credentials from its own configuration.
+    recorded = {"store_uri": settings.store_uri, "user": settings.user, "settings": shareable_settings(settings)}
     state.create(batch, source.resolve(), recorded, plan)
     broker = open_broker(broker_url)
     sent = enqueue_pending(broker, state, batch)

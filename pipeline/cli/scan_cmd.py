@@ -46,7 +46,7 @@ def scan(
             settings,
             declared_pages=declared_pages,
             resume=resume,
-            store=open_store(settings.store_uri),
+            store=open_store(settings.store_uri, settings.storage),
             progress=progress,
             on_page=None if json_out else _show_page,
         )
@@ -108,7 +108,7 @@ def watch(
         folder,
         settings,
         case_text=case,
-        store=open_store(settings.store_uri),
+        store=open_store(settings.store_uri, settings.storage),
         progress=progress,
         keep_watching=lambda: not once,
     )
