@@ -120,3 +120,7 @@ class ImmutableObjectError(EdossierError):
     """An attempt to overwrite or delete a sealed object."""
 
     exit_code = ExitCode.conflict
+
+
+class SigningError(StageError):
+    """The dossier could not be signed, or its signature does not verify: a key or configuration fault."""

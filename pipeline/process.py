@@ -30,7 +30,7 @@ from edossier.classify.doctypes import binding_order, load_doctypes
 from edossier.classify.metadata import extract_metadata
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
-from edossier.errors import ClassifiedMaterialError, StageError
+from edossier.errors import ClassifiedMaterialError, SigningError, StageError
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
@@ -205,13 +205,18 @@ def bind_and_sign(
     after = Continuation(pages=page_count(previous.pdf), documents=len(earlier)) if previous else Continuation()
     addition = assemble(documents, unsigned, meta, settings.bind, after, remarks, bind_image_cache(settings))
     spec = signing_spec(settings, f"edossier-v{version}")
-    if previous:
-        seal_version(previous.pdf, signed, spec, meta, addition.bookmarks, addition=unsigned)
-    else:
-        seal_version(unsigned, signed, spec, meta, addition.bookmarks)
+    try:
+        if previous:
+            seal_version(previous.pdf, signed, spec, meta, addition.bookmarks, addition=unsigned)
+        else:
+            seal_version(unsigned, signed, spec, meta, addition.bookmarks)
+    except SigningError:
+        raise
+    except StageError as exc:  # the key cannot be loaded or used: configuration, not bad luck
+        raise SigningError(str(exc)) from exc
     report = verify_pdf(signed, trust_roots(settings))
     if not report.valid:
-        raise StageError(f"case {case}: the signed dossier does not verify: {report.as_dict()['problems']}")
+        raise SigningError(f"case {case}: the signed dossier does not verify: {report.as_dict()['problems']}")
     return signed, [*earlier, *addition.entries]
 
 

@@ -25,12 +25,14 @@ from minio.error import S3Error, ServerError
 from minio.retention import Retention
 
 from edossier.config import StorageSettings
-from edossier.errors import EdossierError, ImmutableObjectError, NotFoundError, ServiceUnavailableError
+from edossier.errors import ConfigurationError, EdossierError, ImmutableObjectError, NotFoundError, ServiceUnavailableError
 from edossier.storage.store import ObjectInfo, Source, Store
 
 T = TypeVar("T")
 SHA256_META = "x-amz-meta-sha256"
 _MISSING = ("NoSuchKey", "NoSuchVersion", "ResourceNotFound")
+_REFUSED = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "InvalidToken", "ExpiredToken")
+"""The server refuses these credentials: no retry will change that."""
 
 
 class S3Store(Store):
@@ -71,11 +73,22 @@ class S3Store(Store):
         return cls(endpoint.rstrip("/"), parsed.netloc, settings)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """FN, retried with doubling waits while the server cannot be reached or fails (5xx)."""
+        """FN, retried with doubling waits while the server cannot be reached or fails (5xx).
+
+        Credentials the server refuses are a configuration fault, reported at once
+        (and never retried by the pipeline either, see pipeline/retry.py).
+        """
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
             try:
                 return fn()
+            except S3Error as exc:
+                if exc.code in _REFUSED:
+                    raise ConfigurationError(
+                        f"S3 server {self.endpoint} refused the credentials ({exc.code}) for {what}: check "
+                        "EDOSSIER_STORAGE__ACCESS_KEY and EDOSSIER_STORAGE__SECRET_KEY on this machine"
+                    ) from None
+                raise
             except (urllib3.exceptions.HTTPError, ServerError, ConnectionError) as exc:
                 problem = exc
                 if attempt + 1 < attempts:

@@ -16,6 +16,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage, Retries, ShutdownNotifications, TimeLimit
 
 from edossier.errors import EdossierError
+from edossier.pipeline import retry
 from edossier.pipeline.batch import middleware as mw
 from edossier.pipeline.batch.actors import declare_actors
 
@@ -29,8 +30,8 @@ def batch_middleware() -> list[dramatiq.Middleware]:
         mw.Timing(),
         TimeLimit(time_limit=TIME_LIMIT_MS),
         ShutdownNotifications(),
-        Retries(max_retries=mw.MAX_RETRIES, min_backoff=mw.MIN_BACKOFF_MS, max_backoff=mw.MAX_BACKOFF_MS,
-                retry_when=mw.retry_when),
+        Retries(max_retries=retry.MAX_RETRIES, min_backoff=retry.MIN_BACKOFF_MS, max_backoff=retry.MAX_BACKOFF_MS,
+                retry_when=retry.should_retry),
         CurrentMessage(),
     ]
 

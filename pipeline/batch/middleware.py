@@ -17,26 +17,11 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from edossier.errors import InputFileError
 from edossier.pipeline.batch.actors import context
 from edossier.pipeline.batch.state import open_state
 from edossier.pipeline.process import record_event
 
 log = logging.getLogger("edossier.batch")
-
-MAX_RETRIES = 6
-MIN_BACKOFF_MS = 500
-MAX_BACKOFF_MS = 60_000
-
-
-def is_permanent(exc: BaseException) -> bool:
-    """A file that cannot be read will not become readable by trying again."""
-    return isinstance(exc, InputFileError)
-
-
-def retry_when(retries: int, exc: BaseException) -> bool:
-    return not is_permanent(exc) and retries < MAX_RETRIES
-
 
 def _batch_args(message: dramatiq.Message) -> tuple[str, str, str] | None:
     args = message.args
