@@ -28,7 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.pagegen import render_pages
-from edossier.pipeline.batch.middleware import BETWEEN
+from edossier.pipeline.hooks import BETWEEN
 from edossier.pipeline.batch.run import batch_status
 from edossier.pipeline.batch.state import open_state
 

@@ -154,7 +154,7 @@ def run(pages: int, jobs: int, encoded: bool, samples_dir: Path) -> dict[str, ob
 def encode_cost(samples_dir: Path) -> dict[str, object]:
     """CPU ms per page of the per-page step ``encode_for_binding``, each call on a page not encoded before."""
     from edossier.config import Settings
-    from edossier.pipeline.process import bind_image_cache, encode_for_binding
+    from edossier.pipeline.steps import bind_image_cache, encode_for_binding
     from edossier.bind.image_codec import codec_settings, read_cached
     from edossier.types import Page
 

@@ -30,7 +30,7 @@ from edossier.bind.sign import sign_pdf
 from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
 from edossier.config import load_settings
-from edossier.pipeline.process import signing_spec, trust_roots
+from edossier.pipeline.steps import signing_spec, trust_roots
 from edossier.storage import file_sha256, open_store
 from edossier.storage.layout import dossier_key, ocr_key, original_key, page_key
 from edossier.storage.manifest import publish

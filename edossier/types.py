@@ -56,7 +56,9 @@ class Page(Frozen):
     """One page of a source: either a raster image to OCR or a born-digital PDF page.
 
     ``image`` is the kept image (colour, geometric corrections only) that is bound;
-    ``recognition_image`` is what OCR reads (may equal ``image``).
+    ``recognition_image`` is what OCR reads (may equal ``image``).  Paths are where
+    this machine has the bytes; records that travel (batch state, manifests) keep
+    only the hashes, ``sha256`` and ``recognition_sha256``, and drop the paths.
     """
 
     source_sha256: str
@@ -65,6 +67,7 @@ class Page(Frozen):
     kind: Literal["raster", "born_digital"]
     image: Path | None = None
     recognition_image: Path | None = None
+    recognition_sha256: str | None = Field(default=None, description="hash of the recognition image; None = sha256")
     pdf: Path | None = Field(default=None, description="original PDF of a born-digital page")
     dpi: float = 300.0
     width_px: int = 0

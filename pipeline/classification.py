@@ -24,7 +24,8 @@ from edossier.errors import InputFileError, NotFoundError
 from edossier.ocr import create_engine
 from edossier.pipeline.audit_trail import record as audit
 from edossier.ocr import cpu_count
-from edossier.pipeline.process import Material, classify_document, ocr_pages, read_material
+from edossier.pipeline.page_ocr import ocr_pages
+from edossier.pipeline.steps import Material, classify_document, read_material
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
 from edossier.storage.manifest import read_manifest

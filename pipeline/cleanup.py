@@ -7,7 +7,7 @@ from pathlib import Path
 
 from edossier.config import Settings
 from edossier.ingest.cleanup import applied_turn
-from edossier.pipeline.process import Material, read_material
+from edossier.pipeline.steps import Material, read_material
 
 
 def clean_file(path: Path, settings: Settings, out_dir: Path, password: str | None = None) -> list[dict[str, object]]:

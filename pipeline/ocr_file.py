@@ -7,7 +7,8 @@ from pathlib import Path
 from edossier.config import Settings
 from edossier.ocr import create_engine
 from edossier.ocr.engine import cpu_count
-from edossier.pipeline.process import Material, ocr_pages, read_material
+from edossier.pipeline.page_ocr import ocr_pages
+from edossier.pipeline.steps import Material, read_material
 
 
 def ocr_file(path: Path, settings: Settings, password: str | None = None) -> dict[str, object]:

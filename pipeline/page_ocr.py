@@ -1,13 +1,13 @@
-"""OCR of a batch of pages: in parallel within the CPU budget, cached by page hash and engine.
+"""OCR of pages: one page (the OCR step of every runner) or many in parallel, cached by page hash and engine.
 
-Kept apart from ``process`` so that what only reads pages (``edossier ocr``, the
-batch OCR actor, bench/ocr.py) does not import binding, signing and storage:
-those imports alone cost about a second at every start.
+Kept apart from ``steps`` so that what only reads pages (``edossier ocr``,
+bench/ocr.py) does not import binding, signing and storage: those imports alone
+cost about a second at every start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,50 +15,33 @@ from edossier.errors import StageError
 from edossier.ocr import OcrEngine
 from edossier.types import OcrPage, Page
 
-Progress = Callable[[str], None]
 
+def recognize_page(page: Page, engine: OcrEngine, work_dir: Path) -> OcrPage | None:
+    """What ENGINE reads on PAGE's recognition image (local); None for pages with nothing to read.
 
-def ocr_pages(
-    pages: Sequence[Page],
-    engine: OcrEngine,
-    work_dir: Path,
-    jobs: int,
-    progress: Progress | None = None,
-    then: Callable[[Page], None] | None = None,
-) -> list[OcrPage | None]:
-    """OCR the raster pages in parallel; results are cached by page hash and engine.
-
-    THEN, when given, is a further per-page step run by the same worker right
-    after the page's OCR (``process_case`` encodes the page image for binding).
+    Results are cached in the work folder by page hash and engine, so a rerun after
+    a crash does not read a page twice.
     """
+    if page.kind != "raster" or page.recognition_image is None:
+        return None
+    if "blank_page" in page.flags:  # no text to find, and Tesseract can take minutes on scanner noise
+        return None
     cache = work_dir / "ocr" / engine.cache_key().replace("/", "_").replace(":", "_")
+    cached = cache / f"{page.sha256}.json"
+    if cached.exists():
+        return OcrPage.model_validate_json(cached.read_bytes())
+    try:
+        result = engine.recognize(page.recognition_image)
+    except Exception as exc:  # an engine crash is a stage failure, reported with its page
+        raise StageError(f"page {page.index + 1}: OCR failed: {exc}") from exc
     cache.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{cached.name}.part")
+    tmp.write_text(result.model_dump_json())
+    tmp.replace(cached)
+    return result
 
-    def recognize(page: Page) -> OcrPage | None:
-        if page.kind != "raster" or page.recognition_image is None:
-            return None
-        if "blank_page" in page.flags:  # no text to find, and Tesseract can take minutes on scanner noise
-            return None
-        cached = cache / f"{page.sha256}.json"
-        if cached.exists():
-            return OcrPage.model_validate_json(cached.read_bytes())
-        try:
-            result = engine.recognize(page.recognition_image)
-        except Exception as exc:  # an engine crash is a stage failure, reported with its page
-            raise StageError(f"page {page.index + 1}: OCR failed: {exc}") from exc
-        tmp = cached.with_suffix(".part")
-        tmp.write_text(result.model_dump_json())
-        tmp.replace(cached)
-        if progress:
-            progress(f"OCR page {page.index + 1}: {len(result.text)} characters")
-        return result
 
-    def one(page: Page) -> OcrPage | None:
-        result = recognize(page)
-        if then is not None:
-            then(page)
-        return result
-
-    workers = max(1, jobs or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, pages))
+def ocr_pages(pages: Sequence[Page], engine: OcrEngine, work_dir: Path, jobs: int) -> list[OcrPage | None]:
+    """OCR the pages (local) JOBS at a time: for commands that only read (``edossier ocr``, ``classify``)."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs or 1)) as pool:
+        return list(pool.map(lambda page: recognize_page(page, engine, work_dir), pages))

@@ -23,7 +23,8 @@ from edossier.config import Settings
 from edossier.errors import EdossierError, InputFileError, NotFoundError
 from edossier.ingest.batch_split import BatchSplit, PageCheck, inspect_page, split_batch, write_document
 from edossier.ingest.pages import open_source, read_pages
-from edossier.pipeline.process import Material, Progress, process_case
+from edossier.pipeline.process import Say as Progress, process_case
+from edossier.pipeline.steps import Material
 from edossier.pipeline.qc_report import write_qc_report
 from edossier.scanners.base import Scanner, ScannerError
 from edossier.scanners.devices import open_device, scan_request

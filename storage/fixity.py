@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from edossier.casenumber import CaseNumber
 from edossier.errors import NotFoundError
-from edossier.storage.layout import case_prefix, manifest_key
+from edossier.storage.layout import CASES, case_prefix, manifest_key
 from edossier.storage.manifest import Manifest, list_cases, published_versions
 from edossier.storage.store import Store
 
@@ -98,6 +98,32 @@ def check_case(store: Store, case: CaseNumber) -> FixityReport:
             report.unreferenced += 1
             rehash(key)
     return report
+
+
+def orphans(store: Store, case: CaseNumber | None = None) -> list[str]:
+    """Keys of a case's (or every case's) stored objects that no version's manifest names.
+
+    A write-once store keeps such objects for their whole retention, so they are
+    worth finding: an interrupted publish, or intake for a case that then failed,
+    leaves them.  A clerk's corrections (``corrections/``) are records of their
+    own, listed by ``edossier relabel``'s store, not versions, and are not counted.
+    """
+    cases = [case] if case is not None else [CaseNumber.parse(c) for c in _stored_cases(store)]
+    found: list[str] = []
+    for number in cases:
+        named: set[str] = set()
+        for version in published_versions(store, number):
+            key = manifest_key(number, version)
+            named.add(key)
+            named.update(entry.key for entry in Manifest.model_validate_json(store.get_bytes(key)).objects)
+        corrections = f"{case_prefix(number)}/corrections/"
+        found.extend(k for k in store.list(f"{case_prefix(number)}/") if k not in named and not k.startswith(corrections))
+    return found
+
+
+def _stored_cases(store: Store) -> list[str]:
+    """Every case with any object, published or not (``list_cases`` lists only those with a version)."""
+    return sorted({key.split("/")[1] for key in store.list(f"{CASES}/") if key.count("/") >= 2})
 
 
 def check_all(store: Store) -> list[FixityReport]:

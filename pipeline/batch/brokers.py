@@ -3,7 +3,7 @@
 ``sqlite:///path`` is the embedded broker (one machine, no server);
 ``redis://host:port/db`` and ``amqp://user:pass@host:port/vhost`` are the ones
 to scale out with.  The middleware order matters: dramatiq runs ``after`` hooks
-in reverse, so Retries decides before DeadLetters records.
+in reverse, so Retries decides before DeadLetters records and the hooks hear of it.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from edossier.errors import EdossierError
 from edossier.pipeline import retry
 from edossier.pipeline.batch import middleware as mw
 from edossier.pipeline.batch.actors import declare_actors
+from edossier.pipeline.hooks import Audit, Timing
 
 TIME_LIMIT_MS = 60 * 60 * 1000
 
 
 def batch_middleware() -> list[dramatiq.Middleware]:
     return [
-        mw.Audit(),
+        mw.StepHooks([Timing(), Audit()]),
         mw.DeadLetters(),
-        mw.Timing(),
         TimeLimit(time_limit=TIME_LIMIT_MS),
         ShutdownNotifications(),
         Retries(max_retries=retry.MAX_RETRIES, min_backoff=retry.MIN_BACKOFF_MS, max_backoff=retry.MAX_BACKOFF_MS,

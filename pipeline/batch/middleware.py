@@ -1,27 +1,33 @@
-"""What wraps every batch message from outside: failure policy, dead letters, timing, audit.
+"""The dramatiq runner's middleware: the pipeline's hooks around every message, and dead letters.
 
-Actors do their one step and return what happened; these middlewares decide
-whether a failure is worth retrying, record the dead letter when it is not,
-time each message for ``edossier status`` and the benchmark, and write the
-audit trail.  Every batch message's first three arguments are (state URI,
+``StepHooks`` calls the same hook objects the in-process runner calls
+(``pipeline/hooks.py``: timing, audit) before and after each message, so a step
+is timed and audited alike whichever runner ran it.  ``DeadLetters`` is the
+batch's own: when the retry policy (``pipeline/retry.py``, applied by dramatiq's
+Retries) gives up or refuses, the reason is recorded against the case and the
+batch goes on.  Every batch message's first three arguments are (state URI,
 batch id, case number), which is all they need to know.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from edossier.errors import EdossierError
 from edossier.pipeline.batch.actors import context
 from edossier.pipeline.batch.state import open_state
-from edossier.pipeline.process import record_event
+from edossier.pipeline.hooks import AuditEvent, Hook, StepRun
+from edossier.pipeline.audit_trail import record
 
 log = logging.getLogger("edossier.batch")
+
 
 def _batch_args(message: dramatiq.Message) -> tuple[str, str, str] | None:
     args = message.args
@@ -30,65 +36,71 @@ def _batch_args(message: dramatiq.Message) -> tuple[str, str, str] | None:
     return None
 
 
-class DeadLetters(Middleware):
-    """After Retries gave up (or refused): record the reason against the case; the batch goes on."""
+def _run(message: dramatiq.Message) -> StepRun | None:
+    """The hooks' view of a batch message; None for a message that is not one (or whose batch cannot be opened)."""
+    ref = _batch_args(message)
+    if ref is None:
+        return None
+    state_uri, batch, case_no = ref
+    try:
+        ctx = context(state_uri, batch)
+    except EdossierError:  # e.g. the store refuses this machine's credentials: the actor fails with the reason
+        return None
+    what = ", ".join(str(a) for a in message.args[3:])
+    return StepRun(message.actor_name, case_no, what, ctx.store, ctx.settings.user,
+                   timings=partial(ctx.state.add_timing, batch))
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):  # type: ignore[no-untyped-def]
+
+class StepHooks(Middleware):
+    """Runs HOOKS around every batch message, as ``hooks.run_step`` does around an in-process step."""
+
+    def __init__(self, hooks: Sequence[Hook]) -> None:
+        self.hooks = list(hooks)
+        self._started: dict[str, tuple[StepRun, float]] = {}
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        run = _run(message)
+        if run is None:
+            return
+        for hook in self.hooks:
+            hook.before(run)
+        self._started[message.message_id] = (run, time.perf_counter())
+
+    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message, *,
+                              result: Any = None, exception: BaseException | None = None) -> None:
+        started = self._started.pop(message.message_id, None)
+        if started is None:
+            return
+        run, at = started
+        if exception is None:
+            seconds = time.perf_counter() - at
+            for hook in reversed(self.hooks):
+                hook.after(run, result, seconds)
+        else:
+            for hook in self.hooks:
+                hook.failed(run, exception, final=bool(message.failed))
+
+    after_skip_message = after_process_message
+
+
+class DeadLetters(Middleware):
+    """After the retry policy gave up (or refused): record the reason against the case; the batch goes on."""
+
+    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message, *,
+                              result: Any = None, exception: BaseException | None = None) -> None:
         ref = _batch_args(message)
         if exception is None or ref is None or not message.failed:
             return
         state_uri, batch, case_no = ref
         reason = f"{type(exception).__name__}: {exception}"
-        if open_state(state_uri).fail_case(batch, case_no, message.actor_name, message.message_id, reason):
-            log.warning("batch %s: case %s failed: %s", batch, case_no, reason)
-            _audit(state_uri, batch, {"action": "batch.case_failed", "case": case_no, "objects": {},
-                                      "detail": {"batch": batch, "reason": reason, "step": message.actor_name}})
-
-
-BETWEEN = "between_messages"
-
-
-class Timing(Middleware):
-    """Seconds spent in each actor, summed per batch, and the seconds a worker thread spends between messages.
-
-    The time between one message's actor returning and the next one's starting
-    (acknowledging, state writes, fetching and decoding the next message, and any
-    wait for work) is the per-message overhead, recorded as BETWEEN; process
-    start-up is not in it.
-    """
-
-    def __init__(self) -> None:
-        self._started: dict[str, float] = {}
-        self._thread = threading.local()
-
-    def before_process_message(self, broker, message):  # type: ignore[no-untyped-def]
-        now = time.perf_counter()
-        self._started[message.message_id] = now
-        ref = _batch_args(message)
-        last = getattr(self._thread, "last", None)
-        if ref is not None and last is not None and last[0] == ref[1]:
-            open_state(ref[0]).add_timing(ref[1], BETWEEN, now - last[1])
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):  # type: ignore[no-untyped-def]
-        ended = time.perf_counter()
-        started = self._started.pop(message.message_id, None)
-        ref = _batch_args(message)
-        if started is not None and ref is not None:
-            self._thread.last = (ref[1], ended)
-            open_state(ref[0]).add_timing(ref[1], message.actor_name, ended - started)
-
-    after_skip_message = after_process_message
-
-
-class Audit(Middleware):
-    """Actors return the audit event of what they published; it is recorded under the batch's user."""
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):  # type: ignore[no-untyped-def]
-        ref = _batch_args(message)
-        if exception is None and ref is not None and isinstance(result, dict) and "action" in result:
-            _audit(ref[0], ref[1], result)
-
-
-def _audit(state_uri: str, batch: str, event: dict[str, Any]) -> None:
-    ctx = context(state_uri, batch)
-    record_event(ctx.store, ctx.settings.user, event)
+        if not open_state(state_uri).fail_case(batch, case_no, message.actor_name, message.message_id, reason):
+            return
+        log.warning("batch %s: case %s failed: %s", batch, case_no, reason)
+        event = AuditEvent("batch.case_failed", case_no, {},
+                           {"batch": batch, "reason": reason, "step": message.actor_name})
+        try:
+            ctx = context(state_uri, batch)
+        except EdossierError as exc:  # the store cannot be reached from here: the state keeps the reason
+            log.warning("batch %s: case %s: failure not written to the audit trail: %s", batch, case_no, exc)
+            return
+        record(ctx.store, ctx.settings.user, event.action, event.case, event.objects, event.detail)

@@ -29,7 +29,7 @@ from edossier.config import Settings, shareable_settings
 from edossier.pipeline.batch.brokers import open_broker
 from edossier.pipeline.batch.plan import batch_id, read_plan
 from edossier.pipeline.batch.state import BatchState, open_state
-from edossier.pipeline.process import record_event
+from edossier.pipeline.audit_trail import record
 from edossier.storage import open_store
 
 POLL_S = 0.5
@@ -55,10 +55,8 @@ def start_batch(source: Path, case_map: Path, settings: Settings, broker_url: st
     state.create(batch, source.resolve(), recorded, plan)
     broker = open_broker(broker_url)
     sent = enqueue_pending(broker, state, batch)
-    record_event(open_store(settings.store_uri, settings.storage), settings.user, {
-        "action": "batch.start", "case": None, "objects": {},
-        "detail": {"batch": batch, "cases": len(plan), "messages": sent},
-    })
+    record(open_store(settings.store_uri, settings.storage), settings.user, "batch.start", None, {},
+           {"batch": batch, "cases": len(plan), "messages": sent})
     return batch, state
 
 
@@ -146,9 +144,9 @@ def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                 proc.wait()
 
 
-def _not_about_results(record: logging.LogRecord) -> bool:
-    """bind_case returns its audit event to the Audit middleware; dramatiq would warn that no result store keeps it."""
-    return "returned a value that is not None" not in record.getMessage()
+def _not_about_results(entry: logging.LogRecord) -> bool:
+    """Actors return what they made to the hooks (the Audit hook); dramatiq would warn that no result store keeps it."""
+    return "returned a value that is not None" not in entry.getMessage()
 
 
 def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS batch (
 CREATE TABLE IF NOT EXISTS bcase (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
     reason TEXT, bind_claim TEXT, binder TEXT, lease_until DOUBLE PRECISION, version INTEGER,
-    finished DOUBLE PRECISION, PRIMARY KEY (batch, case_no));
+    signed TEXT, finished DOUBLE PRECISION, PRIMARY KEY (batch, case_no));
 CREATE TABLE IF NOT EXISTS material (
     batch TEXT NOT NULL, case_no TEXT NOT NULL, idx INTEGER NOT NULL, path TEXT NOT NULL,
     declared_type TEXT, source TEXT, pages TEXT, document TEXT, classify_claim TEXT,
@@ -262,6 +262,18 @@ class BatchState:
             "UPDATE bcase SET version = ? WHERE batch = ? AND case_no = ? AND version IS NULL", (proposed, batch, case_no)
         )
         return int(self._one("SELECT version FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)[0])
+
+    def signed_volumes(self, batch: str, case_no: str) -> dict[str, dict[str, Any]]:
+        """The case's signed volumes noted before sealing (steps.Journal): volume → {"key", "entries"}."""
+        row = self._one("SELECT signed FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def note_signed(self, batch: str, case_no: str, volume: str, record: dict[str, Any]) -> None:
+        with self._tx() as db:
+            row = db.execute("SELECT signed FROM bcase WHERE batch = ? AND case_no = ?", (batch, case_no)).fetchone()
+            noted = (json.loads(row[0]) if row and row[0] else {}) | {volume: record}
+            db.execute("UPDATE bcase SET signed = ? WHERE batch = ? AND case_no = ?",
+                       (json.dumps(noted, ensure_ascii=False), batch, case_no))
 
     def finish_case(self, batch: str, case_no: str) -> bool:
         """Mark the case published; True only for the call that changed it."""

@@ -12,7 +12,7 @@ from edossier.casenumber import CaseNumber
 from edossier.errors import ExitCode
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 from edossier.pipeline.audit_trail import record
-from edossier.pipeline.process import trust_roots
+from edossier.pipeline.steps import trust_roots
 from edossier.pipeline.verify_case import verify_case
 from edossier.storage import open_store
 from edossier.storage.manifest import list_cases, published_versions, read_manifest

@@ -12,21 +12,33 @@ from edossier.errors import ExitCode
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 from edossier.storage import open_store
 from edossier.storage.bag import export_bag
-from edossier.storage.fixity import check_all, check_case
+from edossier.storage.fixity import check_all, check_case, orphans
 
 
 @app.command("fixity")
 def fixity(
     case: Annotated[str | None, typer.Argument(help="case number (案号)")] = None,
     all_cases: Annotated[bool, typer.Option("--all", help="check every case in the store")] = False,
+    orphan_objects: Annotated[
+        bool, typer.Option("--orphans", help="only list stored objects that no manifest names (of CASE, or all)")
+    ] = False,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Re-hash every stored object of a case (or all); exit 12 on any mismatch or missing object."""
-    if (case is None) == (not all_cases):
+    if (case is None) == (not all_cases) and not orphan_objects:
         raise typer.BadParameter("give a case number or --all, not both")
     settings = settings_for(store)
     target = open_store(settings.store_uri, settings.storage)
+    if orphan_objects:
+        keys = orphans(target, CaseNumber.parse(case) if case else None)
+        if json_out:
+            print_json(keys)
+        else:
+            for key in keys:
+                console.print(key, markup=False)
+            console.print(f"{len(keys)} stored objects in no manifest", markup=False)
+        return
     reports = check_all(target) if all_cases else [check_case(target, CaseNumber.parse(case or ""))]
     if json_out:
         print_json([report.as_dict() for report in reports])

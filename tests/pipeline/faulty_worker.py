@@ -5,7 +5,7 @@ worker (`run_worker`, the real engine, the real S3 store) except one method,
 replaced so that the worker fails at POINT:
 
 - ``ocr``: SIGKILLed while OCRing its second page (mid-page);
-- ``publish``: SIGKILLed while sealing a version's dossier PDF, after other objects, before the manifest;
+- ``publish``: SIGKILLed right after sealing a version's dossier PDF, before the manifest (mid-publish);
 - ``store-once``: the first object it seals fails as an unreachable server would (transient), then works.
 """
 
@@ -45,11 +45,12 @@ def install(point: str) -> None:
 
     def seal(self: S3Store, key: str, *args: Any) -> Any:
         seals.append(key)
-        if point == "publish" and "/versions/" in key and not key.endswith("manifest.json"):
-            _die()
         if point == "store-once" and len(seals) == 1:
             raise ServiceUnavailableError(f"S3 server {self.endpoint} unreachable (put {key}; injected)")
-        return real_seal(self, key, *args)
+        sealed = real_seal(self, key, *args)
+        if point == "publish" and "/versions/" in key and not key.endswith("manifest.json"):
+            _die()  # the signed PDF is sealed for good; no manifest names it yet
+        return sealed
 
     if point not in ("publish", "store-once"):
         raise ValueError(point)

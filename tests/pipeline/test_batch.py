@@ -1,6 +1,6 @@
 """Batch conversion: the same dossiers on every broker, after a worker is SIGKILLed anywhere, and dead letters.
 
-Real Tesseract, real Redis and RabbitMQ (scripts/services starts them in CI), a
+The default OCR engine (RapidOCR), real Redis and RabbitMQ (scripts/services starts them in CI), a
 small rendered archive (bench.batch.make_archive: 2 cases, 2 documents each,
 short texts at 1/4 of 300 dpi, so OCR is quick).  Faults are injected the way
 OCRmyPDF's test plugins do: a worker process forked from the test replaces one
@@ -38,8 +38,6 @@ def _env(data: Path) -> dict[str, str]:
     return {
         **os.environ,
         "EDOSSIER_DATA_DIR": str(data),
-        "EDOSSIER_OCR__ENGINE": "tesseract",
-        "EDOSSIER_OCR__LANGUAGES": "chi_sim",
         "EDOSSIER_OCR__JOBS": "1",
         "EDOSSIER_BATCH_HEARTBEAT_MS": "2000",
         "EDOSSIER_BATCH_MAINTENANCE_CHANCE": "1000000",
@@ -119,7 +117,7 @@ def _start_here(archive: Path, data: Path, broker: str) -> dict:
     from edossier.config import load_settings
     from edossier.pipeline.batch.run import start_batch
 
-    settings = load_settings(data_dir=data, ocr={"engine": "tesseract", "languages": "chi_sim", "jobs": 1})
+    settings = load_settings(data_dir=data, ocr={"jobs": 1})
     batch, state = start_batch(archive.parent / "archive", archive, settings, broker)
     return {"batch": batch, "state": state.uri}
 
@@ -158,11 +156,11 @@ def _die() -> None:
 
 def _install_fault(point: str) -> None:
     """Replace one step with one that SIGKILLs this worker at that point (test double, this process only)."""
-    from edossier.ocr.tesseract import TesseractEngine
-    from edossier.pipeline import process
+    from edossier.ocr.rapid import RapidOcrEngine
+    from edossier.pipeline import steps
 
     if point == "ocr":
-        real_recognize = TesseractEngine.recognize
+        real_recognize = RapidOcrEngine.recognize
         calls = []
 
         def recognize(self, image):  # type: ignore[no-untyped-def]
@@ -171,17 +169,17 @@ def _install_fault(point: str) -> None:
                 _die()
             return real_recognize(self, image)
 
-        TesseractEngine.recognize = recognize  # type: ignore[method-assign]
+        RapidOcrEngine.recognize = recognize  # type: ignore[method-assign]
     elif point == "bind":
-        real_bind = process.bind_and_sign
+        real_sign = steps.sign_volume
 
-        def bind_and_sign(*args, **kwargs):  # type: ignore[no-untyped-def]
-            real_bind(*args, **kwargs)  # signed, but killed before anything is sealed
+        def sign_volume(*args, **kwargs):  # type: ignore[no-untyped-def]
+            real_sign(*args, **kwargs)  # signed, but killed before anything is sealed
             _die()
 
-        process.bind_and_sign = bind_and_sign
+        steps.sign_volume = sign_volume
     elif point == "publish":
-        real_publish = process.publish
+        real_publish = steps.publish_manifest
 
         def publish(store, case, version, objects, *args, **kwargs):  # type: ignore[no-untyped-def]
             def sealed_then_killed():  # type: ignore[no-untyped-def]
@@ -192,7 +190,7 @@ def _install_fault(point: str) -> None:
 
             return real_publish(store, case, version, sealed_then_killed(), *args, **kwargs)
 
-        process.publish = publish
+        steps.publish_manifest = publish
     else:
         raise ValueError(point)
 

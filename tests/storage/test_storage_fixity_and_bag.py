@@ -16,7 +16,7 @@ from edossier.errors import NotFoundError
 from edossier.pipeline.cli import main
 from edossier.storage import Store, file_sha256, open_store
 from edossier.storage.bag import export_bag
-from edossier.storage.fixity import check_case
+from edossier.storage.fixity import check_case, orphans
 from edossier.storage.manifest import read_manifest
 
 CASE = CaseNumber.parse("（2020）浙0102民初1234号")
@@ -155,3 +155,17 @@ def test_cli_lists_and_gets_from_s3(
     assert (tmp_path / "got.pdf").read_bytes() == (tmp_path / "v1.pdf").read_bytes()
     assert manifest.dossier.sha256 == file_sha256(tmp_path / "got.pdf")
     assert main(["fixity", case.normalized, "--store", uri]) == 0
+
+
+def test_orphans_lists_what_no_manifest_names(two_versions: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """The interrupted publish's object is the one orphan; a later correction is not one; the CLI lists it."""
+    copy = tmp_path / "store"
+    shutil.copytree(two_versions, copy)
+    store = open_store(copy.as_uri())
+    store.put_bytes(f"cases/{CASE.key}/corrections/20240101T000000Z-{'a' * 64}.json", b"{}")
+    store.put_bytes("cases/（2020）浙0102民初9号/originals/never-published.pdf", b"%PDF-1.7 intake, case then failed")
+    assert orphans(store, CASE) == [f"cases/{CASE.key}/dossiers/orphan.pdf"]
+    assert orphans(store) == [f"cases/{CASE.key}/dossiers/orphan.pdf",
+                              "cases/（2020）浙0102民初9号/originals/never-published.pdf"]
+    assert main(["fixity", "--orphans", "--json", "--store", copy.as_uri()]) == 0
+    assert json.loads(capsys.readouterr().out) == orphans(store)
