@@ -1,6 +1,6 @@
 """Batch scaling: the same archive in-process with 1 and 2 processes, and through Redis with 1 and 2 workers.
 
-    python -m bench.batch [--cases 10] [--pages 6] [--scale 0.5] [--modes inprocess,redis]
+    python -m bench.batch [--cases 10] [--pages 6] [--scale 0.5] [--modes inprocess,redis] [--store s3://…]
 
 The archive is rendered from the bundled sample texts (samples/*.gt.txt):
 CASES cases of PAGES pages each, as two multi-page TIFF documents per case
@@ -11,6 +11,11 @@ workers to 1, and per-message overhead: the mean time a worker spends between on
 actor returning and the next one's starting (acknowledging, state writes, fetching the next
 message, waiting for work), against the mean OCR page time; the rest of wall time × workers
 not spent in actors is process start-up and idle tail, reported on its own.
+
+With ``--store s3://bucket?endpoint=…`` every run writes to that S3 store (credentials from
+``EDOSSIER_STORAGE__*`` in the environment, as every command takes them); each run's cases
+are numbered apart, so runs sharing the bucket never meet.  Default: a fresh filesystem
+store under each run's data folder.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ def _rendered(name: str, scale: float, count: int, body_chars: int | None) -> li
 
 
 def make_archive(root: Path, cases: int, pages_per_case: int, scale: float = 0.5,
-                 body_chars: int | None = None) -> Path:
+                 body_chars: int | None = None, first_case: int = 1000) -> Path:
     """SOURCE tree + MAP.csv: one folder per case, its documents as multi-page TIFFs; returns the map's path.
 
     BODY_CHARS cuts each text short (a page or two of a few lines: fast to OCR, for tests)."""
@@ -65,7 +70,7 @@ def make_archive(root: Path, cases: int, pages_per_case: int, scale: float = 0.5
             images = [_stamp(img, f"{i}-{label}-{n}") for n, img in enumerate(rendered[name][:count])]
             images[0].save(folder / f"{label}.tif", save_all=True, append_images=images[1:],
                            compression="tiff_lzw", dpi=(dpi, dpi))
-        rows.append({"path": folder.relative_to(source).as_posix(), "case": f"（2024）浙0102民初{1000 + i}号"})
+        rows.append({"path": folder.relative_to(source).as_posix(), "case": f"（2024）浙0102民初{first_case + i}号"})
     case_map = root / "cases.csv"
     with open(case_map, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["path", "case"])
@@ -88,17 +93,18 @@ def _run(args: list[str], env: dict[str, str]) -> dict:
     return json.loads(done.stdout)
 
 
-def measure(root: Path, case_map: Path, mode: str, workers: int, env: dict[str, str]) -> dict:
+def measure(root: Path, case_map: Path, mode: str, workers: int, env: dict[str, str], store: str | None = None) -> dict:
     data = root / f"data-{mode}-{workers}"
     env = {**env, "EDOSSIER_DATA_DIR": str(data)}
     source = str(case_map.parent / "archive")
+    where = ["--store", store] if store else []
     start = time.perf_counter()
     if mode == "inprocess":
-        status = _run(["batch", source, "--cases", str(case_map), "--workers", str(workers), "--json"], env)
+        status = _run(["batch", source, "--cases", str(case_map), "--workers", str(workers), "--json", *where], env)
     else:
         url = "redis://127.0.0.1:6379/15"
         subprocess.run(["redis-cli", "-n", "15", "flushdb"], check=True, capture_output=True)
-        started = _run(["batch", source, "--cases", str(case_map), "--broker", url, "--json"], env)
+        started = _run(["batch", source, "--cases", str(case_map), "--broker", url, "--json", *where], env)
         worker = subprocess.Popen([EDOSSIER, "worker", "--broker", url,
                                    "--processes", str(workers)], env=env)
         try:
@@ -139,18 +145,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=0.5)
     parser.add_argument("--languages", default="chi_sim")
     parser.add_argument("--modes", default="inprocess,redis", help="comma-separated: inprocess, redis")
+    parser.add_argument("--store", default=None, help="store URI for every run (e.g. s3://bucket?endpoint=…)")
     args = parser.parse_args(argv)
     env = {**os.environ, "EDOSSIER_OCR__LANGUAGES": args.languages, "EDOSSIER_OCR__JOBS": "1"}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        case_map = make_archive(root, args.cases, args.pages, args.scale)
         modes = args.modes.split(",")
-        for mode in modes:
-            for workers in (1, 2):
-                result = measure(root, case_map, mode, workers, env)
-                results.append(result)
-                print(json.dumps(result), flush=True)
+        for run, (mode, workers) in enumerate((m, w) for m in modes for w in (1, 2)):
+            # the same pages each run; in a shared store each run's cases have numbers of their own
+            first = 1000 + (run * args.cases if args.store else 0)
+            case_map = make_archive(root / f"src-{run}", args.cases, args.pages, args.scale, first_case=first)
+            result = measure(root, case_map, mode, workers, env, args.store)
+            results.append(result)
+            print(json.dumps(result), flush=True)
     for mode in sorted({r["mode"] for r in results}):
         one, two = (next(r for r in results if r["mode"] == mode and r["workers"] == n) for n in (1, 2))
         print(f"{mode}: 2 workers / 1 worker = {two['pages_per_s'] / one['pages_per_s']:.2f}x pages/s "

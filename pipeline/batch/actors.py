@@ -215,6 +215,6 @@ def _after_page(ctx: BatchContext, case_no: str, idx: int) -> None:
 ACTORS = (read_material, ocr_page, classify_document, bind_case)
 
 
-def declare_actors(broker: dramatiq.Broker) -> None:
+def declare_actors(broker: dramatiq.Broker, queue: str = QUEUE) -> None:
     for fn in ACTORS:
-        dramatiq.actor(fn, actor_name=fn.__name__, queue_name=QUEUE, broker=broker)
+        dramatiq.actor(fn, actor_name=fn.__name__, queue_name=queue, broker=broker)

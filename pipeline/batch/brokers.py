@@ -18,7 +18,7 @@ from dramatiq.middleware import CurrentMessage, Retries, ShutdownNotifications, 
 from edossier.errors import EdossierError
 from edossier.pipeline import retry
 from edossier.pipeline.batch import middleware as mw
-from edossier.pipeline.batch.actors import declare_actors
+from edossier.pipeline.batch.actors import QUEUE, declare_actors
 from edossier.pipeline.hooks import Audit, Timing
 
 TIME_LIMIT_MS = 60 * 60 * 1000
@@ -59,5 +59,6 @@ def open_broker(url: str) -> dramatiq.Broker:
     else:
         raise EdossierError(f"unsupported broker URL {url!r} (expected redis://, amqp:// or sqlite:///)")
     dramatiq.set_broker(broker)
-    declare_actors(broker)
+    # Installations (or test runs) sharing one broker keep apart by queue name; every machine of one must agree.
+    declare_actors(broker, os.environ.get("EDOSSIER_BATCH_QUEUE", QUEUE))
     return broker

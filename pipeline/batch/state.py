@@ -102,6 +102,9 @@ class BatchState:
                 db.execute("SELECT pg_advisory_xact_lock(7410)")
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
+            columns = {d[0] for d in db.execute("SELECT * FROM bcase WHERE 1 = 0").description}
+            if "signed" not in columns:  # a batch begun by an earlier version, resumed by this one
+                db.execute("ALTER TABLE bcase ADD COLUMN signed TEXT")
 
     @property
     def _db(self) -> _Connection:

@@ -14,7 +14,9 @@ from edossier.errors import UnsupportedInputError
 from edossier.ingest.batch_split import PageCheck
 from edossier.ingest.coversheet import make_cover_sheet
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
-from edossier.pipeline.scan import BatchResult, drain_folder, scan_to_case
+from edossier.pipeline.filing import BatchResult
+from edossier.pipeline.scan import scan_to_case
+from edossier.pipeline.watch import drain_folder
 from edossier.scanners.devices import DeviceAddressError, open_device
 from edossier.scanners.hot_folder import HotFolder
 from edossier.scanners.sane_scanner import list_devices

@@ -30,6 +30,7 @@ EDOSSIER = str(Path(sys.executable).parent / "edossier")
 REDIS = "redis://127.0.0.1:6379/12"
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/%2F"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+QUEUE = f"edossier-test-{uuid.uuid4().hex[:8]}"
 
 
 def port_open(port: int) -> bool:
@@ -97,6 +98,7 @@ def machine_env(data: Path, signing: tuple[Path, Path, str] | None = None, **ext
         "EDOSSIER_BATCH_HEARTBEAT_MS": "2000",
         "EDOSSIER_BATCH_MAINTENANCE_CHANCE": "1000000",
         "OMP_THREAD_LIMIT": "1",
+        "EDOSSIER_BATCH_QUEUE": QUEUE,  # other test runs may share the broker: this run's messages are its own
     }
     if signing:
         p12, pem, passphrase = signing
@@ -150,6 +152,7 @@ def wait_finished(state_uri: str, batch: str, timeout: float = 400) -> dict:
 def flush(broker: str) -> None:
     from edossier.pipeline.batch.brokers import open_broker
 
+    os.environ["EDOSSIER_BATCH_QUEUE"] = QUEUE  # this process opens the broker to read status and flush
     open_broker(broker).flush_all()
 
 

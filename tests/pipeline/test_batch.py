@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from bench.batch import make_archive
+from tests.pipeline.machines import QUEUE
 
 EDOSSIER = str(Path(sys.executable).parent / "edossier")
 REDIS = "redis://127.0.0.1:6379/14"
@@ -43,6 +44,7 @@ def _env(data: Path) -> dict[str, str]:
         "EDOSSIER_BATCH_MAINTENANCE_CHANCE": "1000000",
         "OMP_THREAD_LIMIT": "1",
         "EDOSSIER_CONFIG": str(data / "no-such-config.toml"),
+        "EDOSSIER_BATCH_QUEUE": QUEUE,  # other runs may share the broker: this run's messages are its own
     }
 
 
@@ -198,6 +200,7 @@ def _install_fault(point: str) -> None:
 def _flush(broker: str) -> None:
     from edossier.pipeline.batch.brokers import open_broker
 
+    os.environ["EDOSSIER_BATCH_QUEUE"] = QUEUE  # the workers forked from here, and the status polls, use it too
     open_broker(broker).flush_all()
 
 

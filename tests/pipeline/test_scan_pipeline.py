@@ -16,7 +16,8 @@ from edossier.casenumber import CaseNumber
 from edossier.config import load_settings
 from edossier.errors import InputFileError, StageError
 from edossier.pipeline.cli import main
-from edossier.pipeline.scan import drain_folder, scan_to_case
+from edossier.pipeline.scan import scan_to_case
+from edossier.pipeline.watch import drain_folder
 from edossier.scanners.base import PaperJamError
 from edossier.scanners.hot_folder import DONE, FAILED, HotFolder
 from edossier.storage import open_store

@@ -1,0 +1,96 @@
+"""Filing a scanned batch: split at cover sheets, each case's documents through the in-process runner, QC report.
+
+Shared by the two runners of the filing window, ``scan.py`` (a scanner) and
+``watch.py`` (a hot folder): each document is written as one multi-page TIFF and
+handed to ``process_case`` with the type and title its cover sheet gives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edossier.config import Settings
+from edossier.errors import InputFileError
+from edossier.ingest.batch_split import BatchSplit, PageCheck, split_batch, write_document
+from edossier.pipeline.process import Say, process_case
+from edossier.pipeline.qc_report import write_qc_report
+from edossier.pipeline.steps import Material
+from edossier.storage import Store
+from edossier.types import DossierVersion
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One batch's outcome, per case it touched."""
+
+    device: str
+    split: BatchSplit
+    versions: tuple[DossierVersion, ...]
+    report: Path
+    batch_dir: Path
+
+
+def file_batch(
+    device: str,
+    checks: Sequence[PageCheck],
+    batch_dir: Path,
+    settings: Settings,
+    case: str | None,
+    declared_pages: int | None,
+    store: Store | None,
+    progress: Say | None,
+) -> BatchResult:
+    """Split CHECKS, store each case's documents, write the QC report.
+
+    CASE, when given, is the only case the batch may touch: a cover sheet for
+    another case stops the batch before anything is stored.
+    """
+    split = split_batch(checks, declared_pages)
+    report = batch_dir / "qc.html"
+    if not split.documents:
+        write_qc_report(report, case or "", device, split, "no pages to store")
+        raise InputFileError(batch_dir, "the batch holds no pages to store (only cover sheets)")
+    by_case: dict[str, list[Material]] = {}
+    for index, doc in enumerate(split.documents, 1):
+        doc_case = doc.cover.case if doc.cover else case
+        if doc_case is None:
+            write_qc_report(report, "", device, split, "refused: no case number")
+            raise InputFileError(
+                doc.pages[0].image, f"page {doc.pages[0].number} has no cover sheet naming its case; give --case"
+            )
+        if case is not None and doc_case != case:
+            write_qc_report(report, case, device, split, "refused: cover sheet for another case")
+            raise InputFileError(
+                doc.pages[0].image, f"a cover sheet in this batch is for case {doc_case}, not {case}; nothing was stored"
+            )
+        tiff = write_document(doc.pages, batch_dir / "documents" / f"扫描件-{index:03d}.tif")
+        flags = tuple(doc.page_flags(p) for p in doc.pages)
+        by_case.setdefault(doc_case, []).append(
+            Material(
+                path=tiff,
+                declared_type=doc.cover.type if doc.cover else None,
+                title=(doc.cover.title or doc.cover.type) if doc.cover else None,
+                page_flags=flags,
+            )
+        )
+    versions = tuple(
+        process_case(materials, doc_case, settings, store=store, progress=progress)
+        for doc_case, materials in by_case.items()
+    )
+    label = ", ".join(v.case for v in versions)
+    write_qc_report(report, label, device, split, "stored", versions[-1].version if len(versions) == 1 else None)
+    write_state(batch_dir, device, "done", split.pages_received + 1, declared_pages)
+    return BatchResult(device, split, versions, report, batch_dir)
+
+
+
+
+def write_state(batch_dir: Path, device: str, status: str, next_page: int, declared: int | None) -> None:
+    """Where a scanned batch stands (interrupted, scanned, done), so ``scan --resume`` can continue it."""
+    state = {"device": device, "status": status, "next_page": next_page, "declared_pages": declared}
+    tmp = batch_dir / ".state.json.part"
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    tmp.replace(batch_dir / "state.json")

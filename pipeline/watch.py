@@ -1,0 +1,76 @@
+"""The hot-folder runner (``edossier watch``): take each file as it lands and file it as a scanned batch.
+
+A file is claimed, read page by page, checked as a scanner's pages are, and
+filed (``filing.file_batch``); it ends in done/ or in failed/ with the reason,
+so one bad file never stops the folder.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from edossier.config import Settings
+from edossier.errors import EdossierError, InputFileError
+from edossier.ingest.batch_split import PageCheck, inspect_page
+from edossier.ingest.pages import open_source, read_pages
+from edossier.pipeline.filing import BatchResult, file_batch
+from edossier.pipeline.process import Say
+from edossier.scanners.hot_folder import ClaimedFile, HotFolder
+from edossier.storage import Store
+
+
+def drain_folder(
+    folder: HotFolder,
+    settings: Settings,
+    *,
+    case_text: str | None = None,
+    store: Store | None = None,
+    progress: Say | None = None,
+    keep_watching: Callable[[], bool] = lambda: False,
+) -> list[BatchResult]:
+    """Take files from FOLDER until none is ready (or, while KEEP_WATCHING(), wait for more)."""
+    results = []
+    while True:
+        claim = folder.claim_next()
+        if claim is None:
+            if not keep_watching():
+                return results
+            time.sleep(folder.poll_s)
+            continue
+        result = take_file(claim, settings, case_text=case_text, store=store, progress=progress)
+        if result is not None:
+            results.append(result)
+
+
+def take_file(
+    claim: ClaimedFile,
+    settings: Settings,
+    *,
+    case_text: str | None = None,
+    store: Store | None = None,
+    progress: Say | None = None,
+) -> BatchResult | None:
+    """Process one claimed hot-folder file; it ends in done/ or in failed/ with the reason."""
+    if progress:
+        progress(f"{claim.original_name}: taken{' again after a crash' if claim.recovered else ''}")
+    try:
+        source = open_source(claim.path, settings.limits)
+        batch_dir = settings.work_dir / "folder" / source.sha256[:16]
+        pages = list(read_pages(source, settings.work_dir, settings.limits))
+        checks: list[PageCheck] = []
+        for page in pages:
+            if page.image is None:
+                raise InputFileError(claim.path, "has born-digital pages; hand it over with `edossier process`")
+            checks.append(inspect_page(page.index + 1, page.image, checks[-1] if checks else None, settings.scan))
+        result = file_batch(claim.folder.uri, checks, batch_dir, settings, case_text, None, store, progress)
+    except Exception as exc:  # one bad file must not stop the folder: it goes to failed/ with the reason
+        reason = str(exc) if isinstance(exc, EdossierError) else f"unexpected error: {exc!r}"
+        target = claim.failed(reason)
+        if progress:
+            progress(f"{claim.original_name}: failed ({reason}); moved to {target}")
+        return None
+    target = claim.done()
+    if progress:
+        progress(f"{claim.original_name}: done, moved to {target}")
+    return result
