@@ -62,9 +62,10 @@ def process_case(
 
     read = []
     for material in materials:
-        source, pages = run_step(hooks, run("read", material.path.name), steps.read, material, settings, password)
+        source, pages = run_step(hooks, run("read", material.path.name), steps.read, material, settings,
+                                 settings.work_dir, password)
         pages = run_step(hooks, run("clean up", material.path.name), steps.clean_up, pages, settings,
-                         material.page_flags)
+                         settings.work_dir, material.page_flags)
         if warn and (removed := steps.removed_content(source, pages)):
             warn(removed)
         read.append((material, source, pages))

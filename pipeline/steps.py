@@ -118,17 +118,19 @@ class CaseContext:
 # -- read and clean up -----------------------------------------------------
 
 
-def read(material: Material, settings: Settings, password: str | None) -> tuple[SourceFile, list[Page]]:
+def read(material: Material, settings: Settings, work_dir: Path, password: str | None) -> tuple[SourceFile, list[Page]]:
     """Open one input (bad input stops here with one line naming it) and rasterise or extract its pages."""
     source = open_source(material.path, settings.limits, material.declared_type)
-    return source, list(read_pages(source, settings.work_dir, settings.limits, password))
+    return source, list(read_pages(source, work_dir, settings.limits, password))
 
 
-def clean_up(pages: Sequence[Page], settings: Settings, flags: Sequence[tuple[str, ...]] = ()) -> list[Page]:
+def clean_up(
+    pages: Sequence[Page], settings: Settings, work_dir: Path, flags: Sequence[tuple[str, ...]] = ()
+) -> list[Page]:
     """Each raster page becomes an upright, straight kept image plus a cleaned image for OCR, both by hash."""
     cleaned = []
     for index, page in enumerate(pages):
-        page = clean_page(page, settings.cleanup, settings.work_dir)
+        page = clean_page(page, settings.cleanup, work_dir)
         if page.kind == "raster" and page.recognition_image is not None:
             recognition = page.sha256 if page.recognition_image == page.image else sha256_file(page.recognition_image)
             page = page.model_copy(update={"recognition_sha256": recognition})
@@ -141,13 +143,9 @@ def clean_up(pages: Sequence[Page], settings: Settings, flags: Sequence[tuple[st
 def read_material(
     material: Material, settings: Settings, work_dir: Path, password: str | None
 ) -> tuple[SourceFile, list[Page]]:
-    """Read and clean up one input: what ``process``, ``ocr``, ``cleanup`` and ``classify`` all start from.
-
-    WORK_DIR must be the settings' work folder (kept as an argument for the callers that name it).
-    """
-    assert work_dir == settings.work_dir, "pages are read into the settings' work folder"
-    source, pages = read(material, settings, password)
-    return source, clean_up(pages, settings, material.page_flags)
+    """Read and clean up one input into WORK_DIR: what ``ocr``, ``cleanup`` and ``classify`` start from."""
+    source, pages = read(material, settings, work_dir, password)
+    return source, clean_up(pages, settings, work_dir, material.page_flags)
 
 
 def removed_content(source: SourceFile, pages: Sequence[Page]) -> str | None:

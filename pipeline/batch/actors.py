@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,11 @@ class BatchContext:
 
     def case(self, case_no: str, version: int | None = None) -> steps.CaseContext:
         return steps.CaseContext.open(CaseNumber.parse(case_no), self.settings, self.store, version)
+
+    @cached_property
+    def timings(self) -> Callable[[str, float], None]:
+        """Where the Timing hook adds seconds per step: the batch state (one object, so gaps between steps count)."""
+        return partial(self.state.add_timing, self.batch)
 
     @cached_property
     def engine(self) -> OcrEngine:
@@ -106,8 +112,8 @@ def read_material(state_uri: str, batch: str, case_no: str, idx: int) -> None:
     record = ctx.state.material(batch, case_no, idx)
     if record.pages is None:
         material = steps.Material(path=ctx.source / record.path, declared_type=record.declared_type)
-        source, pages = steps.read(material, ctx.settings, None)
-        pages = steps.clean_up(pages, ctx.settings)
+        source, pages = steps.read(material, ctx.settings, ctx.work_dir, None)
+        pages = steps.clean_up(pages, ctx.settings, ctx.work_dir)
         for key, path, _ in steps.intake_objects(CaseNumber.parse(case_no), source, pages):
             ctx.store.put_file(key, path)
         ctx.state.record_pages(batch, case_no, idx, source, [identity(p) for p in pages])

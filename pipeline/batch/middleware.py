@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 import dramatiq
@@ -47,8 +46,7 @@ def _run(message: dramatiq.Message) -> StepRun | None:
     except EdossierError:  # e.g. the store refuses this machine's credentials: the actor fails with the reason
         return None
     what = ", ".join(str(a) for a in message.args[3:])
-    return StepRun(message.actor_name, case_no, what, ctx.store, ctx.settings.user,
-                   timings=partial(ctx.state.add_timing, batch))
+    return StepRun(message.actor_name, case_no, what, ctx.store, ctx.settings.user, timings=ctx.timings)
 
 
 class StepHooks(Middleware):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import typer
 from rich.console import Console
@@ -29,6 +30,10 @@ COMMAND_MODULES = (
     "ocr_cmd",
     "cleanup_cmd",
 )
+
+# pyHanko imports cryptography's DSA types, which cryptography >= 46 marks deprecated at import:
+# a library's notice for its own developers, not a line for a clerk (and stderr is one line per error).
+warnings.filterwarnings("ignore", message="DSA is deprecated")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"edossier.pipeline.cli.{_module}")
