@@ -7,4 +7,6 @@ for service in scripts/services/*.sh; do
   echo "==> service: $service"
   bash "$service"
 done
+echo "==> ruff"
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest -q -ra "$@"
