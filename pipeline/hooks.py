@@ -36,7 +36,8 @@ class StepRun:
     case: str | None
     what: str
     """which part of the case: a file, a page ("page 3 of a.tif")."""
-    store: Store
+    store: Store | None
+    """where the case is stored (None: this machine cannot open it; the step will fail saying why)."""
     user: str
     timings: Callable[[str, float], None] | None = None
     """where Timing adds seconds per step (the batch state); None: the log."""
@@ -51,8 +52,8 @@ class Hook:
     def after(self, run: StepRun, result: object, seconds: float) -> None:
         """The step returned RESULT after SECONDS."""
 
-    def failed(self, run: StepRun, error: BaseException, final: bool) -> None:
-        """The step raised ERROR; FINAL when it will not be tried again."""
+    def failed(self, run: StepRun, error: BaseException, seconds: float, final: bool) -> None:
+        """The step raised ERROR after SECONDS; FINAL when it will not be tried again."""
 
 
 class Progress(Hook):
@@ -82,8 +83,8 @@ class Timing(Hook):
     def after(self, run: StepRun, result: object, seconds: float) -> None:
         self._done(run, seconds)
 
-    def failed(self, run: StepRun, error: BaseException, final: bool) -> None:
-        self._thread.last = (run.timings, time.perf_counter())
+    def failed(self, run: StepRun, error: BaseException, seconds: float, final: bool) -> None:
+        self._done(run, seconds)  # a failed try took its time too (and counts as a try)
 
     def _done(self, run: StepRun, seconds: float) -> None:
         if run.timings is not None:
@@ -108,7 +109,7 @@ class Audit(Hook):
 
     def after(self, run: StepRun, result: object, seconds: float) -> None:
         event = getattr(result, "event", result)
-        if isinstance(event, AuditEvent):
+        if isinstance(event, AuditEvent) and run.store is not None:
             record(run.store, run.user, event.action, event.case, event.objects, event.detail)
 
 
@@ -121,7 +122,7 @@ def run_step(hooks: Sequence[Hook], run: StepRun, step: Callable[..., T], *args:
         result = step(*args, **kwargs)
     except BaseException as error:
         for hook in hooks:
-            hook.failed(run, error, final=True)
+            hook.failed(run, error, time.perf_counter() - started, final=True)
         raise
     seconds = time.perf_counter() - started
     for hook in reversed(hooks):

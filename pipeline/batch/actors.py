@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property, partial
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +57,6 @@ class BatchContext:
 
     def case(self, case_no: str, version: int | None = None) -> steps.CaseContext:
         return steps.CaseContext.open(CaseNumber.parse(case_no), self.settings, self.store, version)
-
-    @cached_property
-    def timings(self) -> Callable[[str, float], None]:
-        """Where the Timing hook adds seconds per step: the batch state (one object, so gaps between steps count)."""
-        return partial(self.state.add_timing, self.batch)
 
     @cached_property
     def engine(self) -> OcrEngine:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache, partial
 from typing import Any
 
 import dramatiq
@@ -36,17 +37,23 @@ def _batch_args(message: dramatiq.Message) -> tuple[str, str, str] | None:
 
 
 def _run(message: dramatiq.Message) -> StepRun | None:
-    """The hooks' view of a batch message; None for a message that is not one (or whose batch cannot be opened)."""
+    """The hooks' view of a batch message; None for a message that is not one."""
     ref = _batch_args(message)
     if ref is None:
         return None
     state_uri, batch, case_no = ref
+    what = ", ".join(str(a) for a in message.args[3:])
     try:
         ctx = context(state_uri, batch)
     except EdossierError:  # e.g. the store refuses this machine's credentials: the actor fails with the reason
-        return None
-    what = ", ".join(str(a) for a in message.args[3:])
-    return StepRun(message.actor_name, case_no, what, ctx.store, ctx.settings.user, timings=ctx.timings)
+        return StepRun(message.actor_name, case_no, what, None, "", timings=_timings(state_uri, batch))
+    return StepRun(message.actor_name, case_no, what, ctx.store, ctx.settings.user, timings=_timings(state_uri, batch))
+
+
+@cache
+def _timings(state_uri: str, batch: str) -> Callable[[str, float], None]:
+    """Where Timing adds a batch's seconds per step: its state (one object per batch, so gaps between steps count)."""
+    return partial(open_state(state_uri).add_timing, batch)
 
 
 class StepHooks(Middleware):
@@ -70,13 +77,13 @@ class StepHooks(Middleware):
         if started is None:
             return
         run, at = started
+        seconds = time.perf_counter() - at
         if exception is None:
-            seconds = time.perf_counter() - at
             for hook in reversed(self.hooks):
                 hook.after(run, result, seconds)
         else:
             for hook in self.hooks:
-                hook.failed(run, exception, final=bool(message.failed))
+                hook.failed(run, exception, seconds, final=bool(message.failed))
 
     after_skip_message = after_process_message
 

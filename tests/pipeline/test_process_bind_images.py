@@ -18,7 +18,7 @@ import pytest
 from edossier.bind.image_codec import EncodedImage, codec_settings, read_cached
 from edossier.casenumber import CaseNumber
 from edossier.config import load_settings
-from edossier.pipeline import process
+from edossier.pipeline import steps
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import open_store
 from edossier.storage.manifest import read_manifest
@@ -45,10 +45,10 @@ def test_per_page_phase_encodes_and_binding_embeds_the_cached_bytes(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = load_settings()
-    cache = process.bind_image_cache(settings)
+    cache = steps.bind_image_cache(settings)
     codec = codec_settings(settings.bind)
     ready: dict[str, EncodedImage | None] = {}
-    real_assemble = process.assemble
+    real_assemble = steps.assemble
 
     def observed_binding(documents: list[Document], *args, **kwargs):  # type: ignore[no-untyped-def]
         pages = [p for d in documents for p in d.pages if p.kind == "raster"]
@@ -56,7 +56,7 @@ def test_per_page_phase_encodes_and_binding_embeds_the_cached_bytes(
         with _out_of_reach(pages):
             return real_assemble(documents, *args, **kwargs)
 
-    monkeypatch.setattr(process, "assemble", observed_binding)
+    monkeypatch.setattr(steps, "assemble", observed_binding)
     materials = [Material(SAMPLES / "01-complaint.tif"), Material(SAMPLES / "02-power-of-attorney.jpg")]
     summary = process_case(materials, CASE, settings)
 
