@@ -201,7 +201,6 @@ async function loadTrust(info) {
     const lines = [
       `签名：${t.signature.valid ? "有效" : "无效"}${sig ? `（${sig.signer}，${sig.signing_time || ""}）` : ""}`,
       `完整性：${t.fixity.ok ? "与清单一致" : "不一致"} sha256 ${t.fixity.sha256}`,
-      ...(t.extract ? ["本卷为已签名卷宗版本的摘录；签名核验针对整本卷宗。"] : []),
       ...t.signature.problems, ...t.fixity.problems,
     ];
     $("trust-detail").replaceChildren(...lines.map((line) => el("div", {}, line)));
