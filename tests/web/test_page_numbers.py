@@ -17,12 +17,14 @@ import pymupdf
 import pytest
 from fastapi.testclient import TestClient
 
+from edossier.casenumber import CaseNumber
 from edossier.errors import IntegrityError
 from edossier.pipeline.cli import main as cli
-from edossier.storage.manifest import Manifest, ManifestEntry
+from edossier.storage import open_store
+from edossier.storage.manifest import Manifest, ManifestEntry, read_manifest
 from edossier.web.app import create_app
 from edossier.web.search_index import fold
-from edossier.web.volumes import volume_of
+from edossier.web.volumes import volume_names, volume_of
 from tests.web.test_api import signed_in
 from tests.web.web_dossiers import CASE_A, CASE_A_VERSIONS, CASE_B, WebEnv
 
@@ -111,20 +113,22 @@ def test_served_volumes_are_the_stored_signed_files_and_verify(
         assert cli(["verify", str(pdf)]) == 0, volume
 
 
-def test_a_single_volume_manifest_reads_as_before(judge: TestClient) -> None:
+def test_a_single_volume_manifest_reads_as_before(judge: TestClient, web_env: WebEnv) -> None:
     """Case B was bound with its 正卷 only, under the one ``dossier`` role every earlier version used."""
     main = judge.get(f"/api/cases/{quote(CASE_B)}/versions/1/volumes/main").json()
     assert [(d["title"], d["first_page"]) for d in main["documents"]] == [("民事起诉状", 3)]
     assert main["pages"] == 4
     assert judge.get(f"/api/cases/{quote(CASE_B)}/versions/1/volumes/secondary").status_code == 404
+    # manifests written before the volumes' page counts were recorded: the count follows from the catalogue
+    for case, version in ((CASE_B, 1), (CASE_A, 1), (CASE_A, len(CASE_A_VERSIONS))):
+        manifest = read_manifest(open_store(web_env.settings.store_uri), CaseNumber.parse(case), version)
+        older = manifest.model_copy(update={"provenance": {"bound_by": "clerk1"}})
+        for name in volume_names(manifest):
+            assert volume_of(older, name).page_count == volume_of(manifest, name).page_count
 
 
 def test_a_volume_is_never_cut_out_of_another(judge: TestClient, web_env: WebEnv) -> None:
     """A manifest whose 副卷 documents have no 副卷 PDF of their own is refused, not served as a cut."""
-    from edossier.casenumber import CaseNumber
-    from edossier.storage import open_store
-    from edossier.storage.manifest import read_manifest
-
     manifest = read_manifest(open_store(web_env.settings.store_uri), CaseNumber.parse(CASE_A))
     merged = Manifest.model_validate({
         **manifest.model_dump(),
