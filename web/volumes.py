@@ -77,9 +77,10 @@ def volume_of(manifest: Manifest, name: str) -> Volume:
     pages: list[PageText] = []
     for record, entry in zip(records, entries, strict=True):
         doc = Document.model_validate(record)
-        if entry.last_page - entry.first_page + 1 != len(doc.pages):
+        listed = entry.last_page - entry.first_page + 1
+        if listed != len(doc.pages):
             raise IntegrityError(f"case {manifest.case} version {manifest.version}: catalogue of {entry.title!r} "
-                                 f"names {entry.last_page - entry.first_page + 1} pages, the document has {len(doc.pages)}")
+                                 f"names {listed} pages, the document has {len(doc.pages)}")
         ocr = doc.ocr or (None,) * len(doc.pages)
         for offset, (page, result) in enumerate(zip(doc.pages, ocr, strict=True)):
             pages.append(PageText(entry.first_page + offset, len(docs), result.text if result else page.text))

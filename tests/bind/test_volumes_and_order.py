@@ -61,7 +61,9 @@ def test_a_court_can_supply_its_own_order(tmp_path):  # type: ignore[no-untyped-
     assert [d.title for d in order_documents(docs, "民初", binding_order, custom)] == ["民事判决书", "民事起诉状"]
 
 
-def test_deliberation_minutes_processed_from_the_cli_land_in_the_secondary_volume(data_dir, tmp_path, capsys):  # type: ignore[no-untyped-def]
+def test_deliberation_minutes_from_the_cli_land_in_the_secondary_volume(  # type: ignore[no-untyped-def]
+    data_dir, tmp_path, capsys
+):
     """A rendered 合议庭评议笔录 page, read by the real OCR engine, is placed in the 副卷 by its type alone."""
     import json
 

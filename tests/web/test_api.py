@@ -103,7 +103,8 @@ def test_search_respects_cases_and_volumes(app_client: TestClient) -> None:
     assert lawyer.get("/api/search", params={"q": "评议"}).json()["hits"] == []
     assert lawyer.get("/api/search", params={"q": "王五", "case": CASE_B}).status_code == 404
     judge_hits = judge.get("/api/search", params={"q": "评议"}).json()["hits"]
-    assert [(h["case"], h["volume"], h["page"]) for h in judge_hits] == [(CASE_A, "secondary", 3), (CASE_A, "secondary", 6)]
+    assert [(h["case"], h["volume"], h["page"]) for h in judge_hits] == [
+        (CASE_A, "secondary", 3), (CASE_A, "secondary", 6)]
     assert [h["case"] for h in judge.get("/api/search", params={"q": "王五"}).json()["hits"]] == [CASE_B]
 
 
