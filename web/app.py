@@ -40,7 +40,7 @@ from edossier.web.accounts import AccountError, User, open_accounts
 from edossier.web.highlights import page_highlights
 from edossier.web.search_index import SearchIndex
 from edossier.web.submission import Submissions, Upload
-from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, fixity, fetch_checked, volume_names, volume_of, volume_pdf
+from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, fixity, volume_names, volume_of, volume_pdf
 
 COOKIE = "edossier_session"
 _VOLUME_CACHE = 64
@@ -104,8 +104,7 @@ class Reader:
         with self._trust_lock:
             cached = self._trust.get(key)
         if cached is None:
-            folder = self.cache / CaseNumber.parse(volume.case).key / f"{volume.version:06d}"
-            local = fetch_checked(self.store, volume.source_key, volume.source_sha256, folder)
+            local = volume_pdf(self.store, volume, self.cache)  # the very file the reader serves
             report = verify_pdf(local, self.roots).as_dict()
             problems = fixity(self.store, manifest, volume.source_key, volume.source_sha256, local)
             cached = {
@@ -117,7 +116,6 @@ class Reader:
         return {
             **cached,
             "valid": bool(cached["signature"]["valid"]) and bool(cached["fixity"]["ok"]),
-            "extract": volume.extract,
         }
 
 
@@ -267,7 +265,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         base = f"/api/cases/{CaseNumber.parse(case).key}/versions/{version}/volumes/{volume}"
         return {
             "case": vol.case, "version": vol.version, "volume": volume, "volume_name": VOLUME_NAMES[volume],
-            "pages": vol.page_count, "extract": vol.extract, "created": manifest.created,
+            "pages": vol.page_count, "created": manifest.created,
             "documents": [asdict(d) for d in vol.documents],
             "pdf": f"{base}/pdf", "download": f"{base}/download", "trust": f"{base}/trust",
         }

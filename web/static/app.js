@@ -127,7 +127,7 @@ function renderHits(container, hits, q, showCase) {
 }
 
 async function openHit(hit, q) {
-  state.marks = { q, page: hit.page };
+  state.marks = { q, page: hit.page, volume: hit.volume };
   const d = state.dossier;
   if (d && d.case === hit.case && d.version === hit.version && d.volume === hit.volume) {
     goTo(hit.page);
@@ -201,7 +201,6 @@ async function loadTrust(info) {
     const lines = [
       `签名：${t.signature.valid ? "有效" : "无效"}${sig ? `（${sig.signer}，${sig.signing_time || ""}）` : ""}`,
       `完整性：${t.fixity.ok ? "与清单一致" : "不一致"} sha256 ${t.fixity.sha256}`,
-      ...(t.extract ? ["本卷为已签名卷宗版本的摘录；签名核验针对整本卷宗。"] : []),
       ...t.signature.problems, ...t.fixity.problems,
     ];
     $("trust-detail").replaceChildren(...lines.map((line) => el("div", {}, line)));
@@ -276,7 +275,12 @@ async function renderPage(n) {
   box.dataset.rendered = "true";
   // Time from navigation to the first painted page, read by bench/web.py.
   if (window.edossierFirstPageMs === undefined) window.edossierFirstPageMs = performance.now();
-  if (state.marks && state.marks.page === n) markPage(n);
+  if (marked(n)) markPage(n);
+}
+
+// Highlights belong to one page of one volume: the hit's page number, as printed on that volume's sheets.
+function marked(n) {
+  return Boolean(state.marks && state.dossier && state.marks.page === n && state.marks.volume === state.dossier.volume);
 }
 
 function goTo(n) {
@@ -285,7 +289,7 @@ function goTo(n) {
   box.scrollIntoView({ block: "start" });
   const painted = renderPage(n);
   updateIndicator(n);
-  if (state.marks && state.marks.page === n) markPage(n);
+  if (marked(n)) markPage(n);
   return painted;
 }
 
