@@ -251,7 +251,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         response.headers["Content-Security-Policy"] = _CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith("/api/"):
+        if request.url.path.startswith(f"{request.scope.get('root_path', '')}/api/"):  # under a sub-path too
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

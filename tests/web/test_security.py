@@ -380,6 +380,7 @@ def test_behind_a_reverse_proxy_under_a_sub_path(web_env: WebEnv) -> None:
                                  headers={"Origin": "https://court.example"})
             assert signed.status_code == 200, signed.text
             assert "Path=/edossier" in signed.headers["set-cookie"]
+            assert signed.headers["cache-control"] == "no-store"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
