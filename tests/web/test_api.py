@@ -37,6 +37,7 @@ def signed_in(app_client: TestClient, user: str) -> TestClient:
     if me.status_code == 401:
         me = client.post("/api/session", json={"user": user, "password": NEW_PASSWORD})
     assert me.status_code == 200, me.text
+    client.headers["X-CSRF-Token"] = me.json()["csrf"]  # as the reader's page sends it
     if me.json()["must_change"]:
         assert client.get("/api/cases").status_code == 403
         changed = client.post("/api/password", json={"old": PASSWORD, "new": NEW_PASSWORD})
@@ -140,14 +141,16 @@ def test_upload_limits_apply_before_anything_is_stored(app_client: TestClient, w
     lawyer = signed_in(app_client, "lawyer1")
     store = open_store(web_env.settings.store_uri)
     before = list(store.list("cases/"))
-    text = lawyer.post(f"/api/cases/{A}/submissions", files={"files": ("evil.pdf", b"MZ\x90\x00 not a pdf")})
+    declared = {"doc_type": "证据目录"}  # a lawyer declares what is filed
+    text = lawyer.post(f"/api/cases/{A}/submissions", files={"files": ("evil.pdf", b"MZ\x90\x00 not a pdf")},
+                       data=declared)
     assert text.status_code == 415
     other = lawyer.post(f"/api/cases/{B}/submissions", files={"files": ("a.pdf", b"%PDF-1.7\n")})
     assert other.status_code == 404
     judge = signed_in(app_client, "judge1")
     assert judge.post(f"/api/cases/{A}/submissions", files={"files": ("a.pdf", b"%PDF-1.7\n")}).status_code == 403
     big = io.BytesIO(b"%PDF-1.7\n" + b"0" * (web_env.settings.web.upload_max_bytes + 10))
-    assert lawyer.post(f"/api/cases/{A}/submissions", files={"files": ("big.pdf", big)}).status_code == 413
+    assert lawyer.post(f"/api/cases/{A}/submissions", files={"files": ("big.pdf", big)}, data=declared).status_code == 413
     assert list(store.list("cases/")) == before
     assert not any((web_env.settings.data_dir / "web" / "uploads").glob("*/*"))
 

@@ -198,7 +198,7 @@ def test_lawyer_is_refused_the_secondary_volume(browser, live_server) -> None:  
 
     browser.get(f"{live_server.url}/#/case/{quote(CASE_A)}/{len(CASE_A_VERSIONS)}/secondary")
     wait(browser, lambda d: "副卷" in by_id(d, "global-error").text)
-    assert "court only" in by_id(browser, "global-error").text
+    assert "仅供法院内部查阅" in by_id(browser, "global-error").text
     browser.save_screenshot(str(ARTIFACTS / "lawyer-refused-secondary.png"))
     by_id(browser, "global-q").send_keys("评议")
     css(browser, "#global-search button")[0].click()
