@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from edossier import __version__
 from edossier.bind.assemble import Addition, Continuation, DossierMetadata, assemble
@@ -31,6 +31,7 @@ from edossier.bind.order import order_documents
 from edossier.bind.pdfa import page_count
 from edossier.bind.sign import SignatureSpec, seal_version
 from edossier.bind.verify import signature_remark, verify_pdf
+from edossier.bind.volumes import VOLUMES, Volume, volume_file_name, volume_of_file, volume_role
 from edossier.casenumber import CaseNumber
 from edossier.classify.classifier import classify_text
 from edossier.classify.doctypes import binding_order, load_doctypes
@@ -60,8 +61,6 @@ from edossier.types import (
     sha256_file,
 )
 
-Volume = Literal["main", "secondary"]
-VOLUMES: tuple[Volume, ...] = ("main", "secondary")
 
 
 @dataclass(frozen=True)
@@ -338,7 +337,6 @@ def bind_volume(
 ) -> BoundVolume:
     """Assemble DOCUMENTS (one volume, in binding order, pages local) as the unsigned addition to PREVIOUS."""
     volume: Volume = documents[0].volume if documents else "main"
-    suffix = "" if volume == "main" else f"-{volume}"
     court, cause, parties = _cover_facts(documents)
     meta = DossierMetadata(
         case=case.normalized,
@@ -350,9 +348,9 @@ def bind_volume(
         parties=parties,
     )
     after = Continuation(pages=page_count(previous.pdf), documents=len(previous.entries)) if previous else Continuation()
-    unsigned = out_dir / f"unsigned{suffix}.pdf"
+    unsigned = out_dir / f"unsigned-{volume}.pdf"
     addition = assemble(documents, unsigned, meta, settings.bind, after, remarks, bind_image_cache(settings))
-    return BoundVolume(volume, tuple(documents), unsigned, meta, addition, previous, out_dir / f"dossier{suffix}.pdf")
+    return BoundVolume(volume, tuple(documents), unsigned, meta, addition, previous, out_dir / volume_file_name(volume))
 
 
 def sign_volume(bound: BoundVolume, settings: Settings) -> SignedVolume:
@@ -473,7 +471,7 @@ def bind(
         noted = sealed.get(volume)
         same = noted is not None and noted.get("documents") == [d.source_sha256 for d in added]
         if added and noted and same and ctx.store.exists(noted["key"]):
-            pdf = ctx.store.get_file(noted["key"], out_dir / f"dossier{'' if volume == 'main' else '-' + volume}.pdf")
+            pdf = ctx.store.get_file(noted["key"], out_dir / volume_file_name(volume))
             entries = tuple(DocumentEntry.model_validate(e) for e in noted["entries"])
             volumes.append(SignedVolume(volume, pdf, entries))
             continue
@@ -500,7 +498,8 @@ def _previous_volume(
         return None
     role = volume_role(volume)
     stored = next(o for o in ctx.previous.objects if o.role == role)
-    local = tmp / ("previous-dossier.pdf" if volume == "main" else f"previous-dossier-{volume}.pdf")
+    local = tmp / "previous" / volume_file_name(volume)
+    local.parent.mkdir(exist_ok=True)
     ctx.store.get_file(stored.key, local)
     return PreviousVolume(local, entries)
 
@@ -614,8 +613,8 @@ def publish_version(
 ) -> Manifest:
     """Seal the new originals, page images and OCR results and the PDFs (one per volume), then the manifest.
 
-    PDF is the main volume's file, or the volumes' files named dossier.pdf and
-    dossier-secondary.pdf (any folder).  PREVIOUS is version VERSION - 1's
+    PDF is the main volume's file, or the volumes' files named as
+    ``bind.volumes.volume_file_name`` names them (any folder).  PREVIOUS is version VERSION - 1's
     manifest (read here when not given); WORK finds the bytes of pages by hash,
     here or in the store (without it, pages must carry local paths).
     """
@@ -664,14 +663,9 @@ def _objects(
                 key, body = ocr_object(case, page, result)
                 objects.append((key, body, "ocr"))
     for pdf in pdfs:
-        role = volume_role("secondary" if pdf.stem.endswith("secondary") else "main")
+        role = volume_role(volume_of_file(pdf.name))
         objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
-
-
-def volume_role(volume: str) -> str:
-    """Manifest role of a volume's PDF: "dossier" for 正卷 (what get and process print), "dossier_secondary"."""
-    return "dossier" if volume == "main" else f"dossier_{volume}"
 
 
 def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:

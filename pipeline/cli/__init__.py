@@ -31,9 +31,9 @@ COMMAND_MODULES = (
     "cleanup_cmd",
 )
 
-# pyHanko imports cryptography's DSA types, which cryptography >= 46 marks deprecated at import:
-# a library's notice for its own developers, not a line for a clerk (and stderr is one line per error).
-warnings.filterwarnings("ignore", message="DSA is deprecated")
+# pyHanko still imports cryptography's DSA types, which cryptography >= 46 marks deprecated on
+# import: a clerk's terminal is no place for a library's note to its own maintainers.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"edossier.pipeline.cli.{_module}")

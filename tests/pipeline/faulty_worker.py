@@ -43,11 +43,11 @@ def install(point: str) -> None:
     real_seal = S3Store._seal
     seals: list[str] = []
 
-    def seal(self: S3Store, key: str, *args: Any) -> Any:
+    def seal(self: S3Store, key: str, *args: Any, **kwargs: Any) -> Any:
         seals.append(key)
         if point == "store-once" and len(seals) == 1:
             raise ServiceUnavailableError(f"S3 server {self.endpoint} unreachable (put {key}; injected)")
-        sealed = real_seal(self, key, *args)
+        sealed = real_seal(self, key, *args, **kwargs)
         if point == "publish" and "/versions/" in key and not key.endswith("manifest.json"):
             _die()  # the signed PDF is sealed for good; no manifest names it yet
         return sealed
