@@ -1,0 +1,208 @@
+"""Long-term validation: signatures that can still be proven decades after the certificates lapse.
+
+A dossier kept for thirty years outlives its signing certificate, the
+timestamp authority's certificate and maybe the CA's servers.  PAdES answers
+with levels: B-LT puts the whole chain and the revocation answers (OCSP, CRL)
+into the file at signing; B-LTA adds a document timestamp over everything,
+and each later document timestamp re-proves the ones before it before their
+authority's certificate expires.  Verification "as of" a date then needs
+nothing but the file and the trust roots.  pyHanko does the PAdES work; this
+module chooses its settings and says what a file proves, and until when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from asn1crypto import cms, x509
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers, timestamps
+from pyhanko.sign.general import SigningError, extract_certificate_info
+from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
+from pyhanko.sign.validation import ades
+from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.policy_decl import (
+    LocalKnowledge,
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy, NonRevokedStatusAssertion
+from pyhanko_certvalidator.registry import SimpleTrustManager
+
+from edossier.errors import StageError
+
+Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+LEVELS: tuple[Level, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
+
+# pyHanko logs every path it tried and gave up on, with tracebacks; the verdict is what we report
+for _name in ("pyhanko.sign.validation", "pyhanko.sign.signers.pdf_signer", "pyhanko_certvalidator"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+
+def load_roots(paths: Iterable[Path]) -> list[x509.Certificate]:
+    return [load_cert_from_pemder(str(path)) for path in paths]
+
+
+def fetching_context(trust_roots: Iterable[Path], moment: dt.datetime | None = None) -> ValidationContext:
+    """For signing and archiving: chains and revocation answers fetched from the CA's responders, all required."""
+    return ValidationContext(
+        trust_roots=load_roots(trust_roots), allow_fetching=True, revocation_mode="require", moment=moment
+    )
+
+
+def add_archive_timestamp(
+    pdf: Path, output: Path, tsa_url: str, trust_roots: Sequence[Path], moment: dt.datetime | None = None
+) -> None:
+    """OUTPUT = PDF + one incremental update: fresh validation material for every signature, then a document timestamp.
+
+    The revocation answers for every signature and timestamp already in the
+    file are fetched now and stored in the DSS, and the new document timestamp
+    covers them, so a verifier later needs nothing from outside.  Earlier bytes
+    are copied unchanged.  A signer or TSA the responders call revoked (or any
+    missing revocation answer) refuses the timestamp with the reason.
+    MOMENT is the time the responders' answers are judged at (now by default).
+    """
+    context = fetching_context(trust_roots, moment)
+    tmp = output.with_name(output.name + ".part")
+    try:
+        with open(pdf, "rb") as inf, open(tmp, "w+b") as outf:
+            writer = IncrementalPdfFileWriter(inf, strict=False)
+            paths = []
+            for sig in writer.prev.embedded_signatures:
+                try:
+                    paths.extend(asyncio.run(collect_validation_info(sig, context)))
+                except RevokedError as exc:
+                    raise StageError(f"{pdf}: signature {sig.field_name}: the certificate is revoked ({exc})") from None
+                except (PathBuildingError, PathValidationError) as exc:
+                    raise StageError(f"{pdf}: signature {sig.field_name}: no valid chain with revocation "
+                                     f"answers ({exc})") from None
+            DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context)
+            stamper = signers.PdfTimeStamper(timestamps.HTTPTimeStamper(tsa_url, timeout=30))
+            stamper.timestamp_pdf(
+                writer,
+                "sha256",
+                validation_context=context,
+                dss_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
+                output=outf,
+            )
+    except (SigningError, OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise StageError(f"{pdf}: cannot add the archive timestamp from {tsa_url}: {exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(output)
+
+
+@dataclass(frozen=True)
+class LongTermStatus:
+    """One signature's long-term state: its PAdES level, the verdict as of a date, how long it stays provable."""
+
+    level: Level
+    provable_until: dt.datetime | None
+    verdict: str
+    """pyHanko's AdES indication: PASSED, INDETERMINATE or FAILED, with its sub-indication."""
+    passed: bool
+    reason: str | None = None
+
+
+def signature_level(sig: EmbeddedPdfSignature, doc_timestamps: Sequence[EmbeddedPdfSignature]) -> Level:
+    """B-LTA: a document timestamp covers it; B-LT: validation material for it in the DSS; B-T: a signature timestamp."""
+    if any(ts.signed_revision > sig.signed_revision for ts in doc_timestamps):
+        return "B-LTA"
+    if _signature_timestamp(sig) is None:
+        return "B-B"
+    return "B-LT" if _has_validation_material(sig) else "B-T"
+
+
+def _has_validation_material(sig: EmbeddedPdfSignature) -> bool:
+    dss = DocumentSecurityStore.read_dss(sig.reader) if "/DSS" in sig.reader.root else None
+    if dss is not None and (dss.ocsps or dss.crls):
+        return True
+    attrs = sig.signer_info["signed_attrs"]
+    return any(attr["type"].native == "adobe_revocation_info_archival" for attr in attrs)
+
+
+def provable_until(sig: EmbeddedPdfSignature, doc_timestamps: Sequence[EmbeddedPdfSignature]) -> dt.datetime:
+    """The last moment the file alone proves SIG: while the newest timestamp's authority certificate is valid.
+
+    Without a timestamp after signing, nothing proves when the signature was
+    made, so it is provable while the signer's own certificate is valid.
+    """
+    newest = [ts for ts in doc_timestamps if ts.signed_revision > sig.signed_revision]
+    if newest:
+        return certificate_expiry(newest[-1].signer_cert)
+    stamp = _signature_timestamp(sig)
+    if stamp is not None and _has_validation_material(sig):
+        return certificate_expiry(extract_certificate_info(stamp).signer_cert)
+    return certificate_expiry(sig.signer_cert)
+
+
+def _signature_timestamp(sig: EmbeddedPdfSignature) -> cms.SignedData | None:
+    return next(extract_tst_data_iter(sig.signer_info, signed=False), None)
+
+
+def newest_timestampcertificate_expiry(reader: PdfFileReader) -> dt.datetime | None:
+    """When the newest document timestamp's authority certificate expires (None without one): what renewal watches."""
+    stamps = reader.embedded_timestamp_signatures
+    return certificate_expiry(stamps[-1].signer_cert) if stamps else None
+
+
+def certificate_expiry(cert: x509.Certificate) -> dt.datetime:
+    """The certificate's notAfter."""
+    return cert["tbs_certificate"]["validity"]["not_after"].native
+
+
+def validate_at(sig: EmbeddedPdfSignature, trust_roots: Sequence[x509.Certificate], at: dt.datetime) -> LongTermStatus:
+    """PAdES validation of SIG as of AT, offline, with only what the file carries (pyHanko's AdES LTA algorithm).
+
+    Revocation answers are required for every certificate, and only those in
+    the file count.  The newest document timestamp's own certificate is taken
+    as not revoked at AT - no answer for the future can be in the file, and the
+    next renewal adds one; this is what pyHanko assumes when it simulates a
+    future validation.
+    """
+    reader = sig.reader
+    stamps = list(reader.embedded_timestamp_signatures)
+    assertions = [NonRevokedStatusAssertion(stamps[-1].signer_cert.sha256, at)] if stamps else []
+    policy = CertValidationPolicySpec(
+        trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),
+        revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO),
+    )
+    spec = PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=policy,
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(
+                online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
+            ),
+            local_knowledge=LocalKnowledge(nonrevoked_assertions=assertions),
+        ),
+        diff_policy=None,  # the file's changes are judged by verify's own diff policy
+    )
+    timing = ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=True)
+    level = signature_level(sig, stamps)
+    until = provable_until(sig, stamps)
+    try:
+        result = asyncio.run(ades.ades_lta_validation(sig, spec, timing_info=timing))
+    except Exception as exc:  # pyHanko raising instead of reporting is still a failed validation, said in one line
+        return LongTermStatus(level, until, "INDETERMINATE", False, f"{type(exc).__name__}: {exc}")
+    indication = result.ades_subindic
+    verdict = f"{type(indication).__name__.removeprefix('AdES').upper()}/{indication.name}"
+    passed = indication.name == "OK" and verdict.startswith("PASSED")
+    return LongTermStatus(level, until, verdict, passed, None if passed else result.failure_msg)
