@@ -22,11 +22,11 @@ from typing import Literal
 
 from asn1crypto import cms, x509
 from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers, timestamps
 from pyhanko.sign.general import SigningError, extract_certificate_info
-from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
 from pyhanko.sign.validation import ades
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
@@ -67,40 +67,57 @@ def fetching_context(trust_roots: Iterable[Path], moment: dt.datetime | None = N
 
 
 def add_archive_timestamp(
-    pdf: Path, output: Path, tsa_url: str, trust_roots: Sequence[Path], moment: dt.datetime | None = None
+    pdf: Path,
+    output: Path,
+    tsa_url: str,
+    trust_roots: Sequence[Path],
+    *,
+    renewal: bool = False,
+    moment: dt.datetime | None = None,
 ) -> None:
-    """OUTPUT = PDF + one incremental update: fresh validation material for every signature, then a document timestamp.
+    """OUTPUT = PDF + appended revisions: a document timestamp, then fresh validation material after it.
 
-    The revocation answers for every signature and timestamp already in the
-    file are fetched now and stored in the DSS, and the new document timestamp
-    covers them, so a verifier later needs nothing from outside.  Earlier bytes
-    are copied unchanged.  A signer or TSA the responders call revoked (or any
-    missing revocation answer) refuses the timestamp with the reason.
-    MOMENT is the time the responders' answers are judged at (now by default).
+    The order is what PAdES long-term validation needs: a revocation answer
+    only helps a later verifier when it was issued after something proved the
+    certificates existed (a timestamp), and is itself proven by the next
+    timestamp.  So each archive timestamp is followed by a DSS update with
+    answers fetched after it, and each renewal first stores the newest answers
+    for the previous timestamp, then timestamps over them.
+
+    Archiving (RENEWAL false) also checks every signature's chain: a revoked
+    signer or a missing revocation answer refuses with the reason.  Renewal
+    touches only the timestamp chain: a signer revoked after signing (the
+    ordinary fate of a certificate over thirty years) does not stop it, and
+    the earlier timestamps prove the signature predates the revocation.
+    (Also storing the signers' later CRLs was tried: pyHanko 0.38 then fails
+    the signature with CERTIFICATE_CHAIN_GENERAL_FAILURE instead of applying
+    the proof of existence, so renewal does not.)  Earlier bytes are copied
+    unchanged.  MOMENT is when the answers are judged (now by default).
     """
     context = fetching_context(trust_roots, moment)
     tmp = output.with_name(output.name + ".part")
     try:
         with open(pdf, "rb") as inf, open(tmp, "w+b") as outf:
             writer = IncrementalPdfFileWriter(inf, strict=False)
-            paths = []
-            for sig in writer.prev.embedded_signatures:
-                try:
-                    paths.extend(asyncio.run(collect_validation_info(sig, context)))
-                except RevokedError as exc:
-                    raise StageError(f"{pdf}: signature {sig.field_name}: the certificate is revoked ({exc})") from None
-                except (PathBuildingError, PathValidationError) as exc:
-                    raise StageError(f"{pdf}: signature {sig.field_name}: no valid chain with revocation "
-                                     f"answers ({exc})") from None
-            DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context)
-            stamper = signers.PdfTimeStamper(timestamps.HTTPTimeStamper(tsa_url, timeout=30))
-            stamper.timestamp_pdf(
-                writer,
-                "sha256",
-                validation_context=context,
-                dss_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
-                output=outf,
-            )
+            present = list(writer.prev.embedded_signatures)
+            stamps = [sig for sig in present if sig.sig_object_type == "/DocTimeStamp"]
+            if renewal and stamps:
+                DocumentSecurityStore.supply_dss_in_writer(
+                    writer, None, paths=_collect(pdf, stamps[-1], context), validation_context=context
+                )
+            else:
+                for sig in present:  # refuse before stamping anything
+                    _collect(pdf, sig, context)
+            name = pageless_timestamp_field(writer, len(stamps) + 1)
+            stamper = signers.PdfTimeStamper(timestamps.HTTPTimeStamper(tsa_url, timeout=30), field_name=name)
+            stamper.timestamp_pdf(writer, "sha256", output=outf)
+            outf.seek(0)
+            stamped = IncrementalPdfFileWriter(outf, strict=False)
+            now_present = list(stamped.prev.embedded_signatures)
+            targets = now_present[-1:] if renewal else now_present  # a revoked-after-signing signer is renewal's normal case
+            paths = [path for sig in targets for path in _collect(pdf, sig, context)]
+            DocumentSecurityStore.supply_dss_in_writer(stamped, None, paths=paths, validation_context=context)
+            stamped.write_in_place()
     except (SigningError, OSError, ValueError) as exc:
         tmp.unlink(missing_ok=True)
         raise StageError(f"{pdf}: cannot add the archive timestamp from {tsa_url}: {exc}") from None
@@ -108,6 +125,43 @@ def add_archive_timestamp(
         tmp.unlink(missing_ok=True)
         raise
     tmp.replace(output)
+
+
+def pageless_timestamp_field(writer: IncrementalPdfFileWriter, number: int) -> str:
+    """An empty signature field for the archive timestamp, its (invisible) widget on no page.
+
+    pyHanko would bind it to the first page, and a dossier's pages never change
+    after they are signed (bind/growth_policy.py): this one touches only the form.
+    """
+    name = f"edossier-archive-{number}"
+    widget = generic.DictionaryObject({
+        generic.NameObject("/FT"): generic.NameObject("/Sig"),
+        generic.NameObject("/T"): generic.TextStringObject(name),
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/Widget"),
+        generic.NameObject("/F"): generic.NumberObject(2),  # hidden
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+    })
+    ref = writer.add_object(widget)
+    form_ref = writer.root.raw_get("/AcroForm")
+    form = form_ref.get_object()
+    form_fields = form.raw_get("/Fields")
+    if isinstance(form_fields, generic.IndirectObject):
+        form_fields.get_object().append(ref)
+        writer.update_container(form_fields)
+    else:
+        form_fields.append(ref)
+        writer.update_container(form if isinstance(form_ref, generic.IndirectObject) else writer.root)
+    return name
+
+
+def _collect(pdf: Path, sig: EmbeddedPdfSignature, context: ValidationContext) -> list:  # type: ignore[type-arg]
+    try:
+        return list(asyncio.run(collect_validation_info(sig, context)))
+    except RevokedError as exc:
+        raise StageError(f"{pdf}: {sig.field_name}: the certificate is revoked ({exc})") from None
+    except (PathBuildingError, PathValidationError) as exc:
+        raise StageError(f"{pdf}: {sig.field_name}: no valid chain with revocation answers ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -158,7 +212,7 @@ def _signature_timestamp(sig: EmbeddedPdfSignature) -> cms.SignedData | None:
     return next(extract_tst_data_iter(sig.signer_info, signed=False), None)
 
 
-def newest_timestampcertificate_expiry(reader: PdfFileReader) -> dt.datetime | None:
+def newest_timestamp_expiry(reader: PdfFileReader) -> dt.datetime | None:
     """When the newest document timestamp's authority certificate expires (None without one): what renewal watches."""
     stamps = reader.embedded_timestamp_signatures
     return certificate_expiry(stamps[-1].signer_cert) if stamps else None

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -132,7 +133,7 @@ def _check(  # type: ignore[no-untyped-def]
         return SignatureReport(sig.field_name, "?", None, False, False, False, "unknown", None, [str(exc)])
     problems.extend(_contents_problems(sig, handle))
     coverage = status.coverage.name if status.coverage is not None else "UNKNOWN"
-    if last and coverage != "ENTIRE_FILE":
+    if last and not _covers_all(status):
         problems.append("bytes were added after the last signature")
     if not status.docmdp_ok:
         problems.append(_modification_problem(status))
@@ -180,9 +181,10 @@ def _check_timestamp(  # type: ignore[no-untyped-def]
                                kind="document timestamp")
     problems.extend(_contents_problems(sig, handle))
     coverage = status.coverage.name if status.coverage is not None else "UNKNOWN"
-    if last and coverage != "ENTIRE_FILE":
+    if last and not _covers_all(status):
         problems.append("bytes were added after the last document timestamp")
-    if not status.docmdp_ok:
+    level = status.modification_level
+    if isinstance(status.diff_result, Exception) or level is None or level > ModificationLevel.ANNOTATIONS:
         problems.append(_modification_problem(status))
     trusted = bool(status.trusted) or at is not None
     if not status.intact:
@@ -206,6 +208,14 @@ def _check_timestamp(  # type: ignore[no-untyped-def]
         kind="document timestamp",
         provable_until=certificate_expiry(sig.signer_cert).isoformat(),
     )
+
+
+def _covers_all(status) -> bool:  # type: ignore[no-untyped-def]
+    """The whole file, or its revision followed only by validation material (a DSS update, PAdES B-LTA)."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    return status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and status.modification_level in (
+        ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
 
 def _modification_problem(status) -> str:  # type: ignore[no-untyped-def]

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import logging
+
 import yaml
 from certomancer.integrations.animator import Animator, AnimatorArchStore
 from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig
@@ -27,6 +29,7 @@ from werkzeug.serving import make_server
 CONFIG = Path(__file__).with_name("certomancer.yml")
 KEYS = ("root", "interm", "interm-ocsp", "signer", "tsa", "tsa2")
 P12_PASSPHRASE = b"test-court"
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,17 @@ class TestPki:
     signer_p12: Path
     revoked_signer_p12: Path
     arch: object
+    animator: Animator
+
+    @contextmanager
+    def travel(self, offset_days: int) -> Iterator[dt.datetime]:
+        """certomancer's time travel: OCSP, CRL and TSA answer as on day OFFSET_DAYS (from the day the tests run)."""
+        moment = self.day(offset_days) + dt.timedelta(hours=12)
+        self.animator.fixed_time = moment
+        try:
+            yield moment
+        finally:
+            self.animator.fixed_time = None
 
     @property
     def tsa_url(self) -> str:
@@ -93,12 +107,12 @@ def running_pki(folder: Path) -> Iterator[TestPki]:
     for label in ("signer", "signer-revoked"):
         p12s[label] = folder / f"{label}.p12"
         p12s[label].write_bytes(arch.package_pkcs12(CertLabel(label), password=P12_PASSPHRASE))
-    server = make_server("127.0.0.1", port, Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False),
-                         threaded=True)
+    animator = Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False)
+    server = make_server("127.0.0.1", port, animator, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield TestPki(url, today, root, p12s["signer"], p12s["signer-revoked"], arch)
+        yield TestPki(url, today, root, p12s["signer"], p12s["signer-revoked"], arch, animator)
     finally:
         server.shutdown()
         thread.join()
