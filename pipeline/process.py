@@ -76,6 +76,8 @@ def signing_spec(settings: Settings, field_name: str) -> SignatureSpec:
         field_name=field_name,
         reason=settings.signing.reason,
         timestamp_url=settings.signing.timestamp_url,
+        embed_validation_info=settings.signing.embed_validation_info,
+        trust_roots=tuple(settings.signing.trust_roots),
     )
 
 

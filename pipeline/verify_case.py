@@ -8,6 +8,7 @@ grows; nothing earlier is rewritten).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import tempfile
 from pathlib import Path
@@ -19,7 +20,9 @@ from edossier.storage.layout import MANIFEST, version_key
 from edossier.storage.manifest import published_versions, read_manifest
 
 
-def verify_case(store: Store, case: CaseNumber, trust_roots: list[Path]) -> dict[str, object]:
+def verify_case(
+    store: Store, case: CaseNumber, trust_roots: list[Path], at: dt.datetime | None = None
+) -> dict[str, object]:
     problems: list[str] = []
     read_manifest(store, case)  # a case with no published version is "not found", not "invalid"
     versions = published_versions(store, case)
@@ -46,7 +49,7 @@ def verify_case(store: Store, case: CaseNumber, trust_roots: list[Path]) -> dict
         for role, data in previous_pdfs.items():
             local = Path(tmp) / f"{role}.pdf"
             local.write_bytes(data)
-            report = verify_pdf(local, trust_roots)
+            report = verify_pdf(local, trust_roots, at=at)
             volumes[role] = report.as_dict()
             if not report.valid:
                 problems.append(f"{role}: signatures do not verify")

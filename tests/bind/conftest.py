@@ -12,6 +12,7 @@ from edossier.bind.devcert import ensure_dev_key
 from edossier.bind.sign import seal_version
 from edossier.config import BindSettings
 from edossier.types import Document
+from tests.pki import pki  # noqa: F401 - the test PKI fixture
 
 
 @pytest.fixture(scope="session")
@@ -38,11 +39,3 @@ def bound(tmp_path_factory: pytest.TempPathFactory, sample_documents: list[Docum
     seal_version(folder / "unsigned.pdf", folder / "dossier.pdf", spec_for(dev_key[0], 1), meta, addition.bookmarks)
     return {"pdf": folder / "dossier.pdf", "unsigned": folder / "unsigned.pdf", "addition": addition, "meta": meta}
 
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The court's test PKI (certomancer: CA, OCSP, CRL, two TSAs) served on loopback for the session."""
-    from tests.pki import running_pki
-
-    with running_pki(tmp_path_factory.mktemp("pki")) as running:
-        yield running

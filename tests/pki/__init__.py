@@ -19,6 +19,7 @@ from pathlib import Path
 
 import logging
 
+import pytest
 import yaml
 from certomancer.integrations.animator import Animator, AnimatorArchStore
 from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig
@@ -116,3 +117,10 @@ def running_pki(folder: Path) -> Iterator[TestPki]:
     finally:
         server.shutdown()
         thread.join()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
+    """The court's test PKI served on loopback for the session (import this fixture where needed)."""
+    with running_pki(tmp_path_factory.mktemp("pki")) as running:
+        yield running
