@@ -103,11 +103,10 @@ def add_archive_timestamp(
             stamps = [sig for sig in present if sig.sig_object_type == "/DocTimeStamp"]
             if renewal and stamps:
                 DocumentSecurityStore.supply_dss_in_writer(
-                    writer, None, paths=_collect(pdf, stamps[-1], context), validation_context=context
+                    writer, None, paths=_collect(pdf, stamps[-1:], context), validation_context=context
                 )
             else:
-                for sig in present:  # refuse before stamping anything
-                    _collect(pdf, sig, context)
+                _collect(pdf, present, context)  # refuse before stamping anything
             name = pageless_timestamp_field(writer, len(stamps) + 1)
             stamper = signers.PdfTimeStamper(timestamps.HTTPTimeStamper(tsa_url, timeout=30), field_name=name)
             stamper.timestamp_pdf(writer, "sha256", output=outf)
@@ -115,7 +114,7 @@ def add_archive_timestamp(
             stamped = IncrementalPdfFileWriter(outf, strict=False)
             now_present = list(stamped.prev.embedded_signatures)
             targets = now_present[-1:] if renewal else now_present  # a revoked-after-signing signer is renewal's normal case
-            paths = [path for sig in targets for path in _collect(pdf, sig, context)]
+            paths = _collect(pdf, targets, context)
             DocumentSecurityStore.supply_dss_in_writer(stamped, None, paths=paths, validation_context=context)
             stamped.write_in_place()
     except (SigningError, OSError, ValueError) as exc:
@@ -155,13 +154,24 @@ def pageless_timestamp_field(writer: IncrementalPdfFileWriter, number: int) -> s
     return name
 
 
-def _collect(pdf: Path, sig: EmbeddedPdfSignature, context: ValidationContext) -> list:  # type: ignore[type-arg]
-    try:
-        return list(asyncio.run(collect_validation_info(sig, context)))
-    except RevokedError as exc:
-        raise StageError(f"{pdf}: {sig.field_name}: the certificate is revoked ({exc})") from None
-    except (PathBuildingError, PathValidationError) as exc:
-        raise StageError(f"{pdf}: {sig.field_name}: no valid chain with revocation answers ({exc})") from None
+def _collect(pdf: Path, signatures: Sequence[EmbeddedPdfSignature], context: ValidationContext) -> list:  # type: ignore[type-arg]
+    """Validation paths (with their revocation answers fetched into CONTEXT) of every signature given."""
+    async def collect() -> list:  # type: ignore[type-arg]
+        paths = []
+        try:
+            for sig in signatures:
+                try:
+                    paths.extend(await collect_validation_info(sig, context))
+                except RevokedError as exc:
+                    raise StageError(f"{pdf}: {sig.field_name}: the certificate is revoked ({exc})") from None
+                except (PathBuildingError, PathValidationError) as exc:
+                    raise StageError(f"{pdf}: {sig.field_name}: no valid chain with revocation answers "
+                                     f"({exc})") from None
+        finally:
+            await context.aclose()  # the HTTP session belongs to this event loop
+        return paths
+
+    return asyncio.run(collect())
 
 
 @dataclass(frozen=True)

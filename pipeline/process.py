@@ -30,7 +30,7 @@ from edossier.classify.doctypes import binding_order, load_doctypes
 from edossier.classify.metadata import extract_metadata
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
-from edossier.errors import ClassifiedMaterialError, StageError
+from edossier.errors import ClassifiedMaterialError, ImmutableObjectError, StageError
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
@@ -346,6 +346,9 @@ def bind_and_publish(
     bound twice; returns False when nothing new was left to publish.
     """
     manifest = read_manifest(store, case, version - 1) if version > 1 else None
+    if manifest is not None and manifest.provenance.get("archived"):  # pipeline/archive.py sealed it
+        raise ImmutableObjectError(f"case {case}: archived in version {manifest.version}; its sealed volumes "
+                                   "are never grown (docs/archive.md)")
     previous_docs = [Document.model_validate(d) for d in manifest.documents] if manifest else []
     known = {doc.source_sha256 for doc in previous_docs}
     new_docs = [d for d in new_docs if d.source_sha256 not in known]

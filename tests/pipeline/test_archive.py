@@ -99,6 +99,17 @@ def test_archiving_twice_and_by_a_clerk_are_refused(processed, tmp_path):  # typ
         archive_case(CASE, clerk, tmp_path / "clerk")
 
 
+def test_later_material_never_grows_the_sealed_volume(processed, tmp_path):  # type: ignore[no-untyped-def]
+    from tests.bind.bind_samples import born_digital_pdf
+
+    later = born_digital_pdf(tmp_path / "later.pdf", "补充证据材料", "原告于二〇二四年五月提交补充证据材料一份，共一页，用于证明借款事实。")
+    store, case = processed["store"], CaseNumber.parse(CASE)
+    version = read_manifest(store, case).version
+    with pytest.raises(ImmutableObjectError, match="archived"):
+        process_case([Material(later, declared_type="证据目录")], CASE, processed["settings"])
+    assert read_manifest(store, case).version == version
+
+
 def test_renew_extends_provable_until_and_keeps_earlier_bytes(processed, pki):  # type: ignore[no-untyped-def]
     settings = processed["settings"]
     assert renew_archives(settings) == []  # nothing due: TSA 1 has three years left
@@ -163,3 +174,23 @@ def _items(pdf: Path, processed, pki, pages: int | None) -> dict:  # type: ignor
     entries = [DocumentEntry.model_validate(e) for e in manifest.catalogue]
     counts = [len(Document.model_validate(d).pages) for d in manifest.documents]
     return {i.item: i for i in check_dossier_pdf(pdf, "main", [pki.root], entries, pages, counts)}
+
+
+def test_cli_verify_at_a_date_and_renew_when_nothing_is_due(processed, pki, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    from edossier.pipeline.cli import main
+
+    settings = processed["settings"]
+    monkeypatch.setenv("EDOSSIER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EDOSSIER_USER", settings.user)
+    monkeypatch.setenv("EDOSSIER_SIGNING__PKCS12", str(pki.signer_p12))
+    monkeypatch.setenv("EDOSSIER_SIGNING__TRUST_ROOTS", json.dumps([str(pki.root)]))
+    monkeypatch.setenv("EDOSSIER_ARCHIVE__TIMESTAMP_URL", pki.tsa_url)
+    day = (pki.day(40)).date().isoformat()
+    with freeze_time(pki.day(40)):
+        assert main(["verify", "--case", CASE, "--at", day, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    signature = result["volumes"]["dossier"]["signatures"][0]
+    assert signature["level"] == "B-LTA" and signature["provable_until"]
+    assert main(["archive", "renew", "--json"]) == 0  # run from cron: nothing due, nothing written
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["verify", "--case", CASE, "--at", "not-a-date"]) == 2
