@@ -48,7 +48,6 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from edossier.errors import StageError
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
-LEVELS: tuple[Level, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 
 # pyHanko logs every path it tried and gave up on, with tracebacks; the verdict is what we report
 for _name in ("pyhanko.sign.validation", "pyhanko.sign.signers.pdf_signer", "pyhanko_certvalidator"):
@@ -176,10 +175,8 @@ def _collect(pdf: Path, signatures: Sequence[EmbeddedPdfSignature], context: Val
 
 @dataclass(frozen=True)
 class LongTermStatus:
-    """One signature's long-term state: its PAdES level, the verdict as of a date, how long it stays provable."""
+    """One signature's verdict as of a date."""
 
-    level: Level
-    provable_until: dt.datetime | None
     verdict: str
     """pyHanko's AdES indication: PASSED, INDETERMINATE or FAILED, with its sub-indication."""
     passed: bool
@@ -260,13 +257,11 @@ def validate_at(sig: EmbeddedPdfSignature, trust_roots: Sequence[x509.Certificat
         diff_policy=None,  # the file's changes are judged by verify's own diff policy
     )
     timing = ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=True)
-    level = signature_level(sig, stamps)
-    until = provable_until(sig, stamps)
     try:
         result = asyncio.run(ades.ades_lta_validation(sig, spec, timing_info=timing))
-    except Exception as exc:  # pyHanko raising instead of reporting is still a failed validation, said in one line
-        return LongTermStatus(level, until, "INDETERMINATE", False, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - pyHanko raising instead of reporting is a failed validation too
+        return LongTermStatus("INDETERMINATE", False, f"{type(exc).__name__}: {exc}")
     indication = result.ades_subindic
     verdict = f"{type(indication).__name__.removeprefix('AdES').upper()}/{indication.name}"
     passed = indication.name == "OK" and verdict.startswith("PASSED")
-    return LongTermStatus(level, until, verdict, passed, None if passed else result.failure_msg)
+    return LongTermStatus(verdict, passed, None if passed else result.failure_msg)

@@ -28,6 +28,7 @@ from edossier.config import Settings
 from edossier.errors import (
     ArchiveCheckError,
     ConfigurationError,
+    EdossierError,
     ImmutableObjectError,
     NotFoundError,
     NotPermittedError,
@@ -132,10 +133,8 @@ def four_property_checks(
         items += check_dossier_pdf(pdf, volume, trust_roots(settings), own, recorded.get(volume), pages)
         try:
             active = sanitize_pdf(pdf, work / f"sanitized-{role}.pdf")
-        except (StageError, OSError, ValueError) as exc:
+        except EdossierError as exc:  # encrypted or unreadable: a failed item, not a crash
             active = [str(exc)]
-        except Exception as exc:  # noqa: BLE001 - encrypted or unreadable is a failed item, not a crash
-            active = [f"{type(exc).__name__}: {exc}"]
         items.append(CheckItem("security", "可执行内容 active content (JavaScript, launch actions, attachments)",
                                not active, ", ".join(active) or "none", volume))
     fixity = check_case(store, case)
