@@ -32,16 +32,15 @@ from edossier.errors import (
     ImmutableObjectError,
     NotFoundError,
     NotPermittedError,
-    StageError,
 )
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.pipeline.audit_trail import audit_head, record
-from edossier.pipeline.process import publish_version, trust_roots
+from edossier.pipeline.process import publish_version, trust_roots, volume_key
 from edossier.storage import Store, open_store
 from edossier.storage.fixity import check_case
 from edossier.storage.handover import ArchivalMetadata, archival_code, report_passed, write_handover, write_report
-from edossier.storage.manifest import Manifest, list_cases, read_manifest
-from edossier.types import Document, DocumentEntry
+from edossier.storage.manifest import Manifest, list_cases, publish, read_manifest
+from edossier.types import Document, DocumentEntry, sha256_file
 from edossier.web.accounts import open_accounts
 
 ARCHIVIST = "archivist"
@@ -155,52 +154,53 @@ def renew_archives(
     margin_days: int | None = None,
     now: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Stamp again every archived volume whose newest timestamp certificate expires within the margin.
+    """Stamp again every sealed volume whose newest timestamp certificate expires within the margin.
 
-    NOW is the moment judged (the real clock by default; tests move it with
-    the test PKI's time travel).  Returns what was renewed; empty when nothing was due.
+    Sealed volumes are those of an archived version (roles ``dossier*``) or,
+    once later material started new volumes, the ``sealed_dossier*`` ones the
+    later versions keep.  NOW is the moment judged (the real clock by default;
+    tests move it with the test PKI's time travel).  Returns what was renewed;
+    empty when nothing was due.
     """
     store = store or open_store(settings.store_uri, settings.storage)
     margin = dt.timedelta(days=margin_days if margin_days is not None else settings.archive.renew_margin_days)
     moment = now or dt.datetime.now(dt.timezone.utc)
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
     renewed = []
     for key in list_cases(store):
         case = CaseNumber.parse(key)
         manifest = read_manifest(store, case)
-        if not archived_record(manifest):
-            continue
-        settings.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
-            volumes = _fetch_volumes(store, manifest, Path(tmp))
+            volumes = _fetch_volumes(store, manifest, Path(tmp), _sealed_prefix(manifest))
             due = {role: pdf for role, pdf in volumes.items() if _expiry(pdf) <= moment + margin}
             if not due:
                 continue
-            pdfs = []
-            for role, pdf in volumes.items():
-                if role in due:
-                    out = Path(tmp) / "renewed" / pdf.name
-                    out.parent.mkdir(exist_ok=True)
-                    add_archive_timestamp(pdf, out, _archive_tsa(settings), trust_roots(settings), renewal=True,
-                                          moment=now)
-                    if not out.read_bytes().startswith(pdf.read_bytes()):  # cannot happen: an append-only writer
-                        raise StageError(f"case {case}: renewal rewrote earlier bytes of {role}")
-                    pdf = out
-                pdfs.append(pdf)
-            until = {role: _expiry(pdf).isoformat() for role, pdf in zip(volumes, pdfs, strict=True)}
-            archived = archived_record(manifest) or {}
-            renewals = [*archived.get("renewals", []), {"at": moment.isoformat(), "volumes": sorted(due),
-                                                           "provable_until": until}]
-            origin = {**manifest.provenance, "audit_head": audit_head(store), "archived": {**archived,
-                                                                                         "renewals": renewals}}
-            documents = [Document.model_validate(d) for d in manifest.documents]
-            entries = [DocumentEntry.model_validate(e) for e in manifest.catalogue]
-            publish_version(store, case, manifest.version + 1, documents, [], pdfs, entries, origin,
-                            jobs=settings.storage.jobs)
-        record(store, settings.user, "archive-renew", case.normalized, {},
-               {"version": manifest.version + 1, "volumes": sorted(due), "provable_until": until})
-        renewed.append({"case": case.normalized, "version": manifest.version + 1, "volumes": sorted(due),
-                        "provable_until": until})
+            version = manifest.version + 1
+            objects, until = [], {}
+            for role, pdf in due.items():
+                out = Path(tmp) / "renewed" / pdf.name
+                out.parent.mkdir(exist_ok=True)
+                add_archive_timestamp(pdf, out, _archive_tsa(settings), trust_roots(settings), renewal=True,
+                                      moment=now)
+                objects.append((volume_key(case, version, role, sha256_file(out)), out, role))
+                until[role] = _expiry(out).isoformat()
+            renewal = {"at": moment.isoformat(), "volumes": sorted(due), "provable_until": until}
+            origin = {**manifest.provenance, "audit_head": audit_head(store),
+                      "archive_renewals": [*manifest.provenance.get("archive_renewals", []), renewal]}
+            publish(store, case, version, objects, origin, manifest.documents, manifest.catalogue,
+                    inherited=[e for e in manifest.objects if e.role not in due], jobs=settings.storage.jobs)
+        record(store, settings.user, "archive-renew", case.normalized, {}, {"version": version, **renewal})
+        renewed.append({"case": case.normalized, "version": version, **renewal})
     return renewed
+
+
+def _sealed_prefix(manifest: Manifest) -> str | None:
+    """Manifest role prefix of a version's sealed volumes; None when it holds none."""
+    if archived_record(manifest):
+        return "dossier"
+    if any(o.role.startswith("sealed_dossier") for o in manifest.objects):
+        return "sealed_dossier"
+    return None
 
 
 def _archive_tsa(settings: Settings) -> str:
@@ -211,12 +211,15 @@ def _archive_tsa(settings: Settings) -> str:
     return url
 
 
-def _fetch_volumes(store: Store, manifest: Manifest, folder: Path) -> dict[str, Path]:
-    """Each volume's PDF of the version, named as publish_version expects (dossier.pdf, dossier-secondary.pdf)."""
-    volumes = {}
-    for entry in manifest.objects:
-        if entry.role.startswith("dossier"):
-            name = "dossier.pdf" if entry.role == "dossier" else f"dossier-{entry.role.removeprefix('dossier_')}.pdf"
+def _fetch_volumes(
+    store: Store, manifest: Manifest, folder: Path, prefix: str | None = "dossier"
+) -> dict[str, Path]:
+    """The version's volume PDFs whose role starts with PREFIX, named as publish_version expects them."""
+    volumes: dict[str, Path] = {}
+    for entry in manifest.objects if prefix else ():
+        if entry.role.startswith(prefix):  # type: ignore[arg-type]
+            volume = entry.role.removeprefix("sealed_").removeprefix("dossier").removeprefix("_")
+            name = f"dossier-{volume}.pdf" if volume else "dossier.pdf"
             volumes[entry.role] = store.get_file(entry.key, folder / name)
     return volumes
 

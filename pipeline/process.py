@@ -31,7 +31,7 @@ from edossier.classify.doctypes import binding_order, load_doctypes
 from edossier.classify.metadata import extract_metadata
 from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
-from edossier.errors import ClassifiedMaterialError, ImmutableObjectError, StageError
+from edossier.errors import ClassifiedMaterialError, StageError
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
@@ -346,9 +346,6 @@ def bind_and_publish(
     bound twice; returns False when nothing new was left to publish.
     """
     manifest = read_manifest(store, case, version - 1) if version > 1 else None
-    if manifest is not None and manifest.provenance.get("archived"):  # pipeline/archive.py sealed it
-        raise ImmutableObjectError(f"case {case}: archived in version {manifest.version}; its sealed volumes "
-                                   "are never grown (docs/archive.md)")
     previous_docs = [Document.model_validate(d) for d in manifest.documents] if manifest else []
     known = {doc.source_sha256 for doc in previous_docs}
     new_docs = [d for d in new_docs if d.source_sha256 not in known]
@@ -357,6 +354,10 @@ def bind_and_publish(
         return False
     remarks = _signed_input_remarks(sources, settings)
     catalogue = [DocumentEntry.model_validate(e) for e in manifest.catalogue] if manifest else []
+    if manifest is not None and manifest.provenance.get("archived"):
+        # sealed by pipeline/archive.py: never grown; later material starts new volumes, linked to it
+        previous_docs, catalogue, manifest = [], [], None
+        extra = {**extra, "continues_archived_version": version - 1}
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         pdfs: list[Path] = []
         entries: list[DocumentEntry] = []
@@ -399,8 +400,8 @@ def _previous_volume(
     return PreviousVolume(local, entries)
 
 
-def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
-    """The main volume where the store layout puts a dossier; 副卷 beside it, also named by content."""
+def volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
+    """Store key of a volume PDF of version VERSION with manifest role ROLE. The main volume where the store layout puts a dossier; 副卷 beside it, also named by content."""
     if role == "dossier":
         return layout.dossier_key(case, version, sha256)
     return layout.version_key(case, version, f"{role}-{sha256}.pdf")
@@ -432,15 +433,27 @@ def _objects(
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
     for pdf in pdfs:
         role = volume_role(volume_of_file(pdf.name))
-        objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
+        objects.append((volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
 
 
 def _inherited(store: Store, case: CaseNumber, version: int) -> list[ManifestEntry]:
-    """What a new version keeps of version VERSION: everything but its dossier PDFs (one per volume)."""
+    """What a new version keeps of version VERSION: everything but its dossier PDFs (one per volume).
+
+    An archived version's volumes are kept too, as ``sealed_<role>``: later
+    versions bind new volumes beside them and still list them (docs/archive.md).
+    """
     if not version:
         return []
-    return [entry for entry in read_manifest(store, case, version).objects if not entry.role.startswith("dossier")]
+    manifest = read_manifest(store, case, version)
+    sealed = bool(manifest.provenance.get("archived"))
+    kept = []
+    for entry in manifest.objects:
+        if not entry.role.startswith("dossier"):
+            kept.append(entry)
+        elif sealed:
+            kept.append(entry.model_copy(update={"role": f"sealed_{entry.role}"}))
+    return kept
 
 
 def fetch_documents(store: Store, case: CaseNumber, documents: Sequence[Document], work_dir: Path) -> list[Document]:

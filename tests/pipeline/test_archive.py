@@ -65,6 +65,13 @@ def _latest_pdf(processed, name: str) -> Path:  # type: ignore[no-untyped-def]
     return store.get_file(manifest.dossier.key, processed["folder"] / name)
 
 
+def _sealed_pdf(processed, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """The archived 正卷: role dossier in the archived version, sealed_dossier once later material came."""
+    manifest = read_manifest(processed["store"], CaseNumber.parse(CASE))
+    entry = next((o for o in manifest.objects if o.role == "sealed_dossier"), manifest.dossier)
+    return processed["store"].get_file(entry.key, processed["folder"] / name)
+
+
 def test_archiving_seals_at_blta_and_publishes_an_archived_version(processed, pki):  # type: ignore[no-untyped-def]
     manifest = read_manifest(processed["store"], CaseNumber.parse(CASE))
     assert manifest.version == 2 and archived_record(manifest)["archival_code"].startswith("J001-2024-")
@@ -98,27 +105,38 @@ def test_archiving_twice_and_by_a_clerk_are_refused(processed, tmp_path):  # typ
         archive_case(CASE, clerk, tmp_path / "clerk")
 
 
-def test_later_material_never_grows_the_sealed_volume(processed, tmp_path):  # type: ignore[no-untyped-def]
+def test_later_material_starts_a_new_volume_linked_to_the_sealed_one(processed, pki, tmp_path):  # type: ignore[no-untyped-def]
     from tests.bind.bind_samples import born_digital_pdf
+
+    from edossier.pipeline.verify_case import verify_case
 
     later = born_digital_pdf(tmp_path / "later.pdf", "补充证据材料", "原告于二〇二四年五月提交补充证据材料一份，共一页，用于证明借款事实。")
     store, case = processed["store"], CaseNumber.parse(CASE)
-    version = read_manifest(store, case).version
-    with pytest.raises(ImmutableObjectError, match="archived"):
-        process_case([Material(later, declared_type="证据目录")], CASE, processed["settings"])
-    assert read_manifest(store, case).version == version
+    archived = read_manifest(store, case)
+    process_case([Material(later, declared_type="证据目录")], CASE, processed["settings"])
+    continued = read_manifest(store, case)
+    assert continued.version == archived.version + 1
+    assert continued.provenance["continues_archived_version"] == archived.version
+    sealed = next(o for o in continued.objects if o.role == "sealed_dossier")
+    assert (sealed.key, sealed.sha256) == (archived.dossier.key, archived.dossier.sha256)  # kept, never grown
+    fresh = store.get_bytes(continued.dossier.key)
+    assert not fresh.startswith(store.get_bytes(archived.dossier.key)[:2000])  # a new volume from its own cover
+    assert [e["title"] for e in continued.catalogue] and len(continued.catalogue) == 1
+    result = verify_case(store, case, [pki.root])
+    assert result["valid"], result["problems"]
+    assert set(result["volumes"]) == {"dossier", "sealed_dossier"}
 
 
 def test_renew_extends_provable_until_and_keeps_earlier_bytes(processed, pki):  # type: ignore[no-untyped-def]
     settings = processed["settings"]
     assert renew_archives(settings) == []  # nothing due: TSA 1 has three years left
-    sealed = _latest_pdf(processed, "before-renew.pdf").read_bytes()
+    sealed = _sealed_pdf(processed, "before-renew.pdf").read_bytes()
     renewing = settings.model_copy(update={"archive": settings.archive.model_copy(
         update={"timestamp_url": pki.tsa2_url})})
     with pki.travel(1000) as day_1000:
         renewed = renew_archives(renewing, now=day_1000)
     assert [r["case"] for r in renewed] == [CASE]
-    after = _latest_pdf(processed, "renewed.pdf")
+    after = _sealed_pdf(processed, "renewed.pdf")
     assert after.read_bytes().startswith(sealed)
     at = pki.day(TWENTY_YEARS) + dt.timedelta(hours=13)
     assert at > pki.expiry("signer") and at > pki.expiry("tsa")
@@ -184,11 +202,12 @@ def test_cli_verify_at_a_date_and_renew_when_nothing_is_due(processed, pki, monk
     monkeypatch.setenv("EDOSSIER_SIGNING__PKCS12", str(pki.signer_p12))
     monkeypatch.setenv("EDOSSIER_SIGNING__TRUST_ROOTS", json.dumps([str(pki.root)]))
     monkeypatch.setenv("EDOSSIER_ARCHIVE__TIMESTAMP_URL", pki.tsa_url)
-    day = (pki.day(40)).date().isoformat()
-    with freeze_time(pki.day(40)):
-        assert main(["verify", "--case", CASE, "--at", day, "--json"]) == 0
+    day = (pki.day(1040)).date().isoformat()
+    sealed = _sealed_pdf(processed, "cli.pdf")
+    with freeze_time(pki.day(1040)):
+        assert main(["verify", str(sealed), "--at", day, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    signature = result["volumes"]["dossier"]["signatures"][0]
+    signature = result["signatures"][0]
     assert signature["level"] == "B-LTA" and signature["provable_until"]
     assert main(["archive", "renew", "--json"]) == 0  # run from cron: nothing due, nothing written
     assert json.loads(capsys.readouterr().out) == []
