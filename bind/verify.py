@@ -91,7 +91,8 @@ def verify_pdf(
     """Check every signature and document timestamp of PATH, offline.
 
     AT validates as of that moment with only what the file carries (PAdES
-    long-term validation, bind/ltv.py) instead of now.  OUTSIDE is for a file
+    long-term validation, bind/ltv.py) instead of now; a B-LTA signature is
+    always judged that way (as of now without AT).  OUTSIDE is for a file
     someone else signed: it is judged by pyHanko's own rules for what may change
     after a signature, not by how a dossier grows, and its last signature need
     not cover the whole file.
@@ -110,13 +111,17 @@ def verify_pdf(
             if not signatures:
                 problems.append("the PDF carries no signature")
             stamps = [s for s in signatures if s.sig_object_type == "/DocTimeStamp"]
+            # a signature a document timestamp covers (B-LTA) is judged by long-term validation, now or at AT:
+            # once its certificates expire, that is the only way it can still be proven
+            long_term = {id(s) for s in signatures if s not in stamps and (at or signature_level(s, stamps) == "B-LTA")}
+            moment = at or dt.datetime.now(dt.timezone.utc)
             for index, sig in enumerate(signatures):
                 last = index == len(signatures) - 1 and not outside
                 if sig.sig_object_type == "/DocTimeStamp":
-                    reports.append(_check_timestamp(sig, handle, context, last, policy, at))
+                    reports.append(_check_timestamp(sig, handle, context, last, policy, delegated=bool(long_term)))
                 else:
-                    moment = at or (dt.datetime.now(dt.timezone.utc) if outside and stamps else None)
-                    reports.append(_check(sig, handle, context, last, policy, stamps, roots, moment))
+                    when = moment if id(sig) in long_term else None
+                    reports.append(_check(sig, handle, context, last, policy, stamps, roots, when))
     except Exception as exc:  # any parse failure means the file is not what was signed
         problems.append(f"cannot be parsed as a signed PDF: {type(exc).__name__}: {exc}")
     return VerifyReport(path=str(path), signatures=reports, problems=problems, at=at.isoformat() if at else None)
@@ -170,9 +175,14 @@ def _check(  # type: ignore[no-untyped-def]
 
 
 def _check_timestamp(  # type: ignore[no-untyped-def]
-    sig, handle: BinaryIO, context: ValidationContext, last: bool, policy, at: dt.datetime | None
+    sig, handle: BinaryIO, context: ValidationContext, last: bool, policy, delegated: bool
 ) -> SignatureReport:
-    """A document timestamp, validated as a timestamp; as of AT its trust is part of each signature's LTA validation."""
+    """A document timestamp, validated as a timestamp.
+
+    DELEGATED: its trust is judged within the long-term validation of the
+    signatures it covers (the chain of timestamps is their evidence record),
+    not by whether its authority's certificate is still valid today.
+    """
     problems: list[str] = []
     try:
         status = validate_pdf_timestamp(sig, validation_context=context, diff_policy=policy)
@@ -186,7 +196,7 @@ def _check_timestamp(  # type: ignore[no-untyped-def]
     level = status.modification_level
     if isinstance(status.diff_result, Exception) or level is None or level > ModificationLevel.ANNOTATIONS:
         problems.append(_modification_problem(status))
-    trusted = bool(status.trusted) or at is not None
+    trusted = bool(status.trusted) or delegated
     if not status.intact:
         problems.append("the timestamped bytes were changed")
     elif not status.valid:

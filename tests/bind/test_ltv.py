@@ -169,3 +169,12 @@ def test_revocation_before_signing_is_invalid(bound, pki, tmp_path):  # type: ig
         report = verify_on_day(revoked, pki, day)
         assert not report.valid
         assert any("not provable" in p for p in report.as_dict()["problems"])
+
+
+def test_plain_verify_twenty_years_on_judges_blta_by_long_term_validation(archived, pki):  # type: ignore[no-untyped-def]
+    """`verify` without --at, run in twenty years: expired certificates do not make an archived dossier untrusted."""
+    with freeze_time(pki.day(TWENTY_YEARS)):
+        report = verify_pdf(archived["renewed"], [pki.root])
+        stale = verify_pdf(archived["sealed"], [pki.root])  # never renewed: TSA 1 long expired
+    assert report.valid, report.as_dict()["problems"]
+    assert not stale.valid
