@@ -12,6 +12,7 @@ intake code (active content) and writes the report.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from edossier.bind.verify import verify_pdf
 from edossier.types import DocumentEntry
 
 Property = Literal["authenticity", "integrity", "usability", "security"]
+DOCUMENT_MARK = re.compile(r"^\d+\. ")
+"""A document's bookmark, as bind/assemble.py titles it: "<number>. <title>（<type>）"."""
 PROPERTY_NAMES: dict[str, str] = {
     "authenticity": "真实性",
     "integrity": "完整性",
@@ -91,7 +94,8 @@ def _security_problem(problem: str) -> bool:
 def _accounting_problems(
     pdf: Path, entries: Sequence[DocumentEntry], expected_pages: int | None, document_pages: Sequence[int]
 ) -> list[str]:
-    """Pages in the file = pages recorded; every document a catalogue row whose page span is its page count."""
+    """Pages in the file = pages recorded; every document a catalogue row whose page span is its page count,
+    and a bookmark at its first page."""
     problems = []
     try:
         with pikepdf.open(pdf) as opened:
@@ -102,6 +106,13 @@ def _accounting_problems(
         problems.append(f"the file has {pages} pages, {expected_pages} were bound")
     if len(entries) != len(document_pages):
         problems.append(f"{len(document_pages)} documents but {len(entries)} catalogue entries")
+    with pymupdf.open(pdf) as document:
+        marks = [(title, page) for level, title, page in document.get_toc() if level == 2 and DOCUMENT_MARK.match(title)]
+    if len(marks) != len(entries):
+        problems.append(f"{len(marks)} document bookmarks for {len(entries)} catalogue entries")
+    for (title, page), entry in zip(marks, entries, strict=False):
+        if page != entry.first_page:
+            problems.append(f"bookmark {title} points at page {page}, the catalogue says {entry.first_page}")
     previous_last = 0
     for entry, count in zip(entries, document_pages, strict=False):
         span = entry.last_page - entry.first_page + 1
