@@ -107,7 +107,8 @@ def _accounting_problems(
     if len(entries) != len(document_pages):
         problems.append(f"{len(document_pages)} documents but {len(entries)} catalogue entries")
     with pymupdf.open(pdf) as document:
-        marks = [(title, page) for level, title, page in document.get_toc() if level == 2 and DOCUMENT_MARK.match(title)]
+        toc = document.get_toc()
+    marks = [(title, page) for level, title, page in toc if level == 2 and DOCUMENT_MARK.match(title)]
     if len(marks) != len(entries):
         problems.append(f"{len(marks)} document bookmarks for {len(entries)} catalogue entries")
     for (title, page), entry in zip(marks, entries, strict=False):

@@ -112,7 +112,8 @@ def add_archive_timestamp(
             outf.seek(0)
             stamped = IncrementalPdfFileWriter(outf, strict=False)
             now_present = list(stamped.prev.embedded_signatures)
-            targets = now_present[-1:] if renewal else now_present  # a revoked-after-signing signer is renewal's normal case
+            # renewal: only the new timestamp (a signer revoked after signing is renewal's normal case)
+            targets = now_present[-1:] if renewal else now_present
             paths = _collect(pdf, targets, context)
             DocumentSecurityStore.supply_dss_in_writer(stamped, None, paths=paths, validation_context=context)
             stamped.write_in_place()
@@ -153,7 +154,9 @@ def pageless_timestamp_field(writer: IncrementalPdfFileWriter, number: int) -> s
     return name
 
 
-def _collect(pdf: Path, signatures: Sequence[EmbeddedPdfSignature], context: ValidationContext) -> list:  # type: ignore[type-arg]
+def _collect(
+    pdf: Path, signatures: Sequence[EmbeddedPdfSignature], context: ValidationContext
+) -> list:  # type: ignore[type-arg]
     """Validation paths (with their revocation answers fetched into CONTEXT) of every signature given."""
     async def collect() -> list:  # type: ignore[type-arg]
         paths = []
@@ -184,7 +187,7 @@ class LongTermStatus:
 
 
 def signature_level(sig: EmbeddedPdfSignature, doc_timestamps: Sequence[EmbeddedPdfSignature]) -> Level:
-    """B-LTA: a document timestamp covers it; B-LT: validation material for it in the DSS; B-T: a signature timestamp."""
+    """B-LTA: a document timestamp covers it; B-LT: validation material in the DSS; B-T: a signature timestamp."""
     if any(ts.signed_revision > sig.signed_revision for ts in doc_timestamps):
         return "B-LTA"
     if _signature_timestamp(sig) is None:

@@ -107,13 +107,17 @@ class SigningSettings(Section):
 class ArchiveSettings(Section):
     """Electronic archiving (电子归档, docs/archive.md): archive timestamps and the handover's archival metadata."""
 
-    timestamp_url: str | None = Field(default=None, description="TSA for archive timestamps; None = signing.timestamp_url")
+    timestamp_url: str | None = Field(
+        default=None, description="TSA for archive timestamps; None = signing.timestamp_url"
+    )
     renew_margin_days: int = Field(
         default=180, ge=1, description="archive renew stamps again when the newest timestamp certificate expires sooner"
     )
     fonds: str = Field(default="", description="全宗号 of the court's archive")
     retention: str = Field(default="永久", description="保管期限: 永久, 定期30年, 定期10年")
-    classification: str = Field(default="内部", description="密级 of a handed-over dossier (classified material is refused)")
+    classification: str = Field(
+        default="内部", description="密级 of a handed-over dossier (classified material is refused)"
+    )
     access: str = Field(
         default="本院审判、档案人员依职权查阅；当事人及其诉讼代理人依法申请查阅",
         description="access rules recorded with the package (四性检测: security)",

@@ -92,10 +92,9 @@ def archive_case(
             sealed[role] = out
         metadata = _metadata(case, manifest, settings, sealed, fonds, retention, classification)
         items = four_property_checks(store, case, manifest, sealed, settings, Path(tmp))
-        described = all(str(v).strip() for v in metadata.bag_info().values())
+        missing = [name for name, value in metadata.bag_info().items() if not str(value).strip()]
         items.append(CheckItem("integrity", "著录项 archival metadata (全宗号, 档号, 年度, 保管期限, 密级, 件数, 页数)",
-                               described, metadata.archival_code if described else
-                               "missing: " + ", ".join(k for k, v in metadata.bag_info().items() if not str(v).strip())))
+                               not missing, f"missing: {', '.join(missing)}" if missing else metadata.archival_code))
         report = [item.as_dict() for item in items]
         if not report_passed(report):
             written = write_report(target, case.normalized, report)

@@ -401,7 +401,11 @@ def _previous_volume(
 
 
 def volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
-    """Store key of a volume PDF of version VERSION with manifest role ROLE. The main volume where the store layout puts a dossier; 副卷 beside it, also named by content."""
+    """Store key of a volume PDF of version VERSION with manifest role ROLE.
+
+    The main volume where the store layout puts a dossier; 副卷 (and sealed
+    volumes) beside it, also named by content.
+    """
     if role == "dossier":
         return layout.dossier_key(case, version, sha256)
     return layout.version_key(case, version, f"{role}-{sha256}.pdf")

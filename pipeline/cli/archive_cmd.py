@@ -16,10 +16,14 @@ RENEW = "renew"
 @app.command("archive")
 def archive(
     target: Annotated[str, typer.Argument(help="case number (案号) to archive, or 'renew'")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="folder for the handover bag (absent or empty)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="folder for the handover bag (absent or empty)")
+    ] = None,
     fonds: Annotated[str | None, typer.Option("--fonds", help="全宗号 (default: archive.fonds)")] = None,
     retention: Annotated[str | None, typer.Option("--retention", help="保管期限 (default: archive.retention)")] = None,
-    classification: Annotated[str | None, typer.Option("--classification", help="密级 (default: archive.classification)")] = None,
+    classification: Annotated[
+        str | None, typer.Option("--classification", help="密级 (default: archive.classification)")
+    ] = None,
     margin: Annotated[int | None, typer.Option("--margin", help="renew: days before the newest timestamp "
                                                "certificate expires (default: archive.renew_margin_days)")] = None,
     store: StoreOption = None,
