@@ -23,6 +23,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from edossier.bind.archival_checks import CheckItem, check_dossier_pdf
 from edossier.bind.ltv import add_archive_timestamp, newest_timestamp_expiry
+from edossier.bind.volumes import volume_file_name
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
 from edossier.errors import (
@@ -217,9 +218,8 @@ def _fetch_volumes(
     volumes: dict[str, Path] = {}
     for entry in manifest.objects if prefix else ():
         if entry.role.startswith(prefix):  # type: ignore[arg-type]
-            volume = entry.role.removeprefix("sealed_").removeprefix("dossier").removeprefix("_")
-            name = f"dossier-{volume}.pdf" if volume else "dossier.pdf"
-            volumes[entry.role] = store.get_file(entry.key, folder / name)
+            volume = entry.role.removeprefix("sealed_").removeprefix("dossier").removeprefix("_") or "main"
+            volumes[entry.role] = store.get_file(entry.key, folder / volume_file_name(volume))
     return volumes
 
 
