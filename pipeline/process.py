@@ -77,6 +77,8 @@ def signing_spec(settings: Settings, field_name: str) -> SignatureSpec:
         field_name=field_name,
         reason=settings.signing.reason,
         timestamp_url=settings.signing.timestamp_url,
+        embed_validation_info=settings.signing.embed_validation_info,
+        trust_roots=tuple(settings.signing.trust_roots),
     )
 
 
@@ -352,6 +354,10 @@ def bind_and_publish(
         return False
     remarks = _signed_input_remarks(sources, settings)
     catalogue = [DocumentEntry.model_validate(e) for e in manifest.catalogue] if manifest else []
+    if manifest is not None and manifest.provenance.get("archived"):
+        # sealed by pipeline/archive.py: never grown; later material starts new volumes, linked to it
+        previous_docs, catalogue, manifest = [], [], None
+        extra = {**extra, "continues_archived_version": version - 1}
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         pdfs: list[Path] = []
         entries: list[DocumentEntry] = []
@@ -394,8 +400,12 @@ def _previous_volume(
     return PreviousVolume(local, entries)
 
 
-def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
-    """The main volume where the store layout puts a dossier; 副卷 beside it, also named by content."""
+def volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
+    """Store key of a volume PDF of version VERSION with manifest role ROLE.
+
+    The main volume where the store layout puts a dossier; 副卷 (and sealed
+    volumes) beside it, also named by content.
+    """
     if role == "dossier":
         return layout.dossier_key(case, version, sha256)
     return layout.version_key(case, version, f"{role}-{sha256}.pdf")
@@ -427,15 +437,27 @@ def _objects(
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
     for pdf in pdfs:
         role = volume_role(volume_of_file(pdf.name))
-        objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
+        objects.append((volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
 
 
 def _inherited(store: Store, case: CaseNumber, version: int) -> list[ManifestEntry]:
-    """What a new version keeps of version VERSION: everything but its dossier PDFs (one per volume)."""
+    """What a new version keeps of version VERSION: everything but its dossier PDFs (one per volume).
+
+    An archived version's volumes are kept too, as ``sealed_<role>``: later
+    versions bind new volumes beside them and still list them (docs/archive.md).
+    """
     if not version:
         return []
-    return [entry for entry in read_manifest(store, case, version).objects if not entry.role.startswith("dossier")]
+    manifest = read_manifest(store, case, version)
+    sealed = bool(manifest.provenance.get("archived"))
+    kept = []
+    for entry in manifest.objects:
+        if not entry.role.startswith("dossier"):
+            kept.append(entry)
+        elif sealed:
+            kept.append(entry.model_copy(update={"role": f"sealed_{entry.role}"}))
+    return kept
 
 
 def fetch_documents(store: Store, case: CaseNumber, documents: Sequence[Document], work_dir: Path) -> list[Document]:

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "scan_cmd",
     "ocr_cmd",
     "cleanup_cmd",
+    "archive_cmd",
 )
 
 for _module in COMMAND_MODULES:
