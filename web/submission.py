@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from edossier.casenumber import CaseNumber
-from edossier.config import Settings
+from edossier.config import Settings, WebSettings
 from edossier.errors import EdossierError, LimitExceededError, UnsupportedInputError
 from edossier.ingest.sniff import sniff_bytes
 from edossier.pipeline.process import Material, process_case
@@ -88,44 +88,17 @@ class Submissions:
         self, user: str, case: CaseNumber, uploads: list[Upload], declared_type: str | None, title: str | None
     ) -> Job:
         """Check and keep the uploads, then queue the pipeline run; raises before queuing on any limit."""
-        web = self.settings.web
-        if not uploads:
-            raise UnsupportedInputError("upload", "no file was sent")
-        if len(uploads) > web.upload_max_files:
-            raise LimitExceededError("upload", f"{len(uploads)} files; at most {web.upload_max_files} at once")
         job = Job(id=secrets.token_hex(8), user=user, case=case.normalized, files=[u.filename for u in uploads])
         folder = self.folder / job.id
-        folder.mkdir(parents=True)
-        try:
-            paths = [self._receive(upload, folder, n) for n, upload in enumerate(uploads, 1)]
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+        paths = receive_uploads(uploads, folder, self.settings.web)
         materials = [
-            Material(path=path, declared_type=declared_type or None, title=title or _stem(upload.filename))
+            Material(path=path, declared_type=declared_type or None, title=title or stem(upload.filename))
             for path, upload in zip(paths, uploads, strict=True)
         ]
         with self._lock:
             self._jobs[job.id] = job
         self._pool.submit(self._run, job, case, materials, folder)
         return job
-
-    def _receive(self, upload: Upload, folder: Path, number: int) -> Path:
-        web = self.settings.web
-        head = upload.stream.read(1024)
-        media_type = sniff_bytes(head)
-        if media_type is None or media_type not in web.upload_types:
-            raise UnsupportedInputError(upload.filename, "is not a PDF, PNG, JPEG or TIFF file")
-        target = folder / f"{number:03d}{_SUFFIX[media_type]}"
-        size = len(head)
-        with open(target, "wb") as out:
-            out.write(head)
-            while block := upload.stream.read(_CHUNK):
-                size += len(block)
-                if size > web.upload_max_bytes:
-                    raise LimitExceededError(upload.filename, f"larger than {web.upload_max_bytes} bytes")
-                out.write(block)
-        return target
 
     def _run(self, job: Job, case: CaseNumber, materials: list[Material], folder: Path) -> None:
         job.state = "running"
@@ -153,7 +126,53 @@ class Submissions:
         )
 
 
-def _stem(filename: str) -> str:
+def receive_uploads(uploads: list[Upload], folder: Path, web: WebSettings, first: int = 1) -> list[Path]:
+    """Check and keep UPLOADS in FOLDER as 001.pdf, 002.png, … (from FIRST); nothing is kept on any refusal.
+
+    Every way into a case (网上提交, 网上立案, a served document) takes files
+    through here, so they meet the same limits and the same type sniffing.
+    """
+    if not uploads:
+        raise UnsupportedInputError("upload", "no file was sent")
+    if len(uploads) > web.upload_max_files:
+        raise LimitExceededError("upload", f"{len(uploads)} files; at most {web.upload_max_files} at once")
+    folder.mkdir(parents=True, exist_ok=True)
+    kept: list[Path] = []
+    try:
+        for number, upload in enumerate(uploads, first):
+            kept.append(_receive(upload, folder, number, web))
+    except BaseException:
+        for path in kept:
+            path.unlink(missing_ok=True)
+        if not any(folder.iterdir()):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return kept
+
+
+def _receive(upload: Upload, folder: Path, number: int, web: WebSettings) -> Path:
+    head = upload.stream.read(1024)
+    media_type = sniff_bytes(head)
+    if media_type is None or media_type not in web.upload_types:
+        raise UnsupportedInputError(upload.filename, "is not a PDF, PNG, JPEG or TIFF file")
+    target = folder / f"{number:03d}{_SUFFIX[media_type]}"
+    size = len(head)
+    try:
+        with open(target, "wb") as out:
+            out.write(head)
+            while block := upload.stream.read(_CHUNK):
+                size += len(block)
+                if size > web.upload_max_bytes:
+                    raise LimitExceededError(upload.filename, f"larger than {web.upload_max_bytes} bytes")
+                out.write(block)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def stem(filename: str) -> str:
+    """A title from an uploaded file's name: its stem, printable characters only."""
     name = Path(filename.replace("\\", "/")).name
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    return "".join(ch for ch in stem if ch.isprintable())[:80] or "网上提交材料"
+    base = name.rsplit(".", 1)[0] if "." in name else name
+    return "".join(ch for ch in base if ch.isprintable())[:80] or "网上提交材料"
