@@ -11,6 +11,7 @@ can be chosen, and a recipient is never a court account.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -35,6 +36,7 @@ def service_json(service: Service) -> dict[str, Any]:
     body["state_name"] = STATE_NAMES[service.state]
     body["age_s"] = max(0, int((service.delivered or time.time()) - service.created))
     body["url"] = f"/api/inbox/{service.id}"
+    body["media_type"] = _MEDIA.get(Path(service.file).suffix.lower())
     if service.origin == "dossier":
         body["file"] = None  # the store key is the server's business
     return body

@@ -5,10 +5,10 @@ import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
 
-const $ = (id) => document.getElementById(id);
-const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
+export const $ = (id) => document.getElementById(id);
+export const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
 
-async function api(path, options = {}) {
+export async function api(path, options = {}) {
   const response = await fetch(path, { credentials: "same-origin", ...options });
   if (response.status === 401) { show("signin"); throw new Error("sign in first"); }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
@@ -18,17 +18,17 @@ async function api(path, options = {}) {
   }
   return body;
 }
-const post = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+export const post = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
 
-function show(view) {
+export function show(view) {
   for (const el of document.querySelectorAll(".view")) el.hidden = el.id !== `view-${view}`;
   $("nav").hidden = !state.me || state.me.must_change || view === "signin";
   document.body.dataset.view = view;
 }
 
-function error(message) { $("global-error").textContent = message || ""; }
+export function error(message) { $("global-error").textContent = message || ""; }
 
-function el(tag, props = {}, ...children) {
+export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   Object.assign(node, props);
   for (const child of children) node.append(child);
@@ -66,6 +66,11 @@ $("sign-out").addEventListener("click", async () => {
 
 // --- routing: #/cases, #/case/<case>/<version>/<volume>[/<page>] ------------------
 
+// Other views (filings.js: #/filings, #/filing/<id>, #/inbox, #/service) register here;
+// each hook of onRoute sees the signed-in user on every route (e.g. to show its nav links).
+export const routes = {};
+export const onRoute = [];
+
 window.addEventListener("hashchange", route);
 
 async function route() {
@@ -75,10 +80,13 @@ async function route() {
   }
   if (state.me.must_change) { show("password"); return; }
   $("who").textContent = `${state.me.user}（${roleName(state.me.role)}）`;
+  for (const hook of onRoute) hook(state.me);
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   try {
     if (parts[0] === "case" && parts.length >= 4) {
       await openDossier(parts[1], Number(parts[2]), parts[3], Number(parts[4] || 1));
+    } else if (routes[parts[0]]) {
+      await routes[parts[0]](parts.slice(1));
     } else {
       await listCases();
     }
@@ -86,10 +94,10 @@ async function route() {
 }
 
 function roleName(role) {
-  return { clerk: "书记员", judge: "法官", archivist: "档案员", lawyer: "律师" }[role] || role;
+  return { clerk: "书记员", judge: "法官", archivist: "档案员", lawyer: "律师", party: "当事人" }[role] || role;
 }
 
-function dossierHash(c, version, volume, page) {
+export function dossierHash(c, version, volume, page) {
   return `#/case/${encodeURIComponent(c)}/${version}/${volume}` + (page ? `/${page}` : "");
 }
 
@@ -152,7 +160,7 @@ async function openDossier(c, version, volume, page) {
   renderCatalogue(info);
   renderVolumeSwitch(info);
   loadVersions(info);
-  $("tab-submit-button").hidden = !(state.me.role === "clerk" || (state.me.role === "lawyer" && state.me.cases.includes(info.case)));
+  $("tab-submit-button").hidden = !(state.me.role === "clerk" || (["lawyer", "party"].includes(state.me.role) && state.me.cases.includes(info.case)));
   try {
     await showPdf(info, opening, page);
   } finally {
