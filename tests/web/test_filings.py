@@ -195,3 +195,35 @@ def test_clerk_command_line_lists_shows_rejects_and_accepts(app_client, complain
     assert party.get(f"/api/filings/{first['id']}").json()["state"] == "accepted"
     assert cli(["filings", "accept", first["id"], "--case", "（2026）浙0102民初324号"]) == 2
     assert cli(["filings", "show", "nosuchfiling"]) == 10
+
+
+def test_openapi_lists_the_filing_and_service_routes(app_client) -> None:  # type: ignore[no-untyped-def]
+    paths = app_client.get("/openapi.json").json()["paths"]
+    expected = {
+        "/api/filings": {"get", "post"},
+        "/api/filings/{filing_id}": {"get"},
+        "/api/filings/{filing_id}/accept": {"post"},
+        "/api/filings/{filing_id}/reject": {"post"},
+        "/api/cases/{case}/service": {"get", "post"},
+        "/api/inbox": {"get"},
+        "/api/inbox/{service_id}": {"get"},
+    }
+    for path, methods in expected.items():
+        assert path in paths and methods <= set(paths[path]), path
+    accept = paths["/api/filings/{filing_id}/accept"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert accept["$ref"].endswith("/Acceptance")
+    assert "case" in app_client.get("/openapi.json").json()["components"]["schemas"]["Acceptance"]["properties"]
+
+
+def test_an_acceptance_cut_off_by_a_restart_is_finished_when_the_server_starts(app_client, complaint, web_env) -> None:  # type: ignore[no-untyped-def]
+    from edossier.web.records import open_records
+
+    party = signed_in(app_client, "party1")
+    filing = file_case(party, complaint, cause="服务合同纠纷")
+    records = open_records(web_env.settings)  # as if the server stopped right after taking the acceptance
+    records.change_filing(filing["id"], ("pending",), "clerk1", state="accepting", case="（2026）浙0102民初330号")
+    records.close()
+    with TestClient(create_app(web_env.settings)) as restarted:
+        done = wait_state(signed_in(restarted, "party1"), filing["id"], ("accepted", "failed"))
+    assert done["state"] == "accepted" and done["version"] == 1, done.get("reason")
+    assert "（2026）浙0102民初330号" in [c["case"] for c in party.get("/api/cases").json()]
