@@ -33,7 +33,7 @@ from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import latest_version, read_manifest
 from edossier.types import Document, sha256_file
 from edossier.web.accounts import FILER_ROLES, Accounts, User
-from edossier.web.records import Filing, KeptFile, Party, Records, Service, StateError, open_records, records_folder
+from edossier.web.records import Filing, KeptFile, Party, Service, StateError, open_records, records_folder
 from edossier.web.submission import Upload, receive_uploads, stem
 from edossier.web.volumes import fetch_checked
 
@@ -180,15 +180,15 @@ class Casework:
         try:
             filing = self.records.filing(filing_id)
         except NotFoundError:
-            raise NotFoundError("no such filing") from None
+            raise NotFoundError("没有此立案申请") from None
         if not user.court and filing.filer != user.name:
-            raise NotFoundError("no such filing")
+            raise NotFoundError("没有此立案申请")
         return filing
 
     def material(self, user: User, filing_id: str, number: int) -> tuple[Filing, KeptFile, Path]:
         filing = self.filing_for(user, filing_id)
         if not 1 <= number <= len(filing.materials) or filing.state == "accepted":
-            raise NotFoundError("no such material")  # accepted materials are read in the case's dossier
+            raise NotFoundError("没有此材料")  # accepted materials are read in the case's dossier
         kept = filing.materials[number - 1]
         self.audit.append(user.name, "filing_material_viewed", filing.case, {kept.name: kept.sha256},
                           {"filing": filing_id, "material": number})
@@ -224,20 +224,19 @@ class Casework:
 
     def _bind_filing(self, filing_id: str) -> None:
         filing = self.records.filing(filing_id)
-        clerk = filing.history[-1]["user"]
-        assert filing.case is not None
+        clerk = filing.history[-1]["user"]  # who took the acceptance (the last change of state)
+        case = filing.case or ""
         cover = CoverFacts(court=filing.court, cause=filing.cause, filed=court_time(filing.created).date().isoformat(),
                            parties="；".join(f"{p.role}：{p.name}" for p in filing.parties))
         settings = self.settings.model_copy(update={"user": clerk})
         try:
-            summary = _retrying(lambda: bind_filing(self._materials(filing), filing.case or "", cover, settings,
-                                                    store=self.store))
+            summary = _retrying(lambda: bind_filing(self._materials(filing), case, cover, settings, store=self.store))
         except Exception as exc:
             reason = str(exc) if isinstance(exc, EdossierError) else f"内部错误（{type(exc).__name__}）"
             if not isinstance(exc, EdossierError):
                 log.exception("binding filing %s failed", filing_id)
             self.records.change_filing(filing_id, ("accepting",), clerk, state="failed", reason=reason)
-            self.audit.append(clerk, "filing_failed", filing.case, detail={"filing": filing_id, "reason": reason})
+            self.audit.append(clerk, "filing_failed", case, detail={"filing": filing_id, "reason": reason})
             return
         self.accounts.admit(filing.filer, (summary.case,))
         self.records.change_filing(filing_id, ("accepting",), clerk, state="accepted", version=summary.version)
@@ -268,7 +267,7 @@ class Casework:
         _clerk_only(user)
         case = CaseNumber.parse(case_text)
         if not latest_version(self.store, case):
-            raise NotFoundError(f"case {case_text}: not found")
+            raise NotFoundError(f"案件 {case_text} 不存在")
         try:
             party = self.accounts.user(recipient)
         except NotFoundError:
@@ -304,7 +303,7 @@ class Casework:
         doc = main[number - 1]
         key = next((o.key for o in manifest.objects if o.role == "original" and doc.source_sha256 in o.key), None)
         if key is None:
-            raise NotFoundError(f"case {case}: the original of {doc.title} is not in the manifest")
+            raise NotFoundError(f"案件 {case} 的清单中没有《{doc.title}》的原件")
         return doc, key
 
     def inbox(self, user: User) -> list[Service]:
@@ -341,9 +340,9 @@ class Casework:
         try:
             service = self.records.service(service_id)
         except NotFoundError:
-            raise NotFoundError("no such service") from None
+            raise NotFoundError("没有此送达记录") from None
         if service.recipient != user.name:
-            raise NotFoundError("no such service")
+            raise NotFoundError("没有此送达记录")
         return service
 
     def services(self, user: User, *, case: str | None = None, undelivered: bool = False) -> list[Service]:

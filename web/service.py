@@ -88,6 +88,6 @@ def served_file(service_id: str, user: Ready, casework: Desk) -> FileResponse:
     service, path = casework.served_file(user, service_id)
     media = _MEDIA.get(path.suffix.lower())
     if media is None:
-        raise NotFoundError("no such file")
+        raise NotFoundError("没有此文件")
     return FileResponse(path, media_type=media, filename=f"{service.title}{path.suffix.lower()}",
                         content_disposition_type="inline", headers={"Cache-Control": "private, no-store"})
