@@ -5,10 +5,10 @@ import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
 
-export const $ = (id) => document.getElementById(id);
-export const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
+const $ = (id) => document.getElementById(id);
+const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
 
-export async function api(path, options = {}) {
+async function api(path, options = {}) {
   const response = await fetch(path, { credentials: "same-origin", ...options });
   if (response.status === 401) { show("signin"); throw new Error("sign in first"); }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
@@ -18,17 +18,17 @@ export async function api(path, options = {}) {
   }
   return body;
 }
-export const post = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+const post = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
 
-export function show(view) {
+function show(view) {
   for (const el of document.querySelectorAll(".view")) el.hidden = el.id !== `view-${view}`;
   $("nav").hidden = !state.me || state.me.must_change || view === "signin";
   document.body.dataset.view = view;
 }
 
-export function error(message) { $("global-error").textContent = message || ""; }
+function error(message) { $("global-error").textContent = message || ""; }
 
-export function el(tag, props = {}, ...children) {
+function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   Object.assign(node, props);
   for (const child of children) node.append(child);
@@ -97,7 +97,7 @@ function roleName(role) {
   return { clerk: "书记员", judge: "法官", archivist: "档案员", lawyer: "律师", party: "当事人" }[role] || role;
 }
 
-export function dossierHash(c, version, volume, page) {
+function dossierHash(c, version, volume, page) {
   return `#/case/${encodeURIComponent(c)}/${version}/${volume}` + (page ? `/${page}` : "");
 }
 
@@ -383,3 +383,6 @@ $("submit-form").addEventListener("submit", async (event) => {
 });
 
 route();
+
+// what the other views (filings.js) draw with: the same requests, helpers and state
+export { $, api, dossierHash, el, error, post, show, state };

@@ -1,8 +1,8 @@
 // 网上立案 and e键送达 in the browser: the filer's form and status, the clerk's review
 // (materials read in pdf.js) and decision, the party's inbox, the clerk's service desk.
 // Every request goes through app.js's api()/post(), so what protects them protects these.
-import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
-import { $, api, dossierHash, el, error, onRoute, post, routes, show, state } from "/static/app.js";
+import * as pdfjsLib from "./pdfjs/pdf.min.mjs";
+import { $, api, dossierHash, el, error, onRoute, post, routes, show, state } from "./app.js";
 
 const FILER_ROLES = ["lawyer", "party"];
 const when = (seconds) => new Date(seconds * 1000).toLocaleString("zh-CN", { hour12: false });
@@ -26,7 +26,7 @@ async function renderPdf(container, url) {
   container.dataset.ready = "false";
   const pdf = await pdfjsLib.getDocument({
     url, withCredentials: true, isEvalSupported: false,
-    cMapUrl: "/static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "/static/pdfjs/standard_fonts/",
+    cMapUrl: "static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "static/pdfjs/standard_fonts/",
   }).promise;
   for (let n = 1; n <= pdf.numPages; n++) {
     const page = await pdf.getPage(n);
@@ -55,7 +55,7 @@ routes.filings = async () => {
 
 async function listFilings() {
   const status = $("filings-filter").value;
-  const rows = await api(`/api/filings${status ? `?status=${status}` : ""}`);
+  const rows = await api(`api/filings${status ? `?status=${status}` : ""}`);
   $("filings-table").tBodies[0].replaceChildren(...rows.map((f) => {
     const row = el("tr", {},
       el("td", {}, el("a", { href: `#/filing/${f.id}`, className: "filing-link" }, f.id)),
@@ -98,7 +98,7 @@ $("filing-form").addEventListener("submit", async (event) => {
   const status = $("filing-form-status");
   status.textContent = "提交中…";
   try {
-    const path = resubmitting ? `/api/filings/${resubmitting.id}/resubmit` : "/api/filings";
+    const path = resubmitting ? `api/filings/${resubmitting.id}/resubmit` : "api/filings";
     const filing = await api(path, { method: "POST", body: form });
     location.hash = `#/filing/${filing.id}`;
   } catch (e) { status.textContent = `未提交：${e.message}`; }
@@ -107,7 +107,7 @@ $("filing-form").addEventListener("submit", async (event) => {
 routes.filing = async ([id]) => {
   show("filing");
   $("filing-viewer").replaceChildren();
-  const filing = await api(`/api/filings/${encodeURIComponent(id)}`);
+  const filing = await api(`api/filings/${encodeURIComponent(id)}`);
   drawFiling(filing);
   if (filing.state === "accepting") watchFiling(filing.id);
 };
@@ -125,7 +125,8 @@ function drawFiling(f) {
   $("filing-materials").replaceChildren(...f.materials.map((m, i) => {
     const item = el("li", { className: "material" }, `${m.name}（${m.doc_type || "自动识别"}）`);
     item.dataset.number = i + 1;
-    if (readable) item.addEventListener("click", () => renderPdf($("filing-viewer"), m.pdf).catch((e) => error(e.message)));
+    const url = `api/filings/${encodeURIComponent(f.id)}/materials/${i + 1}/pdf`;
+    if (readable) item.addEventListener("click", () => renderPdf($("filing-viewer"), url).catch((e) => error(e.message)));
     return item;
   }));
   $("filing-history").replaceChildren(...f.history.map((h) =>
@@ -146,7 +147,7 @@ async function watchFiling(id) {
   let f = state.filing;
   while (f && f.id === id && f.state === "accepting" && location.hash === `#/filing/${id}`) {
     await new Promise((resolve) => setTimeout(resolve, 700));
-    f = await api(`/api/filings/${encodeURIComponent(id)}`);
+    f = await api(`api/filings/${encodeURIComponent(id)}`);
     drawFiling(f);
   }
 }
@@ -156,7 +157,7 @@ $("accept-form").addEventListener("submit", async (event) => {
   const f = state.filing;
   $("decision-status").textContent = "立案中…";
   try {
-    drawFiling(await post(`/api/filings/${f.id}/accept`, { case: $("accept-case").value }));
+    drawFiling(await post(`api/filings/${f.id}/accept`, { case: $("accept-case").value }));
     $("decision-status").textContent = "";
     await watchFiling(f.id);
   } catch (e) { $("decision-status").textContent = `未立案：${e.message}`; }
@@ -166,7 +167,7 @@ $("reject-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const f = state.filing;
   try {
-    drawFiling(await post(`/api/filings/${f.id}/reject`, { reason: $("reject-reason").value }));
+    drawFiling(await post(`api/filings/${f.id}/reject`, { reason: $("reject-reason").value }));
     $("decision-status").textContent = "";
   } catch (e) { $("decision-status").textContent = `未退回：${e.message}`; }
 });
@@ -182,7 +183,7 @@ $("filing-resubmit").addEventListener("click", () => {
 
 routes.inbox = async ([id]) => {
   show("inbox");
-  const rows = await api("/api/inbox");
+  const rows = await api("api/inbox");
   $("inbox-table").tBodies[0].replaceChildren(...rows.map((s) => {
     const row = el("tr", {},
       el("td", {}, s.case), el("td", {}, el("a", { href: `#/inbox/${s.id}`, className: "served-link" }, `${s.title}（${s.doc_type}）`)),
@@ -196,18 +197,19 @@ routes.inbox = async ([id]) => {
 };
 
 async function openServed(id) {
-  let s = await api(`/api/inbox/${encodeURIComponent(id)}`);  // opening is delivery
+  let s = await api(`api/inbox/${encodeURIComponent(id)}`);  // opening is delivery
+  const file = `api/inbox/${encodeURIComponent(id)}/file`;
   $("served-title").textContent = `${s.case} · ${s.title}（${s.doc_type}）`;
-  $("served-download").href = s.file;
+  $("served-download").href = file;
   drawServedState(s);
   const viewer = $("served-viewer");
   const type = s.media_type || "";
-  if (type === "application/pdf") await renderPdf(viewer, s.file);
-  else if (type === "image/png" || type === "image/jpeg") viewer.replaceChildren(el("img", { src: s.file, className: "doc-page" }));
+  if (type === "application/pdf") await renderPdf(viewer, file);
+  else if (type === "image/png" || type === "image/jpeg") viewer.replaceChildren(el("img", { src: file, className: "doc-page" }));
   else viewer.replaceChildren(el("p", {}, "此格式无法在浏览器中显示，请下载查看。"));
   while (s.state === "delivered" && location.hash === `#/inbox/${id}`) {
     await new Promise((resolve) => setTimeout(resolve, 700));
-    s = (await api("/api/inbox")).find((row) => row.id === id) || s;
+    s = (await api("api/inbox")).find((row) => row.id === id) || s;
     drawServedState(s);
   }
 }
@@ -236,7 +238,7 @@ routes.service = async () => {
 
 async function listService() {
   const undelivered = $("service-undelivered").checked;
-  const rows = await api(`/api/service${undelivered ? "?undelivered=true" : ""}`);
+  const rows = await api(`api/service${undelivered ? "?undelivered=true" : ""}`);
   $("service-table").tBodies[0].replaceChildren(...rows.map(serviceRow));
 }
 
@@ -259,12 +261,12 @@ $("tab-serve-button").addEventListener("click", async () => {
     d.documents.forEach((doc, i) => select.append(el("option", { value: String(i + 1) }, `${i + 1}. ${doc.title}（${doc.type}）`)));
   }
   const types = $("serve-type");
-  if (types.options.length <= 1) for (const label of await api("/api/doctypes")) types.append(el("option", { value: label }, label));
+  if (types.options.length <= 1) for (const label of await api("api/doctypes")) types.append(el("option", { value: label }, label));
   await listCaseService(d.case);
 });
 
 async function listCaseService(c) {
-  const rows = await api(`/api/cases/${encodeURIComponent(c)}/service`);
+  const rows = await api(`api/cases/${encodeURIComponent(c)}/service`);
   $("serve-table").tBodies[0].replaceChildren(...rows.map((s) => {
     const row = el("tr", {}, el("td", {}, s.title), el("td", {}, s.recipient), el("td", {}, s.state_name), el("td", {}, age(s.age_s)));
     row.dataset.id = s.id;
@@ -284,7 +286,7 @@ $("serve-form").addEventListener("submit", async (event) => {
   if ($("serve-title").value) form.append("title", $("serve-title").value);
   const status = $("serve-status");
   try {
-    const s = await api(`/api/cases/${encodeURIComponent(d.case)}/service`, { method: "POST", body: form });
+    const s = await api(`api/cases/${encodeURIComponent(d.case)}/service`, { method: "POST", body: form });
     status.dataset.state = "sent";
     status.dataset.id = s.id;
     status.textContent = `已发送给 ${s.recipient}，待其打开（送达编号 ${s.id}）`;
