@@ -19,19 +19,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from edossier.bind.approval_record import DECISIONS, ApprovalRecord
 from edossier.bind.assemble import CoverFacts
 from edossier.bind.service_receipt import ServiceReceipt
 from edossier.casenumber import CaseNumber, case_type_codes
 from edossier.classify.doctypes import load_doctypes
 from edossier.config import Settings
 from edossier.errors import EdossierError, ExitCode, ImmutableObjectError, NotFoundError
-from edossier.pipeline.delivery import RECEIPT_TYPE, bind_receipt, court_time
+from edossier.pipeline.court_forms import court_time
+from edossier.pipeline.approval import APPROVAL_TYPE, bind_approval
+from edossier.pipeline.delivery import RECEIPT_TYPE, bind_receipt
 from edossier.pipeline.filing import bind_filing, check_new_case
 from edossier.pipeline.process import Material
 from edossier.storage import Store
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import latest_version, read_manifest
-from edossier.types import Document, sha256_file
+from edossier.types import Document, DossierVersion, sha256_file
 from edossier.web.accounts import FILER_ROLES, Accounts, User
 from edossier.web.records import Filing, KeptFile, Party, Service, StateError, open_records, records_folder
 from edossier.web.submission import Upload, receive_uploads, stem
@@ -387,6 +390,41 @@ class Casework:
                           {"dossier.pdf": summary.pdf_sha256, service.title: service.sha256},
                           {"service": service_id, "version": summary.version, "type": RECEIPT_TYPE})
         _notify(self.on_published, CaseNumber.parse(service.case))
+
+
+    # --- 在线审批 ---------------------------------------------------------------------
+
+    def approve(self, user: User, case_text: str, subject: str, request: str, decision: str,
+                opinion: str) -> DossierVersion:
+        """A judge's approval, bound at once into the case's 副卷 as a signed 审批表; audited."""
+        if user.role != "judge":
+            raise CaseworkError("只有法官可以在线审批", 403)
+        if not subject.strip() or not request.strip():
+            raise CaseworkError("请填写审批事项与申请事由")
+        if decision not in DECISIONS:
+            raise CaseworkError(f"审批结果应为{'或'.join(DECISIONS)}")
+        case = CaseNumber.parse(case_text)
+        if not latest_version(self.store, case):
+            raise NotFoundError(f"案件 {case_text} 不存在")
+        approval_id = secrets.token_hex(8)
+        record = ApprovalRecord(
+            court=self.settings.bind.court or self._court(case.normalized), case=case.normalized,
+            subject=subject.strip(), request=request.strip(), decision=decision, opinion=opinion.strip(),
+            approver=f"{user.name}（{ROLE_NAMES[user.role]}）", approved=court_time(time.time()))
+        folder = self.folder / "approvals" / approval_id
+        folder.mkdir(parents=True, exist_ok=True)
+        settings = self.settings.model_copy(update={"user": user.name})
+        try:
+            summary = _retrying(lambda: bind_approval(record, folder / "审批表.pdf", settings, store=self.store))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        volume = next(o for o in read_manifest(self.store, case, summary.version).objects
+                      if o.role == "dossier_secondary")
+        self.audit.append(user.name, "approval_recorded", case.normalized, {"dossier-secondary.pdf": volume.sha256},
+                          {"approval": approval_id, "subject": record.subject, "decision": decision,
+                           "version": summary.version, "type": APPROVAL_TYPE})
+        _notify(self.on_published, case)
+        return summary
 
 
 STATE_NAMES = {"pending": "待审查", "accepting": "立案中", "accepted": "已立案", "rejected": "已退回补正",

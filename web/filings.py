@@ -117,7 +117,8 @@ def resubmit(
 
 
 def install_casework(app: FastAPI) -> None:
-    """Add the routes of 网上立案 and e键送达 to APP, and answer a refused request with its status."""
+    """Add the routes of 网上立案, e键送达 and 在线审批 to APP, and answer a refused request with its status."""
+    from edossier.web.approvals import router as approvals_router
     from edossier.web.service import router as service_router
 
     async def refused(request: Request, exc: Exception) -> JSONResponse:
@@ -126,4 +127,5 @@ def install_casework(app: FastAPI) -> None:
 
     app.include_router(router)
     app.include_router(service_router)
+    app.include_router(approvals_router)
     app.add_exception_handler(CaseworkError, refused)

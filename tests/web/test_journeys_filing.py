@@ -204,3 +204,28 @@ def test_served_judgment_opened_by_the_party_binds_a_verified_receipt(browser, l
     assert abs(stamp - time.time()) < 600  # delivered during this test, in China Standard Time
     monkeypatch.setenv("EDOSSIER_DATA_DIR", str(live_server.env.settings.data_dir))  # its development key
     assert cli(["verify", "--case", CASE_A]) == 0
+
+
+def test_judge_approves_in_the_reader_and_the_record_is_in_the_secondary_volume(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(live_server.env.settings.store_uri)
+    before = latest_version(store, CaseNumber.parse(CASE_A))
+    sign_in(browser, live_server.url, "judge1")
+    link = next(a for a in css(browser, "a.case-link") if a.text == CASE_A)
+    link.click()
+    wait(browser, lambda d: by_id(d, "viewer").get_attribute("data-ready") == "true")
+    by_id(browser, "tab-approve-button").click()
+    by_id(browser, "approve-request").send_keys("案情复杂，需鉴定借款合同签名真伪，申请延长审理期限六个月。")
+    by_id(browser, "approve-opinion").send_keys("同意延长六个月。")
+    by_id(browser, "approve-button").click()
+    wait(browser, lambda d: by_id(d, "approve-status").get_attribute("data-state") in ("recorded", "refused"), timeout=300)
+    assert by_id(browser, "approve-status").get_attribute("data-state") == "recorded", by_id(browser, "approve-status").text
+    assert by_id(browser, "approve-status").get_attribute("data-version") == str(before + 1)
+    by_id(browser, "approval-link").click()
+    wait(browser, lambda d: f"第{before + 1}版 副卷" in by_id(d, "dossier-title").text
+         and css(d, '.page[data-page="1"][data-rendered="true"]'))
+    titles = [e.get_attribute("textContent") for e in css(browser, "#catalogue li.entry .title")]
+    assert titles[-1] == "审批表（延长审理期限，同意）"
+    browser.save_screenshot(str(ARTIFACTS / "approval-secondary.png"))
+
+    sign_in(browser, live_server.url, "party1")
+    assert not css(browser, "#tab-approve-button:not([hidden])")

@@ -1,5 +1,6 @@
-// 网上立案 and e键送达 in the browser: the filer's form and status, the clerk's review
-// (materials read in pdf.js) and decision, the party's inbox, the clerk's service desk.
+// 网上立案, e键送达 and 在线审批 in the browser: the filer's form and status, the clerk's
+// review (materials read in pdf.js) and decision, the party's inbox, the clerk's service
+// desk, and a judge's approval bound into the 副卷.
 // Every request goes through app.js's api()/post(), so what protects them protects these.
 import * as pdfjsLib from "./pdfjs/pdf.min.mjs";
 import { $, api, dossierHash, el, error, onRoute, post, routes, show, state } from "./app.js";
@@ -18,6 +19,7 @@ onRoute.push((me) => {
   $("nav-inbox").hidden = !filer;
   $("nav-service").hidden = me.role !== "clerk";
   $("tab-serve-button").hidden = me.role !== "clerk";
+  $("tab-approve-button").hidden = me.role !== "judge";
 });
 
 // Render every page of a (small) PDF into CONTAINER: a filing's material or a served document.
@@ -292,4 +294,24 @@ $("serve-form").addEventListener("submit", async (event) => {
     status.textContent = `已发送给 ${s.recipient}，待其打开（送达编号 ${s.id}）`;
     await listCaseService(d.case);
   } catch (e) { status.dataset.state = "refused"; status.textContent = `未送达：${e.message}`; }
+});
+
+// --- 在线审批: a judge's approval, bound into the 副卷 ---------------------------------------
+
+$("approve-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const d = state.dossier;
+  const status = $("approve-status");
+  status.dataset.state = "sending";
+  status.textContent = "装订签名中…";
+  try {
+    const done = await post(`api/cases/${encodeURIComponent(d.case)}/approvals`, {
+      subject: $("approve-subject").value, request: $("approve-request").value, opinion: $("approve-opinion").value,
+      decision: document.querySelector('input[name="approve-decision"]:checked').value,
+    });
+    status.dataset.state = "recorded";
+    status.dataset.version = done.version;
+    status.replaceChildren(`审批表已装订入副卷第${done.version}版 `,
+      el("a", { href: dossierHash(d.case, done.version, "secondary"), id: "approval-link" }, "查看副卷"));
+  } catch (e) { status.dataset.state = "refused"; status.textContent = `未审批：${e.message}`; }
 });
