@@ -136,7 +136,7 @@ class Casework:
                         cause=form.cause.strip(), parties=parties, claims=form.claims.strip(), materials=kept,
                         history=({"time": time.time(), "user": user.name, "state": "pending"},))
         self.records.add_filing(filing)
-        self.audit.append(user.name, "filing_received", None, {k.name: k.sha256 for k in kept},
+        self.audit.append(user.name, "filing_received", None, _objects(kept),
                           {"filing": filing_id, "case_type": form.case_type, "cause": filing.cause})
         return filing
 
@@ -157,7 +157,7 @@ class Casework:
                 materials=(*filing.materials, *added), reason=None)
         except StateError as exc:
             raise CaseworkError(f"立案申请处于“{STATE_NAMES[exc.state]}”状态，无需补正", 409) from None
-        self.audit.append(user.name, "filing_resubmitted", None, {k.name: k.sha256 for k in added},
+        self.audit.append(user.name, "filing_resubmitted", None, _objects(added),
                           {"filing": filing_id})
         return updated
 
@@ -429,6 +429,11 @@ class Casework:
 
 STATE_NAMES = {"pending": "待审查", "accepting": "立案中", "accepted": "已立案", "rejected": "已退回补正",
                "failed": "立案失败", "sent": "未送达", "delivered": "已送达", "receipted": "已送达（回证已入卷）"}
+
+
+def _objects(kept: Sequence[KeptFile]) -> dict[str, str]:
+    """Audit objects of kept files: each by its place and the name it came with (names may repeat)."""
+    return {f"{k.file}（{k.name}）": k.sha256 for k in kept}
 
 
 def _clerk_only(user: User) -> None:
