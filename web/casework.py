@@ -23,7 +23,6 @@ from edossier.bind.approval_record import DECISIONS, ApprovalRecord
 from edossier.bind.assemble import CoverFacts
 from edossier.bind.service_receipt import ServiceReceipt
 from edossier.casenumber import CaseNumber, case_type_codes
-from edossier.classify.doctypes import load_doctypes
 from edossier.config import Settings
 from edossier.errors import EdossierError, ExitCode, ImmutableObjectError, NotFoundError
 from edossier.pipeline.court_forms import court_time
@@ -37,7 +36,7 @@ from edossier.storage.manifest import latest_version, read_manifest
 from edossier.types import Document, DossierVersion, sha256_file
 from edossier.web.accounts import FILER_ROLES, Accounts, User
 from edossier.web.records import Filing, KeptFile, Party, Service, StateError, open_records, records_folder
-from edossier.web.submission import Upload, receive_uploads, stem
+from edossier.web.submission import Upload, declarable_types, receive_uploads, stem
 from edossier.web.volumes import fetch_checked
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,7 @@ class Casework:
             raise CaseworkError("只有律师或当事人账户可以网上立案", 403)
         parties = form.check()
         filing_id = secrets.token_hex(8)
-        kept = self._keep(filing_id, uploads, doc_types, first=1)
+        kept = self._keep(user, filing_id, uploads, doc_types, first=1)
         filing = Filing(id=filing_id, filer=user.name, court=form.court.strip(), case_type=form.case_type,
                         cause=form.cause.strip(), parties=parties, claims=form.claims.strip(), materials=kept,
                         history=({"time": time.time(), "user": user.name, "state": "pending"},))
@@ -149,7 +148,7 @@ class Casework:
         if filing.state != "rejected":
             raise CaseworkError(f"立案申请处于“{STATE_NAMES[filing.state]}”状态，无需补正", 409)
         parties = form.check()
-        added = self._keep(filing_id, uploads, doc_types, first=len(filing.materials) + 1) if uploads else ()
+        added = self._keep(user, filing_id, uploads, doc_types, first=len(filing.materials) + 1) if uploads else ()
         try:
             updated = self.records.change_filing(
                 filing_id, ("rejected",), user.name, state="pending", court=form.court.strip(),
@@ -161,8 +160,9 @@ class Casework:
                           {"filing": filing_id})
         return updated
 
-    def _keep(self, filing_id: str, uploads: list[Upload], doc_types: Sequence[str], first: int) -> tuple[KeptFile, ...]:
-        allowed = {t.label for t in load_doctypes() if t.volume == "main"}
+    def _keep(self, user: User, filing_id: str, uploads: list[Upload], doc_types: Sequence[str],
+              first: int) -> tuple[KeptFile, ...]:
+        allowed = set(declarable_types(user))
         types = [t or None for t in doc_types] + [None] * (len(uploads) - len(doc_types))
         for declared in types:
             if declared and declared not in allowed:
@@ -281,7 +281,7 @@ class Casework:
             raise CaseworkError("请选择卷宗中的一份文书，或上传一份新文书")
         service_id = secrets.token_hex(8)
         if upload is not None:
-            if doc_type not in {t.label for t in load_doctypes() if t.volume == "main"}:
+            if doc_type not in declarable_types(user):
                 raise CaseworkError("请选择新文书的类型（如传票）")
             path = receive_uploads([upload], self.folder / "service" / service_id, self.settings.web)[0]
             served = Service(id=service_id, case=case.normalized, recipient=recipient, served_by=user.name,
