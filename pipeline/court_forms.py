@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edossier.config import Settings
-from edossier.pipeline.page_ocr import Progress
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import Store
 from edossier.types import DossierVersion
@@ -35,7 +34,6 @@ def publish_form(
     *,
     before: Sequence[Material] = (),
     store: Store | None = None,
-    progress: Progress | None = None,
 ) -> DossierVersion:
     """Render the form to KEPT with RENDER (unless already there); publish BEFORE, then it, as CASE's next version."""
     if not kept.exists():
@@ -43,4 +41,4 @@ def publish_form(
         render(part)
         part.replace(kept)
     materials = [*before, Material(path=kept, declared_type=doc_type, title=title)]
-    return process_case(materials, case, settings, store=store, progress=progress)
+    return process_case(materials, case, settings, store=store)

@@ -12,7 +12,6 @@ from pathlib import Path
 from edossier.bind.service_receipt import ServiceReceipt, render_receipt
 from edossier.config import Settings
 from edossier.pipeline.court_forms import publish_form
-from edossier.pipeline.page_ocr import Progress
 from edossier.pipeline.process import Material
 from edossier.storage import Store
 from edossier.types import DossierVersion
@@ -27,9 +26,8 @@ def bind_receipt(
     *,
     served: Material | None = None,
     store: Store | None = None,
-    progress: Progress | None = None,
 ) -> DossierVersion:
     """Publish RECEIPT (rendered to KEPT once), after SERVED when given, as the case's next version."""
     title = f"送达回证（{receipt.document}，{receipt.recipient}）"
     return publish_form(partial(render_receipt, receipt), kept, RECEIPT_TYPE, title, receipt.case, settings,
-                        before=[served] if served else [], store=store, progress=progress)
+                        before=[served] if served else [], store=store)

@@ -28,7 +28,7 @@ from edossier.errors import EdossierError, ExitCode, ImmutableObjectError, NotFo
 from edossier.pipeline.court_forms import court_time
 from edossier.pipeline.approval import APPROVAL_TYPE, bind_approval
 from edossier.pipeline.delivery import RECEIPT_TYPE, bind_receipt
-from edossier.pipeline.filing import bind_filing, check_new_case
+from edossier.pipeline.online_filing import bind_filing, check_new_case
 from edossier.pipeline.process import Material
 from edossier.storage import Store
 from edossier.storage.audit import AuditLog

@@ -15,7 +15,6 @@ from edossier.bind.assemble import CoverFacts
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
 from edossier.errors import ImmutableObjectError
-from edossier.pipeline.page_ocr import Progress
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import Store, open_store
 from edossier.storage.manifest import latest_version, read_manifest
@@ -38,10 +37,9 @@ def bind_filing(
     settings: Settings,
     *,
     store: Store | None = None,
-    progress: Progress | None = None,
 ) -> DossierVersion:
     """Bind, sign and publish version 1 of CASE_TEXT from MATERIALS, with COVER on its cover."""
     case = CaseNumber.parse(case_text)
     store = store or open_store(settings.store_uri, settings.storage)
     check_new_case(store, case, materials)
-    return process_case(materials, case.normalized, settings, store=store, progress=progress, cover=cover)
+    return process_case(materials, case.normalized, settings, store=store, cover=cover)
