@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "audit_cmd",
     "classify_cmd",
     "web_cmd",
+    "filings_cmd",
     "batch_cmd",
     "storage_cmd",
     "scan_cmd",
