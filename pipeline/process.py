@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from edossier.bind.assemble import CoverFacts
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
 from edossier.errors import StageError
@@ -30,12 +31,13 @@ from edossier.pipeline.steps import (  # re-exported: web/, bench/ and tests imp
     publish_version,
     read_material,
     trust_roots,
+    volume_key,
 )
 from edossier.storage import Store, open_store
 from edossier.types import DossierVersion, OcrPage, Page, SourceFile
 
 __all__ = ["Material", "bind_and_sign", "make_document", "process_case", "publish_version", "read_material",
-           "trust_roots"]
+           "trust_roots", "volume_key"]
 
 Say = Callable[[str], None]
 
@@ -50,8 +52,12 @@ def process_case(
     progress: Say | None = None,
     warn: Say | None = None,
     engine: OcrEngine | None = None,
+    cover: CoverFacts = CoverFacts(),
 ) -> DossierVersion:
-    """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, sign, publish."""
+    """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, sign, publish.
+
+    COVER: the facts a court stated at registration, for a first version's cover.
+    """
     case = CaseNumber.parse(case_text)
     store = store or open_store(settings.store_uri, settings.storage)
     ctx = CaseContext.open(case, settings, store)
@@ -83,7 +89,7 @@ def process_case(
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         journal = steps.FileJournal(settings.work_dir)
         bound = run_step(hooks, run("bind", f"version {ctx.version}"), steps.bind, ctx, documents, sources, Path(tmp),
-                         journal)
+                         journal, cover)
         signed = run_step(hooks, run("sign", f"version {ctx.version}"), steps.sign, ctx, bound)
         published = run_step(hooks, run("publish", f"version {ctx.version}"), steps.publish, ctx, signed,
                              engine.cache_key(), journal)

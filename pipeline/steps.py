@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edossier import __version__
-from edossier.bind.assemble import Addition, Continuation, DossierMetadata, assemble
+from edossier.bind.assemble import Addition, Continuation, CoverFacts, DossierMetadata, assemble
 from edossier.bind.devcert import DEV_PASSPHRASE, ensure_dev_key
 from edossier.bind.image_codec import codec_settings, encode_into_cache
 from edossier.bind.order import order_documents
@@ -49,7 +49,7 @@ from edossier.pipeline.page_ocr import recognize_page
 from edossier.pipeline.quarantine import quarantine
 from edossier.pipeline.work import WorkArea, identity
 from edossier.storage import Store, layout
-from edossier.storage.manifest import Manifest, latest_version, publish as publish_manifest, read_manifest
+from edossier.storage.manifest import Manifest, ManifestEntry, latest_version, publish as publish_manifest, read_manifest
 from edossier.types import (
     Classification,
     Document,
@@ -281,6 +281,8 @@ def signing_spec(settings: Settings, field_name: str) -> SignatureSpec:
         field_name=field_name,
         reason=settings.signing.reason,
         timestamp_url=settings.signing.timestamp_url,
+        embed_validation_info=settings.signing.embed_validation_info,
+        trust_roots=tuple(settings.signing.trust_roots),
     )
 
 
@@ -334,18 +336,23 @@ def bind_volume(
     out_dir: Path,
     previous: PreviousVolume | None = None,
     remarks: dict[str, str] | None = None,
+    cover: CoverFacts = CoverFacts(),
 ) -> BoundVolume:
-    """Assemble DOCUMENTS (one volume, in binding order, pages local) as the unsigned addition to PREVIOUS."""
+    """Assemble DOCUMENTS (one volume, in binding order, pages local) as the unsigned addition to PREVIOUS.
+
+    COVER, stated by the court at registration, wins over what the documents' text yields.
+    """
     volume: Volume = documents[0].volume if documents else "main"
     court, cause, parties = _cover_facts(documents)
     meta = DossierMetadata(
         case=case.normalized,
         version=version,
         bound_by=settings.user,
-        court=settings.bind.court or court,
+        court=cover.court or settings.bind.court or court,
         volume=volume,
-        cause=cause,
-        parties=parties,
+        cause=cover.cause or cause,
+        parties=cover.parties or parties,
+        filed=cover.filed,
     )
     after = Continuation(pages=page_count(previous.pdf), documents=len(previous.entries)) if previous else Continuation()
     unsigned = out_dir / f"unsigned-{volume}.pdf"
@@ -384,9 +391,10 @@ def bind_and_sign(
     out_dir: Path,
     previous: PreviousVolume | None = None,
     remarks: dict[str, str] | None = None,
+    cover: CoverFacts = CoverFacts(),
 ) -> tuple[Path, list[DocumentEntry]]:
     """Bind and sign one volume (pages local): the signed PDF and the volume's whole catalogue."""
-    signed = sign_volume(bind_volume(documents, case, version, settings, out_dir, previous, remarks), settings)
+    signed = sign_volume(bind_volume(documents, case, version, settings, out_dir, previous, remarks, cover), settings)
     return signed.pdf, list(signed.entries)
 
 
@@ -399,6 +407,8 @@ class Binding:
     sources: tuple[SourceFile, ...]
     volumes: tuple[BoundVolume | SignedVolume, ...]
     remarks: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, object] = field(default_factory=dict)
+    """what the manifest's provenance says of how the version was bound (continuing an archived one)."""
 
 
 def new_documents(ctx: CaseContext, documents: Sequence[Document]) -> list[Document]:
@@ -447,25 +457,31 @@ def bind(
     sources: Sequence[SourceFile],
     out_dir: Path,
     journal: Journal | None = None,
+    cover: CoverFacts = CoverFacts(),
 ) -> Binding:
     """Bind the case's new DOCUMENTS onto the previous version, volume by volume, in court order (unsigned).
 
     Each volume grows from its last signed PDF (a volume with nothing new keeps its
-    bytes).  A volume the JOURNAL says was signed and sealed for this version
-    already (a publish cut short) is taken from the store as it is.
+    bytes).  An archived version (sealed by pipeline/archive.py) is never grown:
+    later material starts new volumes, linked to it.  A volume the JOURNAL says was
+    signed and sealed for this version already (a publish cut short) is taken from
+    the store as it is.  COVER: what the court stated at registration.
     """
     documents = new_documents(ctx, documents)
     sources = [s for s in sources if s.sha256 not in ctx.known_sources]
     local = {s.sha256: s for s in sources}
     remarks = _signed_input_remarks(ctx, sources)
-    catalogue = [DocumentEntry.model_validate(e) for e in ctx.previous.catalogue] if ctx.previous else []
+    archived = bool(ctx.previous and ctx.previous.provenance.get("archived"))
+    grown = ctx.previous if ctx.previous and not archived else None
+    catalogue = [DocumentEntry.model_validate(e) for e in grown.catalogue] if grown else []
+    kept = ctx.previous_documents if grown else []
     sealed = journal.signed_volumes(ctx.case, ctx.version) if journal else {}
     ordered: list[Document] = []
     volumes: list[BoundVolume | SignedVolume] = []
     for volume in VOLUMES:
         added = order_documents([d for d in documents if d.volume == volume], ctx.case.type, binding_order,
                                 ctx.settings.bind.order_file)
-        ordered.extend(d for d in ctx.previous_documents if d.volume == volume)
+        ordered.extend(d for d in kept if d.volume == volume)
         ordered.extend(added)
         earlier = tuple(e for e in catalogue if e.volume == volume)
         noted = sealed.get(volume)
@@ -475,20 +491,21 @@ def bind(
             entries = tuple(DocumentEntry.model_validate(e) for e in noted["entries"])
             volumes.append(SignedVolume(volume, pdf, entries))
             continue
-        previous = _previous_volume(ctx, volume, earlier, out_dir)
+        previous = _previous_volume(ctx, volume, earlier, out_dir) if grown else None
         if added:
             pages = [doc.model_copy(update={"pages": tuple(ctx.work.local(p, local[doc.source_sha256])
                                                            for p in doc.pages)}) for doc in added]
-            volumes.append(bind_volume(pages, ctx.case, ctx.version, ctx.settings, out_dir, previous, remarks))
+            volumes.append(bind_volume(pages, ctx.case, ctx.version, ctx.settings, out_dir, previous, remarks, cover))
         elif previous:
             volumes.append(SignedVolume(volume, previous.pdf, earlier))  # unchanged volume: same bytes again
-    return Binding(tuple(ordered), tuple(sources), tuple(volumes), remarks)
+    origin: dict[str, object] = {"continues_archived_version": ctx.version - 1} if archived else {}
+    return Binding(tuple(ordered), tuple(sources), tuple(volumes), remarks, origin)
 
 
 def sign(ctx: CaseContext, binding: Binding) -> Binding:
     """Sign every volume that has new pages and check each signature."""
     signed = tuple(v if isinstance(v, SignedVolume) else sign_volume(v, ctx.settings) for v in binding.volumes)
-    return Binding(binding.documents, binding.sources, signed, binding.remarks)
+    return Binding(binding.documents, binding.sources, signed, binding.remarks, binding.provenance)
 
 
 def _previous_volume(
@@ -558,14 +575,14 @@ def publish(
             added = [d.source_sha256 for d in binding.documents if d.volume == v.volume and d.source_sha256 not in
                      ctx.known_sources]
             journal.note_signed(ctx.case, ctx.version, v.volume, {
-                "key": _volume_key(ctx.case, ctx.version, volume_role(v.volume), sha256_file(v.pdf)),
+                "key": volume_key(ctx.case, ctx.version, volume_role(v.volume), sha256_file(v.pdf)),
                 "entries": [e.model_dump(mode="json") for e in v.entries],
                 "documents": added,
             })
     inputs = [s.path.name for s in binding.sources]
     volume_pages = {v.volume: page_count(v.pdf) for v in volumes}
     origin = provenance(ctx.settings, ctx.store, engine_key, inputs, signed_inputs=binding.remarks,
-                        volume_pages=volume_pages, **extra)
+                        volume_pages=volume_pages, **binding.provenance, **extra)
     entries = [e for v in volumes for e in v.entries]
     manifest = publish_version(ctx.store, ctx.case, ctx.version, binding.documents, binding.sources,
                                [v.pdf for v in volumes], entries, origin, jobs=ctx.settings.storage.jobs,
@@ -624,7 +641,7 @@ def publish_version(
     pdfs = [pdf] if isinstance(pdf, Path) else list(pdf)
     fresh = [d for d in documents if d.source_sha256 in new]
     objects = _objects(case, list(new.values()), fresh, pdfs, version, work)
-    inherited = [e for e in previous.objects if not e.role.startswith("dossier")] if previous else []
+    inherited = _inherited(previous)
     return publish_manifest(
         store,
         case,
@@ -636,6 +653,24 @@ def publish_version(
         inherited=inherited,
         jobs=jobs,
     )
+
+
+def _inherited(previous: Manifest | None) -> list[ManifestEntry]:
+    """What a new version keeps of the previous one: everything but its dossier PDFs (one per volume).
+
+    An archived version's volumes are kept too, as ``sealed_<role>``: later
+    versions bind new volumes beside them and still list them (docs/archive.md).
+    """
+    if previous is None:
+        return []
+    sealed = bool(previous.provenance.get("archived"))
+    kept = []
+    for entry in previous.objects:
+        if not entry.role.startswith("dossier"):
+            kept.append(entry)
+        elif sealed:
+            kept.append(entry.model_copy(update={"role": f"sealed_{entry.role}"}))
+    return kept
 
 
 def identity_document(document: Document) -> Document:
@@ -664,12 +699,16 @@ def _objects(
                 objects.append((key, body, "ocr"))
     for pdf in pdfs:
         role = volume_role(volume_of_file(pdf.name))
-        objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
+        objects.append((volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
 
 
-def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
-    """The main volume where the store layout puts a dossier; 副卷 beside it, also named by content."""
+def volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
+    """Store key of a volume PDF of version VERSION with manifest role ROLE.
+
+    The main volume where the store layout puts a dossier; 副卷 (and sealed
+    volumes) beside it, also named by content.
+    """
     if role == "dossier":
         return layout.dossier_key(case, version, sha256)
     return layout.version_key(case, version, f"{role}-{sha256}.pdf")

@@ -24,11 +24,13 @@ COMMAND_MODULES = (
     "audit_cmd",
     "classify_cmd",
     "web_cmd",
+    "filings_cmd",
     "batch_cmd",
     "storage_cmd",
     "scan_cmd",
     "ocr_cmd",
     "cleanup_cmd",
+    "archive_cmd",
 )
 
 # pyHanko still imports cryptography's DSA types, which cryptography >= 46 marks deprecated on
