@@ -24,15 +24,14 @@ from typing import BinaryIO
 
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
-from edossier.errors import EdossierError, LimitExceededError, UnsupportedInputError
-from edossier.ingest.sniff import sniff_bytes
+from edossier.errors import EdossierError, InputFileError, LimitExceededError, UnsupportedInputError
+from edossier.ingest.sniff import READABLE, SUFFIXES, sniff, sniff_bytes
 from edossier.pipeline.process import Material, process_case
 from edossier.storage.audit import AuditLog
 from edossier.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-_SUFFIX = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif"}
 _CHUNK = 1 << 20
 
 
@@ -113,19 +112,24 @@ class Submissions:
     def _receive(self, upload: Upload, folder: Path, number: int) -> Path:
         web = self.settings.web
         head = upload.stream.read(1024)
-        media_type = sniff_bytes(head)
-        if media_type is None or media_type not in web.upload_types:
-            raise UnsupportedInputError(upload.filename, "is not a PDF, PNG, JPEG or TIFF file")
-        target = folder / f"{number:03d}{_SUFFIX[media_type]}"
+        if sniff_bytes(head) is None:
+            raise UnsupportedInputError(upload.filename, f"is not {READABLE}")
+        received = folder / f"{number:03d}.upload"
         size = len(head)
-        with open(target, "wb") as out:
+        with open(received, "wb") as out:
             out.write(head)
             while block := upload.stream.read(_CHUNK):
                 size += len(block)
                 if size > web.upload_max_bytes:
                     raise LimitExceededError(upload.filename, f"larger than {web.upload_max_bytes} bytes")
                 out.write(block)
-        return target
+        try:  # containers (OFD, Word) are told apart, and macros and programs refused, from the whole file
+            media_type = sniff(received, upload.filename)
+        except InputFileError as exc:
+            raise type(exc)(upload.filename, exc.problem) from None
+        if media_type not in web.upload_types:
+            raise UnsupportedInputError(upload.filename, f"is {media_type}, which online submission does not accept")
+        return received.rename(folder / f"{number:03d}{SUFFIXES[media_type]}")
 
     def _run(self, job: Job, case: CaseNumber, materials: list[Material], folder: Path) -> None:
         job.state = "running"
