@@ -218,6 +218,9 @@ def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: P
     frame = ImageOps.exif_transpose(image) if orientation != 1 else image.copy()
     if orientation != 1:
         corrections.append(Correction(kind="exif_orientation", value=orientation))
+    turned = image.info.get("original_orientation", 1)  # HEIC: pillow-heif has already turned it upright
+    if orientation == 1 and turned not in (None, 1):
+        corrections.append(Correction(kind="exif_orientation", value=turned))
     dpi = _image_dpi(image)
     if frame.mode not in ("RGB", "L", "1"):
         frame = frame.convert("RGB")

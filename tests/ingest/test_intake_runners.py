@@ -1,0 +1,126 @@
+"""The same intake in online submission (the web runner) and for phone photos in HEIC.
+
+The web test drives the real app (FastAPI TestClient, a real file store, real accounts from
+tests/web/web_dossiers) with real OFD and Word files; the submission job runs the pipeline, and the
+published version must hold the files' own text and the originals byte for byte. Refusals name the
+file as it was uploaded, never the server's folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pymupdf
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from edossier.config import LimitsSettings
+from edossier.ingest.pages import open_source, read_pages
+from edossier.storage import open_store
+from tests.ingest.intake_truth import DATA, char_recall, docx_text, ofd_page_texts
+from tests.web.web_dossiers import CASE_A, NEW_PASSWORD, PASSWORD, WebEnv, make_env
+
+
+@pytest.fixture(scope="module")
+def web_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
+    saved = {k: v for k, v in os.environ.items() if k.startswith("EDOSSIER_")}
+    for key in saved:
+        del os.environ[key]
+    os.environ["EDOSSIER_CONFIG"] = "/nonexistent/edossier.toml"  # no developer's config in tests
+    yield make_env(tmp_path_factory.mktemp("web"))
+    os.environ.pop("EDOSSIER_CONFIG", None)
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def lawyer(web_env: WebEnv) -> Iterator[TestClient]:
+    from edossier.web.app import create_app
+
+    with TestClient(create_app(web_env.settings)) as client:
+        me = client.post("/api/session", json={"user": "lawyer1", "password": PASSWORD})
+        assert me.status_code == 200, me.text
+        assert client.post("/api/password", json={"old": PASSWORD, "new": NEW_PASSWORD}).status_code == 200
+        yield client
+
+
+def _wait(client: TestClient, job_id: str) -> dict:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/submissions/{job_id}").json()
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError("the submission did not finish")
+
+
+def test_ofd_and_word_submitted_online(lawyer: TestClient, web_env: WebEnv) -> None:
+    names = ["20240531141733.ofd", "python-docx-par-known-paragraphs.docx"]
+    files = [("files", (name, (DATA / name).read_bytes())) for name in names]
+    sent = lawyer.post(f"/api/cases/{quote(CASE_A)}/submissions", files=files)
+    assert sent.status_code == 202, sent.text
+    job = _wait(lawyer, sent.json()["id"])
+    assert job["state"] == "accepted", job
+    store = open_store(web_env.settings.store_uri)
+    from edossier.casenumber import CaseNumber
+    from edossier.storage.manifest import read_manifest
+
+    manifest = read_manifest(store, CaseNumber.parse(CASE_A), job["version"])
+    tmp = web_env.root / "check"
+    tmp.mkdir(exist_ok=True)
+    dossier = next(o for o in manifest.objects if o.role == "dossier")
+    store.get_file(dossier.key, tmp / "dossier.pdf")
+    with pymupdf.open(tmp / "dossier.pdf") as pdf:
+        bound = "".join(page.get_text() for page in pdf)
+    truths = ["".join(ofd_page_texts(DATA / names[0])), docx_text(DATA / names[1])]
+    for name, truth in zip(names, truths, strict=True):
+        assert char_recall(truth, bound) >= 0.9, name
+        sha = hashlib.sha256((DATA / name).read_bytes()).hexdigest()
+        original = next(o for o in manifest.objects if o.role == "original" and o.sha256 == sha)
+        store.get_file(original.key, tmp / name)
+        assert (tmp / name).read_bytes() == (DATA / name).read_bytes()
+    invoice = next(d for d in manifest.documents if d["source_sha256"] == hashlib.sha256(
+        (DATA / names[0]).read_bytes()).hexdigest())
+    assert invoice["metadata"]["发票号码"] == "24112000000048542163"
+
+
+def test_online_refusals_name_the_uploaded_file(lawyer: TestClient, web_env: WebEnv) -> None:
+    store = open_store(web_env.settings.store_uri)
+    before = list(store.list("cases/"))
+    program = lawyer.post(f"/api/cases/{quote(CASE_A)}/submissions",
+                          files={"files": ("起诉状.docx", Path("/bin/true").read_bytes())})
+    assert program.status_code == 415
+    ofd_as_word = lawyer.post(f"/api/cases/{quote(CASE_A)}/submissions",
+                              files={"files": ("代理词.docx", (DATA / "fptpl.ofd").read_bytes())})
+    assert ofd_as_word.status_code == 415
+    assert "代理词.docx: content is application/ofd but the extension '.docx'" in ofd_as_word.text
+    assert str(web_env.settings.data_dir) not in ofd_as_word.text
+    assert list(store.list("cases/")) == before
+    assert not any((web_env.settings.data_dir / "web" / "uploads").glob("*/*"))
+
+
+def test_heic_phone_photo_is_read_upright(tmp_path: Path) -> None:
+    """pillow-heif's iPhone photo (3024x4032, portrait as taken): one raster page, upright, full size."""
+    source = open_source(DATA / "pillow-heif-arrow.heic", LimitsSettings())
+    assert source.media_type == "image/heic"
+    pages = list(read_pages(source, tmp_path, LimitsSettings()))
+    assert len(pages) == 1 and pages[0].kind == "raster"
+    assert (pages[0].width_px, pages[0].height_px) == (3024, 4032)
+    assert [(c.kind, c.value) for c in pages[0].corrections] == [("exif_orientation", 6)]
+    assert pages[0].image is not None
+    with Image.open(pages[0].image) as image:
+        ink = np.asarray(image.convert("L")) < 80
+    half = ink.shape[0] // 2
+
+    def widest(rows: np.ndarray) -> int:
+        spans = [np.nonzero(row)[0] for row in rows[::20]]
+        return max((int(s.max() - s.min()) for s in spans if len(s)), default=0)
+
+    # the photo is of an arrow drawn pointing up: upright, its wide head is in the top half
+    assert widest(ink[:half]) > 1.5 * widest(ink[half:])
