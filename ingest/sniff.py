@@ -64,6 +64,8 @@ _EXTENSIONS = {
     ".rtf": RTF,
     ".odt": ODT,
 }
+KNOWN_SUFFIXES = frozenset(_EXTENSIONS)
+"""The file name suffixes of what intake reads (a folder of originals is scanned for these)."""
 SUFFIXES = {PDF: ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif", HEIC: ".heic",
             OFD: ".ofd", DOCX: ".docx", DOC: ".doc", RTF: ".rtf", ODT: ".odt"}
 """The usual suffix of each readable type (uploads are saved under it)."""

@@ -124,3 +124,38 @@ def test_heic_phone_photo_is_read_upright(tmp_path: Path) -> None:
 
     # the photo is of an arrow drawn pointing up: upright, its wide head is in the top half
     assert widest(ink[:half]) > 1.5 * widest(ink[half:])
+
+
+def test_ofd_and_word_in_a_batch(tmp_path: Path) -> None:
+    """``edossier batch``: one worker reads, another step binds from the store (the converted PDF is stored)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    archive = tmp_path / "archive" / "case-000"
+    archive.mkdir(parents=True)
+    names = ["fptpl.ofd", "olefile-test-ole-file.doc"]
+    for name in names:
+        shutil.copy(DATA / name, archive / name)
+    case_map = tmp_path / "cases.csv"
+    case_map.write_text("path,case,type\ncase-000,（2024）浙0102民初23号,\n", encoding="utf-8")
+    data = tmp_path / "data"
+    env = {**os.environ, "EDOSSIER_DATA_DIR": str(data), "EDOSSIER_CONFIG": str(data / "none.toml"),
+           "PYTHONWARNINGS": "ignore"}
+    edossier = str(Path(sys.executable).parent / "edossier")
+    done = subprocess.run([edossier, "batch", str(tmp_path / "archive"), "--cases", str(case_map), "--workers", "1",
+                           "--json"], env=env, capture_output=True, text=True, timeout=600)
+    status = json.loads(done.stdout)
+    assert done.returncode == 0 and status["cases"]["done"] == 1, (status, done.stderr[-2000:])
+    store = data / "store"
+    manifest = json.loads(next(store.glob("cases/*/versions/000001/manifest.json")).read_text())
+    dossier = next(o for o in manifest["objects"] if o["role"] == "dossier")
+    with pymupdf.open(store / dossier["key"]) as pdf:
+        bound = "".join(page.get_text() for page in pdf)
+    assert char_recall("".join(ofd_page_texts(DATA / names[0])), bound) >= 0.9
+    assert "Test OLE file, saved as Word 97-2003 Document." in bound.replace("\n", " ")
+    originals = {o["sha256"]: store / o["key"] for o in manifest["objects"] if o["role"] == "original"}
+    for name in names:
+        data_bytes = (DATA / name).read_bytes()
+        assert originals[hashlib.sha256(data_bytes).hexdigest()].read_bytes() == data_bytes
