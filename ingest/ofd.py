@@ -206,6 +206,14 @@ class _Painter:
         self.page = page
         self.fonts: dict[str, pymupdf.Font | None] = {}
         self.fallback = pymupdf.Font("cjk")
+        self.shape: pymupdf.Shape | None = None
+        """paths drawn since the last text or image, committed together (a commit per path is quadratic)."""
+
+    def flush(self) -> None:
+        """Commit pending paths, so that what is drawn next lies over them."""
+        if self.shape is not None:
+            self.shape.commit()
+            self.shape = None
 
     def layer(self, part: str, element: etree._Element, origin: tuple[float, float] = (0.0, 0.0)) -> None:
         if local(element) == "Appearance":
@@ -286,6 +294,7 @@ class _Painter:
                     x += dx[i]
                     y += dy[i]
         if wrote:
+            self.flush()
             # Glyphs were placed in object space (pt); the matrix applies the object's CTM and offset. It acts
             # in PDF space (y up), so it is conjugated with the flip between that and MuPDF's (y down).
             place = pymupdf.Matrix(m[0] / PT_PER_MM, m[1] / PT_PER_MM, m[2] / PT_PER_MM, m[3] / PT_PER_MM, m[4], m[5])
@@ -294,7 +303,9 @@ class _Painter:
 
     def _path(self, obj: etree._Element, origin: tuple[float, float], params: dict[str, object]) -> None:
         m = self._place(obj, origin)
-        shape = self.page.new_shape()
+        if self.shape is None:
+            self.shape = self.page.new_shape()
+        shape = self.shape
         current = start = (0.0, 0.0)
         tokens = text_of(child(obj, "AbbreviatedData")).split()
         i = 0
@@ -350,7 +361,6 @@ class _Painter:
             stroke_opacity=int(obj.get("Alpha", "255")) / 255,
             fill_opacity=int(obj.get("Alpha", "255")) / 255,
         )
-        shape.commit()
 
     def _image(self, obj: etree._Element, origin: tuple[float, float]) -> None:
         part = self.doc.resources.media.get(obj.get("ResourceID", ""))
@@ -364,11 +374,13 @@ class _Painter:
         )
         if rect.is_empty:
             return
+        self.flush()
         self.page.insert_image(rect, stream=_image_stream(self.doc.package, part), keep_proportion=False)
 
     def stamp(self, image: bytes, boundary: tuple[float, float, float, float]) -> None:
         x, y, w, h = boundary
         rect = pymupdf.Rect(x, y, x + w, y + h) * PT_PER_MM
+        self.flush()
         self.page.insert_image(rect, stream=image, keep_proportion=False, overlay=True)
 
 
@@ -422,6 +434,7 @@ def render_pdf(
             painter.layer(part, layer)
         for image, boundary in stamps.get(page.id, []):
             painter.stamp(image, boundary)
+        painter.flush()
         texts.append(page_text(page))
     pdf.subset_fonts()
     target.parent.mkdir(parents=True, exist_ok=True)
