@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -178,5 +179,6 @@ def convert_to_pdf(source: Path, target: Path, timeout_s: float) -> None:
 
 
 def _fault_reason(fault: xmlrpc.client.Fault) -> str:
+    """The last line of LibreOffice's complaint, without the Python class name XML-RPC puts before it."""
     text = str(fault.faultString).strip().splitlines()
-    return text[-1][:200] if text else "unknown error"
+    return re.sub(r"^<class '[^']*'>:\s*", "", text[-1])[:200] if text else "unknown error"

@@ -82,6 +82,11 @@ def _heic_named_jpg(tmp: Path) -> Path:
     return target
 
 
+def _unreadable_docx(tmp: Path) -> Path:
+    """A well-formed package whose document part is not XML: only LibreOffice finds out."""
+    return _rezip(DATA / "python-docx-test.docx", tmp / "statement.docx", {"word/document.xml": b"<<< not xml"})
+
+
 @pytest.mark.parametrize(
     ("make", "code", "problem"),
     [
@@ -92,6 +97,7 @@ def _heic_named_jpg(tmp: Path) -> Path:
         (_program, 4, "is an ELF executable, not a document"),
         (_ofd_named_docx, 3, "content is application/ofd but the extension '.docx' says"),
         (_heic_named_jpg, 3, "content is image/heic but the extension '.jpg' says image/jpeg"),
+        (_unreadable_docx, 3, "LibreOffice cannot read it (Could not load document"),
     ],
 )
 def test_bad_file_is_refused_and_nothing_is_stored(tmp_path: Path, make, code: int, problem: str) -> None:  # type: ignore[no-untyped-def]
@@ -114,4 +120,15 @@ def test_declared_unpacked_size_over_the_limit(tmp_path: Path) -> None:
                  EDOSSIER_LIMITS__MAX_UNPACKED_BYTES="1000000", **QUIET)
     assert result.returncode == 9, result.stderr
     assert f"{source}: unpacks to" in result.stderr and "over the limit of 1000000" in result.stderr
+    assert stored_files(data_dir) == []
+
+
+def test_conversion_over_the_timeout_is_refused(tmp_path: Path) -> None:
+    """The converter is given the configured time; past it the file is refused and nothing stored."""
+    data_dir = tmp_path / "data"
+    source = DATA / "python-docx-test.docx"
+    result = run(["process", str(source), "--case", CASE], data_dir,
+                 EDOSSIER_LIMITS__CONVERT_TIMEOUT_S="0.01", **QUIET)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip() == f"edossier: error: {source}: could not be converted within 0.01 s (LibreOffice)"
     assert stored_files(data_dir) == []
