@@ -50,11 +50,10 @@ class OfdPage:
     """One page: its size (mm), the parts drawn on it in order, and its own text."""
 
     id: str
-    part: str
     width_mm: float
     height_mm: float
-    layers: tuple[tuple[str, etree._Element], ...]
-    """(part the element came from, Content element), back to front: templates, page, annotations."""
+    layers: tuple[etree._Element, ...]
+    """Content and annotation Appearance elements, back to front: templates, page, annotations."""
 
 
 def _numbers(value: str | None) -> list[float]:
@@ -170,27 +169,27 @@ class OfdDocument:
         xml = self.package.xml(part)
         area = child(xml, "Area")
         box = parse_box(text_of(child(area, "PhysicalBox"))) if area is not None else self.default_box
-        back: list[tuple[str, etree._Element]] = []
-        front: list[tuple[str, etree._Element]] = []
+        back: list[etree._Element] = []
+        front: list[etree._Element] = []
         for tpl in children(xml, "Template"):
             tpl_part = self.templates.get(tpl.get("TemplateID", ""))
             if tpl_part is None:
                 raise InputFileError(self.package.path, f"is a damaged OFD: page {index + 1} names a missing template")
             content = child(self.package.xml(tpl_part), "Content")
             if content is not None:
-                (front if tpl.get("ZOrder") == "Foreground" else back).append((tpl_part, content))
+                (front if tpl.get("ZOrder") == "Foreground" else back).append(content)
         own = child(xml, "Content")
-        layers = [*back, *([(part, own)] if own is not None else []), *front]
+        layers = [*back, *([own] if own is not None else []), *front]
         for annot_part in self.annotations.get(page_id, []):
             for annot in descendants(self.package.xml(annot_part), "Appearance"):
-                layers.append((annot_part, annot))
-        return OfdPage(page_id, part, box[2] or self.default_box[2], box[3] or self.default_box[3], tuple(layers))
+                layers.append(annot)
+        return OfdPage(page_id, box[2] or self.default_box[2], box[3] or self.default_box[3], tuple(layers))
 
 
 def page_text(page: OfdPage) -> str:
     """The page's own text: its TextCodes (templates included), one text object per line."""
     lines = []
-    for _, layer in page.layers:
+    for layer in page.layers:
         for obj in descendants(layer, "TextObject"):
             text = "".join("".join(code.itertext()) for code in children(obj, "TextCode"))
             if text.strip():
@@ -215,7 +214,7 @@ class _Painter:
             self.shape.commit()
             self.shape = None
 
-    def layer(self, part: str, element: etree._Element, origin: tuple[float, float] = (0.0, 0.0)) -> None:
+    def layer(self, element: etree._Element, origin: tuple[float, float] = (0.0, 0.0)) -> None:
         if local(element) == "Appearance":
             x, y, _, _ = parse_box(element.get("Boundary"))
             origin = (origin[0] + x, origin[1] + y)
@@ -223,7 +222,7 @@ class _Painter:
         for obj in element:
             name = local(obj)
             if name == "Layer" or name == "PageBlock":
-                self.layer(part, obj, origin)
+                self.layer(obj, origin)
             elif name == "TextObject":
                 self._text(obj, origin, params)
             elif name == "PathObject":
@@ -430,8 +429,8 @@ def render_pdf(
         page = doc.page(index)
         out = pdf.new_page(width=page.width_mm * PT_PER_MM, height=page.height_mm * PT_PER_MM)
         painter = _Painter(doc, out)
-        for part, layer in page.layers:
-            painter.layer(part, layer)
+        for layer in page.layers:
+            painter.layer(layer)
         for image, boundary in stamps.get(page.id, []):
             painter.stamp(image, boundary)
         painter.flush()

@@ -184,7 +184,7 @@ def _object_texts(doc: OfdDocument) -> dict[str, str]:
     """Text object ID → its text, over every page and template."""
     out = {}
     for index in range(len(doc.page_refs)):
-        for _, layer in doc.page(index).layers:
+        for layer in doc.page(index).layers:
             for obj in descendants(layer, "TextObject"):
                 out[obj.get("ID", "")] = "".join("".join(code.itertext()) for code in children(obj, "TextCode"))
     return out

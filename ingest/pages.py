@@ -4,7 +4,7 @@ Raster pages are written as lossless PNG files named by their SHA-256 into a
 work folder, so the same page read twice is the same file and the same work.
 PDF pages that already carry a good text layer are kept as born-digital pages
 (bound from the original, never rasterised); scanned PDF pages are rasterised.
-OFD and word-processor files are first converted to a PDF (``converted_pdf``)
+OFD and word-processor files are first converted to a PDF
 whose pages are then read the same way: their own text is the text layer and
 OCR is skipped; pages without text (an OFD of scanned images) are rasterised.
 Pages stream one at a time: a 10,000-page upload never sits in memory at once.
@@ -56,8 +56,13 @@ def open_source(
         media_type=media_type,
         title=path.stem,
         declared_type=declared_type,
-        metadata=ofd_facts(path, limits) if media_type == OFD else {},
+        metadata=_ofd_metadata(path, limits) if media_type == OFD else {},
     )
+
+
+def _ofd_metadata(path: Path, limits: LimitsSettings) -> dict[str, str]:
+    with _undecodable(path, "is not a readable OFD"):
+        return ofd_facts(path, limits)
 
 
 def read_pages(
@@ -77,7 +82,7 @@ def read_pages(
         yield from _image_pages(source, pages_dir, limits)
 
 
-def converted_pdf(source: SourceFile, work_dir: Path) -> Path:
+def _converted_pdf(source: SourceFile, work_dir: Path) -> Path:
     """Where the PDF converted from an OFD or word-processor original is kept (named by the original's hash)."""
     return work_dir / "converted" / f"{source.sha256}.pdf"
 
@@ -88,10 +93,11 @@ def _converted_pages(source: SourceFile, work_dir: Path, pages_dir: Path, limits
     The original stays as it was handed over; what is bound comes from the conversion.
     An OFD page's text is the OFD's own (its TextCodes), not what the PDF gives back.
     """
-    target = converted_pdf(source, work_dir)
+    target = _converted_pdf(source, work_dir)
     texts: list[str] | None = None
     if source.media_type == OFD:
-        texts = ofd_to_pdf(source.path, target, limits)
+        with _undecodable(source.path, "is not a readable OFD"):
+            texts = ofd_to_pdf(source.path, target, limits)
     elif not target.exists():
         convert_to_pdf(source.path, target, limits.convert_timeout_s)
     with _undecodable(source.path, "converts to an unreadable PDF"):

@@ -82,6 +82,13 @@ def _heic_named_jpg(tmp: Path) -> Path:
     return target
 
 
+def _nonsense_values(tmp: Path) -> Path:
+    """Well-formed XML with values no OFD has (a font size that is not a number)."""
+    with zipfile.ZipFile(DATA / "fptpl.ofd") as src:
+        page = src.read("Doc_0/Pages/Page_0/Content.xml").replace(b'Size="3.175"', b'Size="big"')
+    return _rezip(DATA / "fptpl.ofd", tmp / "odd.ofd", {"Doc_0/Pages/Page_0/Content.xml": page})
+
+
 def _unreadable_docx(tmp: Path) -> Path:
     """A well-formed package whose document part is not XML: only LibreOffice finds out."""
     return _rezip(DATA / "python-docx-test.docx", tmp / "statement.docx", {"word/document.xml": b"<<< not xml"})
@@ -97,6 +104,7 @@ def _unreadable_docx(tmp: Path) -> Path:
         (_program, 4, "is an ELF executable, not a document"),
         (_ofd_named_docx, 3, "content is application/ofd but the extension '.docx' says"),
         (_heic_named_jpg, 3, "content is image/heic but the extension '.jpg' says image/jpeg"),
+        (_nonsense_values, 3, "is not a readable OFD (ValueError: could not convert string to float: 'big')"),
         (_unreadable_docx, 3, "LibreOffice cannot read it (Could not load document"),
     ],
 )
