@@ -1,18 +1,21 @@
-"""Web reader benchmark: first page of a 500-page dossier, search across 1,000 stored pages.
+"""Web reader benchmark: first page of a 500-page dossier with a 副卷, search across 1,000 stored pages.
 
 Two 500-page dossiers are bound and stored through the real pipeline from
 born-digital pages (court texts from the shared corpus over a scan-like JPEG per
-page, so the PDF weighs what a scanned dossier weighs, without OCR time).  Then:
+page, so the PDF weighs what a scanned dossier weighs, without OCR time).  The
+first also has a 副卷 (a 审理报告 of SECONDARY_PAGES pages), so each volume is
+its own signed PDF, as a real case's are.  Then:
 
-- first page: headless Chromium opens the reader on the 500-page 正卷; the time
-  from navigation start to the first painted page is read from the page
-  (``window.edossierFirstPageMs``), cold (first open: the PDF is fetched from the
-  store and checked) and warm;
+- first page: headless Chromium opens the reader on the 500-page 正卷 (and then
+  on its 副卷); the time from navigation start to the first painted page is read
+  from the page (``window.edossierFirstPageMs``), cold (first open: the PDF is
+  fetched from the store and checked) and warm, with the number of requests and
+  bytes the browser fetched for it (Resource Timing);
 - search: the HTTP search endpoint over all 1,000 pages, several phrases, the
   median and worst wall time per query as the browser would see them.
 
-Run: ``python -m bench.web`` (writes bench/results/web.json).  Targets: first page
-≤ 1 s, search ≤ 200 ms.
+Run: ``python -m bench.web`` (writes bench/results/web.json); EDOSSIER_BENCH_DIR
+keeps the built dossiers for the next run.  Targets: first page ≤ 1 s, search ≤ 200 ms.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from edossier.web.accounts import open_accounts
 
 CORPUS = Path(os.environ.get("EDOSSIER_CORPUS", "/work/shared/corpus/docs"))
 PAGES = 500
+SECONDARY_PAGES = 20
 CASES = ("（2025）浙0102民初501号", "（2025）浙0102民初502号")
 QUERIES = ("借款", "民间借贷纠纷", "本院认为", "诉讼请求", "人民币伍万元整", "不存在的短语甲乙丙")
 PASSWORD = "bench-password-1"
@@ -79,8 +83,13 @@ def build(data_dir: Path) -> dict[str, float]:
         # the opened dossier weighs what scans weigh; the second only adds text to search
         pdf = text_pdf(data_dir / "inputs" / f"{n}.pdf", corpus_pages(PAGES, n * PAGES),
                        background=backgrounds if n == 0 else None)
+        materials = [Material(path=pdf, declared_type="证据目录", title=f"证据材料{n + 1}")]
+        if n == 0:  # the opened case has a 副卷 too: a court-only paper, bound and signed as its own volume
+            report = text_pdf(data_dir / "inputs" / "report.pdf", corpus_pages(SECONDARY_PAGES, 2 * PAGES),
+                              background=backgrounds)
+            materials.append(Material(path=report, declared_type="审理报告", title="案件审理报告"))
         started = time.perf_counter()
-        process_case([Material(path=pdf, declared_type="证据目录", title=f"证据材料{n + 1}")], case, settings)
+        process_case(materials, case, settings)
         timings[f"process_{n}_{PAGES}_pages_s"] = round(time.perf_counter() - started, 2)
         timings[f"input_{n}_mb"] = round(pdf.stat().st_size / 1e6, 1)
     return timings
@@ -130,7 +139,7 @@ def bench_search(client: httpx.Client) -> dict[str, object]:
     return results
 
 
-def bench_first_page(base: str, client: httpx.Client) -> list[float]:
+def bench_first_page(base: str, client: httpx.Client) -> dict[str, object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
@@ -144,23 +153,39 @@ def bench_first_page(base: str, client: httpx.Client) -> list[float]:
     try:
         driver.get(base + "/static/app.css")
         driver.add_cookie({"name": "edossier_session", "value": client.cookies["edossier_session"], "path": "/"})
-        times = []
-        for _ in range(4):
-            driver.get("about:blank")
-            driver.get(f"{base}/#/case/{quote(CASES[0])}/1/main")
-            try:
-                ms = WebDriverWait(driver, 60, poll_frequency=0.05).until(
-                    lambda d: d.execute_script("return window.edossierFirstPageMs"))
-            except Exception:
-                driver.save_screenshot("/tmp/bench-web-failure.png")
-                print(driver.get_log("browser") if hasattr(driver, "get_log") else "")
-                raise
-            pages = driver.execute_script("return document.querySelectorAll('.page').length")
-            assert pages >= PAGES, pages  # the documents' pages plus cover, catalogue and closing sheet
-            times.append(round(ms, 1))
-        return times
+        report: dict[str, object] = {}
+        for volume, least in (("main", PAGES), ("secondary", SECONDARY_PAGES)):
+            runs = []
+            for _ in range(4):
+                driver.get("about:blank")
+                driver.get(f"{base}/#/case/{quote(CASES[0])}/1/{volume}")
+                try:
+                    ms = WebDriverWait(driver, 60, poll_frequency=0.05).until(
+                        lambda d: d.execute_script("return window.edossierFirstPageMs"))
+                except Exception:
+                    driver.save_screenshot("/tmp/bench-web-failure.png")
+                    print(driver.get_log("browser") if hasattr(driver, "get_log") else "")
+                    raise
+                pages = driver.execute_script("return document.querySelectorAll('.page').length")
+                assert pages >= least, pages  # the documents' pages plus cover, catalogue and closing sheet
+                fetched = driver.execute_script(
+                    "return performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/pdf'))"
+                    ".map((e) => e.transferSize)")
+                runs.append({"ms": round(ms, 1), "pdf_requests": len(fetched),
+                             "pdf_kb": round(sum(fetched) / 1e3, 1)})
+            warm = [r["ms"] for r in runs[1:]]
+            report[volume] = {"cold": runs[0], "warm": runs[1:], "warm_median_ms": statistics.median(warm),
+                              "warm_min_ms": min(warm), "warm_max_ms": max(warm)}
+        return report
     finally:
         driver.quit()
+
+
+def machine() -> str:
+    """The CPU the numbers were taken on."""
+    names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+             if line.startswith("model name")]
+    return f"{names[0] if names else 'unknown CPU'}, {os.cpu_count()} CPUs"
 
 
 def main() -> None:
@@ -168,13 +193,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         data_dir = Path(keep or tmp)
         built = (data_dir / "store").exists()
-        report: dict[str, object] = {"build": {} if built else build(data_dir)}
+        report: dict[str, object] = {"machine": machine(), "build": {} if built else build(data_dir)}
         server, base = serve(data_dir)
         client = session(data_dir, base)
-        report["first_page_ms"] = dict(zip(("cold", "warm1", "warm2", "warm3"), bench_first_page(base, client)))
+        report["first_page"] = bench_first_page(base, client)
         report["search_1000_pages"] = bench_search(client)
-        pdf = next((data_dir / "web" / "cache").rglob("dossier*.pdf"))
-        report["dossier_mb"] = round(pdf.stat().st_size / 1e6, 1)
+        report["volume_mb"] = {pdf.name.split("-")[0]: round(pdf.stat().st_size / 1e6, 1)
+                               for pdf in (data_dir / "web" / "cache").rglob("dossier*.pdf")}
         server.should_exit = True
     out = Path(__file__).parent / "results" / "web.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ from edossier.bind.front_matter import (
 from edossier.bind.image_codec import CodecSettings, EncodedImage, codec_settings, encode_cached, read_cached
 from edossier.bind.pdfa import make_pdfa
 from edossier.bind.text_layer import add_text_layer
+from edossier.bind.volumes import VOLUME_NAMES
 from edossier.config import BindSettings
 from edossier.errors import StageError
 from edossier.types import Document, DocumentEntry, OcrPage, Page
@@ -56,8 +57,7 @@ class DossierMetadata:
 
     @property
     def title(self) -> str:
-        volume = "正卷" if self.volume == "main" else "副卷"
-        return f"电子卷宗 {self.case} {volume} 第{self.version}版"
+        return f"电子卷宗 {self.case} {VOLUME_NAMES[self.volume]} 第{self.version}版"
 
 
 @dataclass(frozen=True)

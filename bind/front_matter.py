@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import pymupdf
 
 from edossier.bind.text_layer import text_font, text_width
+from edossier.bind.volumes import VOLUME_NAMES
 
 A4 = (595.0, 842.0)
 MARGIN = 56.0
 CATALOGUE_ROWS = 24
 REMARK_SIZE = 7.5
-VOLUME_NAMES = {"main": "正卷", "secondary": "副卷"}
 
 
 @dataclass(frozen=True)

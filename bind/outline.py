@@ -15,8 +15,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.rw_common import PdfHandler
 
 from edossier.bind.assemble import Bookmark
-
-VOLUME_TITLES = {"main": "正卷", "secondary": "副卷"}
+from edossier.bind.volumes import VOLUME_NAMES
 
 
 def read_bookmarks(reader: PdfHandler) -> list[Bookmark]:
@@ -69,7 +68,7 @@ def write_outline(writer: IncrementalPdfFileWriter, bookmarks: Sequence[Bookmark
         root["/PageMode"] = generic.NameObject("/UseOutlines")
         writer.update_root()
     top = generic.DictionaryObject({
-        generic.NameObject("/Title"): generic.TextStringObject(VOLUME_TITLES[volume]),
+        generic.NameObject("/Title"): generic.TextStringObject(VOLUME_NAMES[volume]),
         generic.NameObject("/Parent"): outline_ref,
     })
     top_ref = writer.add_object(top)

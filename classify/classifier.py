@@ -20,10 +20,18 @@ from edossier.types import Classification
 
 
 def predict(model: DoctypeModel, text: str) -> tuple[str, float, TitleMatch | None]:
-    """The most probable type, its calibrated probability and the title rule that fired (if any)."""
+    """The most probable type, its calibrated probability and the title rule that fired (if any).
+
+    A type the model was not trained on (in doctypes.toml only: the court's own
+    副卷 papers, 评议笔录 and the like, are absent from the public corpus) is
+    decided by its title alone; the model's probability for its own best type
+    stands as the confidence, so an unclear text still goes to a clerk.
+    """
     rule = match_title(text)
     probs = model.probabilities(text, rule.label if rule is not None else None)
     best = int(np.argmax(probs))
+    if rule is not None and rule.label not in model.classes:
+        return rule.label, float(probs[best]), rule
     return model.classes[best], float(probs[best]), rule
 
 
@@ -35,6 +43,6 @@ def classify_text(text: str, settings: ClassifySettings) -> Classification:
         type=label,
         confidence=round(confidence, 4),
         needs_review=confidence < settings.review_threshold,
-        method="title+model" if by_rule else "model",
+        method=("title" if label not in model.classes else "title+model") if by_rule else "model",
         title=rule.title if rule is not None else None,
     )

@@ -17,6 +17,8 @@ class DocType:
     order: int
     titles: tuple[str, ...]
     volume: str = "main"
+    party: bool = False
+    """filed by a party or its lawyer (not issued or written by the court)"""
 
 
 @lru_cache(maxsize=4)
@@ -33,6 +35,7 @@ def load_doctypes(path: Path | None = None) -> tuple[DocType, ...]:
             order=int(entry["order"]),
             titles=tuple(entry.get("titles", ())),
             volume=entry.get("volume", "main"),
+            party=bool(entry.get("party", False)),
         )
         for entry in table["type"]
     ]

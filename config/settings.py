@@ -128,6 +128,18 @@ class WebSettings(Section):
         "application/rtf", "application/vnd.oasis.opendocument.text",
     )
     min_password_length: int = 10
+    sign_in_failures_per_account: int = Field(default=5, ge=1, description="failed sign-ins that lock an account name")
+    sign_in_failures_per_client: int = Field(default=20, ge=1, description="failed sign-ins that lock a client address")
+    sign_in_lockout_s: int = Field(default=15 * 60, ge=1, description="how long failures count, and so how long a lock lasts")
+    trusted_origins: tuple[str, ...] = Field(
+        default=(), description="origins besides the server's own that may post (a proxy that rewrites Host)"
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *)"
+    )
+    root_path: str = Field(default="", description="the sub-path a reverse proxy serves the reader under, e.g. /edossier")
+    tls_certificate: Path | None = Field(default=None, description="PEM certificate (chain) to serve HTTPS directly")
+    tls_key: Path | None = Field(default=None, description="PEM private key of tls_certificate")
 
 
 class StorageSettings(Section):

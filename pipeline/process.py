@@ -24,6 +24,7 @@ from edossier.bind.order import order_documents
 from edossier.bind.pdfa import page_count
 from edossier.bind.sign import SignatureSpec, seal_version
 from edossier.bind.verify import signature_remark, verify_pdf
+from edossier.bind.volumes import volume_file_name, volume_of_file, volume_role
 from edossier.casenumber import CaseNumber
 from edossier.classify.classifier import classify_text
 from edossier.classify.doctypes import binding_order, load_doctypes
@@ -189,9 +190,8 @@ def bind_and_sign(
     that does not verify is never published.
     """
     volume = documents[0].volume if documents else "main"
-    suffix = "" if volume == "main" else f"-{volume}"
-    unsigned = out_dir / f"unsigned{suffix}.pdf"
-    signed = out_dir / f"dossier{suffix}.pdf"
+    unsigned = out_dir / f"unsigned-{volume}.pdf"
+    signed = out_dir / volume_file_name(volume)
     court, cause, parties = _cover_facts(documents)
     meta = DossierMetadata(
         case=case.normalized,
@@ -257,8 +257,8 @@ def publish_version(
 ) -> None:
     """Seal originals, page images, OCR results and the PDFs (one per volume), then the manifest (last).
 
-    PDF is the main volume's file, or the volumes' files named dossier.pdf and
-    dossier-secondary.pdf (any folder). The manifest also lists what this version
+    PDF is the main volume's file, or the volumes' files named as
+    ``bind.volumes.volume_file_name`` names them (any folder). The manifest also lists what this version
     keeps of the previous one, so each version's manifest names every object it consists of.
     """
     new = {source.sha256 for source in new_sources}
@@ -390,14 +390,10 @@ def _previous_volume(
         return None
     role = volume_role(volume)
     stored = next(o for o in manifest.objects if o.role == role)
-    local = tmp / ("previous-dossier.pdf" if volume == "main" else f"previous-dossier-{volume}.pdf")
+    local = tmp / "previous" / volume_file_name(volume)
+    local.parent.mkdir(exist_ok=True)
     store.get_file(stored.key, local)
     return PreviousVolume(local, entries)
-
-
-def volume_role(volume: str) -> str:
-    """Manifest role of a volume's PDF: "dossier" for 正卷 (what get and process print), "dossier_secondary"."""
-    return "dossier" if volume == "main" else f"dossier_{volume}"
 
 
 def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
@@ -440,7 +436,7 @@ def _objects(
                 key = layout.ocr_key(case, page.sha256, f"{ocr.engine}-{ocr.engine_version}")
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
     for pdf in pdfs:
-        role = volume_role("secondary" if pdf.stem.endswith("secondary") else "main")
+        role = volume_role(volume_of_file(pdf.name))
         objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
 

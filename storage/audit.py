@@ -6,6 +6,10 @@ involved, and carries the hash of the entry before it.  Entries are sealed store
 objects (``audit/<sequence>.json``): the store refuses to rewrite them, on S3 the
 object lock makes that hold against administrators too, and ``verify`` finds an
 edited, removed or reordered entry by walking the chain.
+
+Writers in many threads, processes or machines append to one chain: each takes
+the next sequence number with the store's exclusive create, so exactly one
+writer gets each number and the others read the new tail and try again.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from edossier.errors import ImmutableObjectError
-from edossier.storage.store import Store
+from edossier.storage.store import KeyTakenError, Store
 
 PREFIX = "audit/"
 GENESIS = "0" * 64
@@ -34,9 +39,14 @@ class AuditEntry:
     objects: Mapping[str, str]
     detail: Mapping[str, object]
     previous: str
+    client: str | None = None
+    """The address the act came from (the web reader's client); None for the CLI and workers."""
 
     def body(self) -> bytes:
-        return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True, default=dict).encode()
+        fields = dict(self.__dict__)
+        if fields["client"] is None:  # entries without an address hash as those written before the field existed
+            del fields["client"]
+        return json.dumps(fields, ensure_ascii=False, sort_keys=True, default=dict).encode()
 
     @property
     def digest(self) -> str:
@@ -51,30 +61,38 @@ class AuditLog:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._last: AuditEntry | None = None
+        self._lock = threading.Lock()  # threads of one process take turns; other writers are met by the store
 
     def entries(self) -> Iterator[AuditEntry]:
         for key in self.store.list(PREFIX):
-            yield AuditEntry(**json.loads(self._read(key)))
+            yield self._entry(key)
 
     def _read(self, key: str) -> bytes:
         """An entry's raw bytes: the chain, not the store's read check, judges them (see verify)."""
         with self.store.open_raw(key) as src:
             return src.read()
 
+    def _entry(self, key: str) -> AuditEntry:
+        return AuditEntry(**json.loads(self._read(key)))
+
     def head(self) -> tuple[int, str]:
         """Sequence and hash of the newest entry: the anchor a manifest records."""
-        return self._tail()
+        with self._lock:
+            last = self._tail()
+        return (last.sequence, last.digest) if last else (0, GENESIS)
 
-    def _tail(self) -> tuple[int, str]:
+    def _tail(self) -> AuditEntry | None:
         """The last entry: listed once, then found by probing forward, so appends stay O(1)."""
-        if self._last is None:
+        last = self._last
+        if last is None:
             keys = list(self.store.list(PREFIX))
             if not keys:
-                return 0, GENESIS
-            self._last = AuditEntry(**json.loads(self._read(keys[-1])))
-        while self.store.exists(_key(self._last.sequence + 1)):  # others appended meanwhile
-            self._last = AuditEntry(**json.loads(self._read(_key(self._last.sequence + 1))))
-        return self._last.sequence, self._last.digest
+                return None
+            last = self._entry(keys[-1])
+        while self.store.exists(following := _key(last.sequence + 1)):  # others appended meanwhile
+            last = self._entry(following)
+        self._last = last
+        return last
 
     def append(
         self,
@@ -83,26 +101,29 @@ class AuditLog:
         case: str | None = None,
         objects: Mapping[str, str] | None = None,
         detail: Mapping[str, object] | None = None,
+        client: str | None = None,
     ) -> AuditEntry:
         """Append one entry; concurrent writers race for the next sequence number and retry."""
-        for _ in range(_APPEND_ATTEMPTS):
-            sequence, previous = self._tail()
-            entry = AuditEntry(
-                sequence=sequence + 1,
-                time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
-                user=user,
-                action=action,
-                case=case,
-                objects=dict(objects or {}),
-                detail=dict(detail or {}),
-                previous=previous,
-            )
-            try:
-                self.store.put_bytes(_key(entry.sequence), entry.body())
-            except ImmutableObjectError:
-                continue  # another writer took this sequence number first
-            self._last = entry
-            return entry
+        with self._lock:
+            for _ in range(_APPEND_ATTEMPTS):
+                last = self._tail()
+                entry = AuditEntry(
+                    sequence=last.sequence + 1 if last else 1,
+                    time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+                    user=user,
+                    action=action,
+                    case=case,
+                    objects=dict(objects or {}),
+                    detail=dict(detail or {}),
+                    previous=last.digest if last else GENESIS,
+                    client=client,
+                )
+                try:
+                    self.store.create_bytes(_key(entry.sequence), entry.body())
+                except KeyTakenError:
+                    continue  # another writer took this sequence number first
+                self._last = entry
+                return entry
         raise ImmutableObjectError("audit log: could not append after repeated contention")
 
     def verify(self) -> list[str]:

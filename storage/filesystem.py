@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from edossier.storage.store import BLOCK, ObjectInfo, Source, Store, file_sha256
+from edossier.storage.store import BLOCK, KeyTakenError, ObjectInfo, Source, Store, file_sha256
 
 from edossier.errors import EdossierError, ImmutableObjectError, NotFoundError
 from edossier.files import fsync_dir
@@ -46,10 +46,12 @@ class FilesystemStore(Store):
     def _sidecar(self, path: Path) -> Path:
         return path.with_name(f".{path.name}.sha256")
 
-    def _seal(self, key: str, sha256: str, size: int, source: Source) -> ObjectInfo:
+    def _seal(self, key: str, sha256: str, size: int, source: Source, *, exclusive: bool = False) -> ObjectInfo:
         """Link a fully written, fsynced temporary file into place: exclusive, so two writers never both win."""
         target = self._path(key)
         existing = self.info(key)
+        if existing is not None and exclusive:
+            raise KeyTakenError(f"{key}: already sealed by another writer")
         if existing is not None:  # a rerun: nothing to write, but never a different content
             if existing.sha256 != sha256:
                 raise ImmutableObjectError(f"{key}: already sealed with different content; refusing to overwrite")
@@ -58,6 +60,8 @@ class FilesystemStore(Store):
         try:
             _link_read_only(target, lambda out: _copy(source, out))
         except FileExistsError:
+            if exclusive:
+                raise KeyTakenError(f"{key}: already sealed by another writer") from None
             if file_sha256(target) != sha256:
                 raise ImmutableObjectError(
                     f"{key}: already sealed with different content; refusing to overwrite"

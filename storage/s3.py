@@ -26,7 +26,7 @@ from minio.retention import Retention
 
 from edossier.config import StorageSettings
 from edossier.errors import EdossierError, ImmutableObjectError, NotFoundError, ServiceUnavailableError
-from edossier.storage.store import ObjectInfo, Source, Store
+from edossier.storage.store import KeyTakenError, ObjectInfo, Source, Store
 
 T = TypeVar("T")
 SHA256_META = "x-amz-meta-sha256"
@@ -132,8 +132,16 @@ class S3Store(Store):
         hold = meta.get("x-amz-object-lock-legal-hold", "OFF") == "ON"
         return meta.get("x-amz-object-lock-mode"), _parse_s3_time(until) if until else None, hold
 
-    def _seal(self, key: str, sha256: str, size: int, source: Source) -> ObjectInfo:
+    def _seal(self, key: str, sha256: str, size: int, source: Source, *, exclusive: bool = False) -> ObjectInfo:
+        """Put a new version, then check it is the oldest one: the version every read serves.
+
+        The server takes every put (RGW ignores ``If-None-Match`` on versioned
+        buckets), so of two writers racing for a key the one whose version came
+        first holds it; the other learns so here and its later version is never read.
+        """
         existing = self.info(key)
+        if existing is not None and exclusive:
+            raise KeyTakenError(f"{key}: already sealed by another writer")
         if existing is not None:
             if existing.sha256 == sha256:
                 return existing
@@ -142,9 +150,9 @@ class S3Store(Store):
             days=365 * self.settings.retention_years
         )
 
-        def put() -> None:
+        def put() -> str | None:
             with source() as data:
-                self.client.put_object(
+                return self.client.put_object(
                     self.bucket,
                     key,
                     data,
@@ -152,9 +160,16 @@ class S3Store(Store):
                     metadata={"sha256": sha256},
                     retention=Retention(COMPLIANCE, until),
                     legal_hold=self.settings.legal_hold,
-                )
+                ).version_id
 
-        self._call(f"put {key}", put)
+        mine = self._call(f"put {key}", put)
+        sealed = self._sealed_version(key)
+        if sealed is not None and sealed[0] != (mine or "null"):  # another writer's version came first
+            if exclusive:
+                raise KeyTakenError(f"{key}: already sealed by another writer")
+            info = self.info(key)
+            if info is None or info.sha256 != sha256:
+                raise ImmutableObjectError(f"{key}: already sealed with different content; refusing to overwrite")
         return ObjectInfo(key=key, size=size, sha256=sha256)
 
     @contextmanager

@@ -20,11 +20,15 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
 from edossier.config import StorageSettings, load_settings
-from edossier.errors import EdossierError, IntegrityError, NotFoundError
+from edossier.errors import EdossierError, ImmutableObjectError, IntegrityError, NotFoundError
 
 BLOCK = 1 << 20
 
 Source = Callable[[], BinaryIO]
+
+
+class KeyTakenError(ImmutableObjectError):
+    """An exclusive create found its key already sealed (by another writer, maybe with the same bytes)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,16 @@ class Store(abc.ABC):
     def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
         """Seal DATA under KEY; same bytes again is a no-op, different bytes are refused."""
         return self._seal(key, hashlib.sha256(data).hexdigest(), len(data), lambda: io.BytesIO(data))
+
+    def create_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        """Seal DATA under KEY only if no writer ever sealed KEY, else KeyTakenError, even for the same bytes.
+
+        For records numbered in sequence (the audit trail): each number must go to
+        exactly one writer, across threads, processes and machines, which a put that
+        accepts the same bytes again cannot promise when two writers' records are alike.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        return self._seal(key, digest, len(data), lambda: io.BytesIO(data), exclusive=True)
 
     def put_file(self, key: str, path: Path) -> ObjectInfo:
         """Seal the file at PATH under KEY, streaming it."""
@@ -92,8 +106,8 @@ class Store(abc.ABC):
             raise IntegrityError(f"{key}: stored bytes do not match the hash recorded when it was sealed")
 
     @abc.abstractmethod
-    def _seal(self, key: str, sha256: str, size: int, source: Source) -> ObjectInfo:
-        """Write SOURCE under KEY once; refuse a different object under a sealed key."""
+    def _seal(self, key: str, sha256: str, size: int, source: Source, *, exclusive: bool = False) -> ObjectInfo:
+        """Write SOURCE under KEY once; refuse a different object under a sealed key (any, when EXCLUSIVE)."""
 
     @abc.abstractmethod
     def open_raw(self, key: str) -> AbstractContextManager[BinaryIO]:

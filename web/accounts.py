@@ -2,14 +2,24 @@
 
 Accounts are personal (the guideline): every act under one is that person's act,
 so there is no shared or anonymous account, the initial password is only good for
-choosing a new one, and a session ends after idle time and after a fixed maximum.
+choosing a new one, and a session ends after idle time and after a fixed maximum,
+or at once when the password changes or the account is disabled.
 Passwords are stored as argon2id hashes; session tokens only as their SHA-256, so
-a copy of the database does not let anyone sign in.
+a copy of the database does not let anyone sign in.  Failed sign-ins are kept per
+account name and per client address, so that guessing is throttled: after too
+many failures within the lockout period, sign-in is refused without looking at
+the password until the oldest failure ages out.  The records live in the same
+database, so every server process sees them.
+
+Refusals carry a Chinese message for the web reader (``AccountError.chinese``)
+beside the English line the CLI prints.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import secrets
 import sqlite3
 import threading
@@ -48,6 +58,11 @@ CREATE TABLE IF NOT EXISTS sessions (
     created REAL NOT NULL,
     last_seen REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    subject TEXT NOT NULL,
+    time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_failures_subject ON sign_in_failures(subject, time);
 """
 
 _TOUCH_S = 15.0
@@ -58,7 +73,36 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 class AccountError(EdossierError):
-    """A refused account operation (bad password, unknown user, weak password)."""
+    """A refused account operation (bad password, unknown user, weak password), in English and Chinese."""
+
+    def __init__(self, message: str, chinese: str) -> None:
+        super().__init__(message)
+        self.chinese = chinese
+
+
+class SignInLockedError(AccountError):
+    """Too many failed sign-ins for this account name or from this address: wait RETRY_AFTER_S seconds."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        minutes = max(1, math.ceil(retry_after_s / 60))
+        super().__init__(
+            f"too many failed sign-ins; try again in {minutes} min",
+            f"登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试",
+        )
+        self.retry_after_s = retry_after_s
+
+
+def _wrong_credentials() -> AccountError:
+    return AccountError("wrong user name or password", "用户名或密码错误")
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """How many failed sign-ins within LOCKOUT_S lock an account name, or a client address, for the rest of it."""
+
+    per_account: int = 5
+    per_client: int = 20
+    lockout_s: int = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -84,12 +128,15 @@ class User:
 
 
 class Accounts:
-    def __init__(self, path: Path, *, idle_s: int, max_s: int, min_password_length: int = 10) -> None:
+    def __init__(
+        self, path: Path, *, idle_s: int, max_s: int, min_password_length: int = 10, throttle: Throttle = Throttle()
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.idle_s = idle_s
         self.max_s = max_s
         self.min_password_length = min_password_length
+        self.throttle = throttle
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -104,14 +151,14 @@ class Accounts:
     def add(self, name: str, role: str, password: str, cases: tuple[str, ...] = ()) -> User:
         """Create an account whose password must be changed at first sign-in."""
         if role not in ROLES:
-            raise AccountError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+            raise AccountError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})", "未知的角色")
         if not name or not name.isprintable() or len(name) > 64:
-            raise AccountError(f"invalid user name {name!r}")
+            raise AccountError(f"invalid user name {name!r}", "用户名无效")
         self._check_strength(password)
         keys = [CaseNumber.parse(c).key for c in cases]
         with self._lock:
             if self._row(name) is not None:
-                raise AccountError(f"user {name!r} already exists")
+                raise AccountError(f"user {name!r} already exists", "该用户名已存在")
             self._db.execute(
                 "INSERT INTO users(name, role, password_hash, must_change, created) VALUES (?,?,?,1,?)",
                 (name, role, _hasher.hash(password), time.time()),
@@ -136,6 +183,18 @@ class Accounts:
             self._db.execute("UPDATE users SET disabled=1 WHERE name=?", (name,))
             self._db.execute("DELETE FROM sessions WHERE user=?", (name,))
 
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole database at TARGET, taken while the server runs (SQLite's backup API)."""
+        if target.exists():
+            raise AccountError(f"{target}: exists; refusing to overwrite a backup", "备份文件已存在")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy = sqlite3.connect(target)
+        try:
+            with self._lock:
+                self._db.backup(copy)
+        finally:
+            copy.close()
+
     def user(self, name: str) -> User:
         row = self._row(name)
         if row is None:
@@ -149,24 +208,46 @@ class Accounts:
 
     # --- sign-in ------------------------------------------------------------------
 
-    def sign_in(self, name: str, password: str) -> tuple[str, User]:
-        """A new session token for NAME, or AccountError for any bad name/password/disabled account."""
+    def sign_in(self, name: str, password: str, client: str | None = None) -> tuple[str, User]:
+        """A new session token for NAME, or AccountError for any bad name/password/disabled account.
+
+        SignInLockedError while NAME or CLIENT has failed too often lately; the
+        lock does not tell whether NAME exists, since unknown names are counted too.
+        """
+        subjects = [f"user:{name}"] + ([f"client:{client}"] if client else [])
+        self._refuse_if_locked(subjects)
         row = self._row(name)
         stored = row[2] if row is not None else _DUMMY_HASH
         try:
             _hasher.verify(stored, password)
+            if row is None or row[4]:
+                raise VerificationError("unknown or disabled account")
         except (VerificationError, InvalidHashError):
-            raise AccountError("wrong user name or password") from None
-        if row is None or row[4]:
-            raise AccountError("wrong user name or password")
+            now = time.time()
+            with self._lock:
+                self._db.executemany("INSERT INTO sign_in_failures VALUES (?,?)", [(s, now) for s in subjects])
+            raise _wrong_credentials() from None
         if _hasher.check_needs_rehash(stored):
             with self._lock:
                 self._db.execute("UPDATE users SET password_hash=? WHERE name=?", (_hasher.hash(password), name))
         token = secrets.token_urlsafe(32)
         now = time.time()
         with self._lock:
+            self._db.execute("DELETE FROM sign_in_failures WHERE subject=?", (subjects[0],))
             self._db.execute("INSERT INTO sessions VALUES (?,?,?,?)", (_digest(token), name, now, now))
         return token, self.user(name)
+
+    def _refuse_if_locked(self, subjects: list[str]) -> None:
+        limits = (self.throttle.per_account, self.throttle.per_client)
+        since = time.time() - self.throttle.lockout_s
+        with self._lock:
+            self._db.execute("DELETE FROM sign_in_failures WHERE time < ?", (since,))
+            for subject, limit in zip(subjects, limits):
+                times = [t for (t,) in self._db.execute(
+                    "SELECT time FROM sign_in_failures WHERE subject=? ORDER BY time DESC LIMIT ?", (subject, limit)
+                )]
+                if len(times) >= limit:  # locked until the oldest of the last LIMIT failures ages out
+                    raise SignInLockedError(int(times[-1] - since) + 1)
 
     def session_user(self, token: str | None) -> User | None:
         """The signed-in user for TOKEN, sliding its idle timeout; None when absent or expired."""
@@ -194,20 +275,21 @@ class Accounts:
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE token_sha256=?", (_digest(token),))
 
-    def change_password(self, name: str, old: str, new: str) -> None:
-        """The user's own change: proves the old password; other sessions of the user end."""
+    def change_password(self, name: str, old: str, new: str, keep: str | None = None) -> None:
+        """The user's own change: proves the old password; every session of the user but KEEP (a token) ends."""
         row = self._row(name)
         if row is None:
-            raise AccountError("wrong user name or password")
+            raise _wrong_credentials()
         try:
             _hasher.verify(row[2], old)
         except (VerificationError, InvalidHashError):
-            raise AccountError("the current password is wrong") from None
+            raise AccountError("the current password is wrong", "当前密码不正确") from None
         if old == new:
-            raise AccountError("the new password must differ from the current one")
-        self._set_password(name, new, must_change=False)
+            raise AccountError("the new password must differ from the current one", "新密码不能与当前密码相同")
+        self._set_password(name, new, must_change=False, keep=keep)
 
-    def _set_password(self, name: str, password: str, *, must_change: bool) -> None:
+    def _set_password(self, name: str, password: str, *, must_change: bool, keep: str | None = None) -> None:
+        """Store the new hash and end the user's sessions (all of them, or all but the one changing it)."""
         self.user(name)
         self._check_strength(password)
         with self._lock:
@@ -215,12 +297,16 @@ class Accounts:
                 "UPDATE users SET password_hash=?, must_change=? WHERE name=?",
                 (_hasher.hash(password), int(must_change), name),
             )
-            if must_change:
-                self._db.execute("DELETE FROM sessions WHERE user=?", (name,))
+            self._db.execute(
+                "DELETE FROM sessions WHERE user=? AND token_sha256 != ?", (name, _digest(keep) if keep else "")
+            )
 
     def _check_strength(self, password: str) -> None:
         if len(password) < self.min_password_length:
-            raise AccountError(f"a password needs at least {self.min_password_length} characters")
+            raise AccountError(
+                f"a password needs at least {self.min_password_length} characters",
+                f"密码至少需要 {self.min_password_length} 个字符",
+            )
 
     def _row(self, name: str) -> tuple | None:  # type: ignore[type-arg]
         return self._db.execute(
@@ -232,6 +318,15 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def csrf_token(session_token: str) -> str:
+    """The anti-forgery token of a session: derived from its secret, so every server process agrees on it.
+
+    The page reads it from the JSON of sign-in or ``/api/me`` (which another
+    site's page cannot read) and sends it with every state-changing request.
+    """
+    return hmac.new(b"edossier-csrf", session_token.encode(), hashlib.sha256).hexdigest()
+
+
 def open_accounts(settings: Settings) -> Accounts:
     """The account database the settings name (the server and ``edossier users`` share it)."""
     web = settings.web
@@ -240,4 +335,5 @@ def open_accounts(settings: Settings) -> Accounts:
         idle_s=web.session_idle_s,
         max_s=web.session_max_s,
         min_password_length=web.min_password_length,
+        throttle=Throttle(web.sign_in_failures_per_account, web.sign_in_failures_per_client, web.sign_in_lockout_s),
     )

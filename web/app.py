@@ -4,12 +4,26 @@ Every route decides on the server who may see what: no session, no data (the
 static shell and sign-in excepted); a lawyer reaches only the 正卷 of the cases
 they are admitted to, in listings, files, page highlights and search hits alike;
 a case the user may not read answers exactly like a case that does not exist.
-Every view, download, search and upload is written to the store's audit trail.
+Every view, download, search and upload is written to the store's audit trail,
+with the client's address (the ``Audit`` dependency).
+
+A state-changing request (any method but GET/HEAD/OPTIONS) must come from the
+reader's own page: its Origin (or Referer) must be this server's origin, and
+with a session it must carry the session's anti-forgery token in the
+``X-CSRF-Token`` header, which only the reader's page can read (from the JSON of
+sign-in and ``/api/me``).  Cookies do not separate ports, so a page on the same
+host at another port is a different origin, refused like any other site.
+
+Users see Chinese only: errors are mapped at this edge (web/messages.py); the
+English line with server detail goes to the log.
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
 import threading
+from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from importlib import resources
@@ -17,32 +31,34 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
-from edossier.classify.doctypes import load_doctypes
 from edossier.config import Settings
-from edossier.errors import (
-    CaseNumberError,
-    EdossierError,
-    InputFileError,
-    LimitExceededError,
-    NotFoundError,
-)
+from edossier.errors import EdossierError
 from edossier.pipeline.process import trust_roots
 from edossier.storage import Store, open_store
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import Manifest, list_cases, published_versions, read_manifest
-from edossier.web.accounts import AccountError, User, open_accounts
+from edossier.web.accounts import AccountError, SignInLockedError, User, csrf_token, open_accounts
 from edossier.web.highlights import page_highlights
+from edossier.web.messages import Refusal, error_message, status_message
 from edossier.web.search_index import SearchIndex
-from edossier.web.submission import Submissions, Upload
-from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, fixity, fetch_checked, volume_names, volume_of, volume_pdf
+from edossier.web.submission import Submissions, Upload, check_filing, declarable_types
+from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, fixity, volume_names, volume_of, volume_pdf
+
+log = logging.getLogger(__name__)
 
 COOKIE = "edossier_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_NOT_FOUND = "案件不存在或无权查阅"
 _VOLUME_CACHE = 64
 _CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
@@ -104,8 +120,7 @@ class Reader:
         with self._trust_lock:
             cached = self._trust.get(key)
         if cached is None:
-            folder = self.cache / CaseNumber.parse(volume.case).key / f"{volume.version:06d}"
-            local = fetch_checked(self.store, volume.source_key, volume.source_sha256, folder)
+            local = volume_pdf(self.store, volume, self.cache)  # the very file the reader serves
             report = verify_pdf(local, self.roots).as_dict()
             problems = fixity(self.store, manifest, volume.source_key, volume.source_sha256, local)
             cached = {
@@ -117,8 +132,30 @@ class Reader:
         return {
             **cached,
             "valid": bool(cached["signature"]["valid"]) and bool(cached["fixity"]["ok"]),
-            "extract": volume.extract,
         }
+
+
+class Audit:
+    """Appends to the audit trail as one user, from the request's client address."""
+
+    def __init__(self, log: AuditLog, user: str, client: str | None) -> None:
+        self.log = log
+        self.user = user
+        self.client = client
+
+    def __call__(
+        self,
+        action: str,
+        case: str | None = None,
+        objects: Mapping[str, str] | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> None:
+        self.log.append(self.user, action, case, objects, detail, client=self.client)
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address; behind a trusted proxy, uvicorn has already taken it from X-Forwarded-For."""
+    return request.client.host if request.client else None
 
 
 def reader(request: Request) -> Reader:
@@ -127,16 +164,49 @@ def reader(request: Request) -> Reader:
 def signed_in(request: Request, r: Annotated[Reader, Depends(reader)]) -> User:
     user = r.accounts.session_user(request.cookies.get(COOKIE))
     if user is None:
-        raise HTTPException(401, "sign in first")
+        raise HTTPException(401, "请先登录")
     return user
 
 def ready(user: Annotated[User, Depends(signed_in)]) -> User:
     if user.must_change:
-        raise HTTPException(403, "choose a new password first")
+        raise HTTPException(403, "首次登录须先设置新密码")
     return user
+
+def audit(request: Request, user: Annotated[User, Depends(signed_in)], r: Annotated[Reader, Depends(reader)]) -> Audit:
+    return Audit(r.audit, user.name, client_address(request))
 
 Ready = Annotated[User, Depends(ready)]
 R = Annotated[Reader, Depends(reader)]
+Audited = Annotated[Audit, Depends(audit)]
+
+
+def forged(request: Request, trusted_origins: tuple[str, ...]) -> str | None:
+    """Why a state-changing request did not come from the reader's own page; None when it did.
+
+    The Origin (a browser sends it with every POST and DELETE, same-origin
+    included), else the Referer, must be this server's origin; a request with a
+    session must also carry that session's token, which a browser cannot be
+    made to send by another page.
+    """
+    if request.method in _SAFE_METHODS:
+        return None
+    own = f"{request.url.scheme}://{request.url.netloc}".lower()
+    origin = request.headers.get("origin") or _origin_of(request.headers.get("referer"))
+    if origin is not None and origin.lower() not in {own, *(o.lower().rstrip("/") for o in trusted_origins)}:
+        return f"origin {origin} is not {own}"
+    token = request.cookies.get(COOKIE)
+    if token and not (request.method == "POST" and request.url.path.endswith("/api/session")):
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), csrf_token(token).encode()):
+            return "missing or wrong anti-forgery token"
+    return None
+
+
+def _origin_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else "null"
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -159,70 +229,99 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     static = Path(str(resources.files("edossier.web").joinpath("static")))
 
     @app.middleware("http")
+    async def refuse_forgeries(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """Refuse a state-changing request that did not come from the reader's own page (see ``forged``)."""
+        reason = forged(request, settings.web.trusted_origins)
+        if reason is None:
+            return await call_next(request)
+        r: Reader = request.app.state.reader
+        user = await run_in_threadpool(r.accounts.session_user, request.cookies.get(COOKIE))
+        await run_in_threadpool(
+            r.audit.append, user.name if user else "-", "request_refused", None, None,
+            {"method": request.method, "path": request.url.path, "reason": reason}, client_address(request),
+        )
+        log.warning("refused %s %s from %s: %s", request.method, request.url.path, client_address(request), reason)
+        return JSONResponse({"detail": "请求来源无法确认，已拒绝；请在本系统页面中操作并刷新后重试"}, status_code=403)
+
+    @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = _CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith("/api/"):
+        if request.url.path.startswith(f"{request.scope.get('root_path', '')}/api/"):  # under a sub-path too
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.exception_handler(EdossierError)
     async def edossier_error(request: Request, exc: EdossierError) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFoundError) else 413 if isinstance(exc, LimitExceededError) else (
-            415 if isinstance(exc, InputFileError) else 400 if isinstance(exc, (CaseNumberError, AccountError)) else 500
-        )
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        status, text = error_message(exc)
+        log.log(logging.WARNING if status < 500 else logging.ERROR, "%s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": text}, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": status_message(exc.status_code, exc.detail)}, status_code=exc.status_code,
+                            headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        log.warning("%s %s: invalid request %s", request.method, request.url.path, exc.errors())
+        return JSONResponse({"detail": status_message(422, None)}, status_code=422)
 
     def readable_case(case: str, user: User) -> CaseNumber:
         number = CaseNumber.parse(case)
         if not user.may_read(number.key):
-            raise NotFoundError(f"case {case}: not found")
+            raise Refusal(f"case {case}: not readable by {user.name}", _NOT_FOUND, 404)
         return number
 
-    def readable_volume(r: Reader, user: User, case: str, version: int, volume: str) -> tuple[Manifest, Volume]:
+    def readable_volume(r: Reader, user: User, case: str, version: int, volume: str,
+                        audit: Audit) -> tuple[Manifest, Volume]:
         number = readable_case(case, user)
         if volume not in VOLUMES:
-            raise NotFoundError(f"no volume {volume!r}")
+            raise Refusal(f"no volume {volume!r}", "没有这一卷", 404)
         if not user.may_read_volume(volume):
-            r.audit.append(user.name, "refused", number.normalized, detail={"volume": volume, "version": version})
-            raise HTTPException(403, f"{VOLUME_NAMES[volume]} is for the court only")
+            audit("refused", number.normalized, detail={"volume": volume, "version": version})
+            raise HTTPException(403, f"{VOLUME_NAMES[volume]}仅供法院内部查阅")
         return r.volume(number, version, volume)
 
     # --- sign-in ---------------------------------------------------------------------
 
     @app.post("/api/session", tags=["account"], summary="Sign in; sets the session cookie")
-    def sign_in(body: Credentials, response: Response, r: R) -> dict[str, Any]:
+    def sign_in(body: Credentials, request: Request, response: Response, r: R) -> dict[str, Any]:
+        audit = Audit(r.audit, body.user, client_address(request))
         try:
-            token, user = r.accounts.sign_in(body.user, body.password)
+            token, user = r.accounts.sign_in(body.user, body.password, client_address(request))
+        except SignInLockedError as exc:
+            audit("sign_in_locked")
+            raise HTTPException(429, exc.chinese, headers={"Retry-After": str(exc.retry_after_s)}) from None
         except AccountError as exc:
-            r.audit.append(body.user, "sign_in_refused")
-            raise HTTPException(401, str(exc)) from None
-        r.audit.append(user.name, "sign_in")
-        response.set_cookie(
-            COOKIE, token, httponly=True, samesite="strict", secure=r.settings.web.cookie_secure,
-            max_age=r.settings.web.session_max_s, path="/",
-        )
-        return _me(user)
+            audit("sign_in_refused")
+            raise HTTPException(401, exc.chinese) from None
+        audit("sign_in")
+        set_session(request, response, r, token)
+        return _me(user, token)
 
     @app.delete("/api/session", tags=["account"], summary="Sign out")
     def sign_out(request: Request, response: Response, r: R) -> dict[str, bool]:
         token = request.cookies.get(COOKIE)
         if token:
             r.accounts.sign_out(token)
-        response.delete_cookie(COOKIE, path="/")
+        response.delete_cookie(COOKIE, path=cookie_path(request))
         return {"signed_out": True}
 
-    @app.get("/api/me", tags=["account"], summary="The signed-in user")
-    def me(user: Annotated[User, Depends(signed_in)]) -> dict[str, Any]:
-        return _me(user)
+    @app.get("/api/me", tags=["account"], summary="The signed-in user, with the session's anti-forgery token")
+    def me(request: Request, user: Annotated[User, Depends(signed_in)]) -> dict[str, Any]:
+        return _me(user, request.cookies[COOKIE])
 
-    @app.post("/api/password", tags=["account"], summary="Change one's own password (required at first sign-in)")
-    def change_password(body: PasswordChange, user: Annotated[User, Depends(signed_in)], r: R) -> dict[str, Any]:
-        r.accounts.change_password(user.name, body.old, body.new)
-        r.audit.append(user.name, "password_changed")
-        return _me(r.accounts.user(user.name))
+    @app.post("/api/password", tags=["account"],
+              summary="Change one's own password (required at first sign-in); the user's other sessions end")
+    def change_password(body: PasswordChange, request: Request, user: Annotated[User, Depends(signed_in)],
+                        audit: Audited, r: R) -> dict[str, Any]:
+        token = request.cookies[COOKIE]
+        r.accounts.change_password(user.name, body.old, body.new, keep=token)
+        audit("password_changed")
+        return _me(r.accounts.user(user.name), token)
 
     # --- cases and dossiers -----------------------------------------------------------
 
@@ -237,7 +336,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             rows.append({
                 "case": key, "version": manifest.version, "updated": manifest.created,
                 "volumes": names,
-                "pages": sum(volume_of(manifest, n).page_count for n in names),
+                "pages": {n: volume_of(manifest, n).page_count for n in names},  # per volume, as the viewer counts
             })
         return rows
 
@@ -252,22 +351,21 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 "version": version, "created": manifest.created,
                 "bound_by": manifest.provenance.get("bound_by"), "volumes": names,
                 "documents": sum(len(volume_of(manifest, n).documents) for n in names),
-                "pages": sum(volume_of(manifest, n).page_count for n in names),
+                "pages": {n: volume_of(manifest, n).page_count for n in names},
             })
         if not history:
-            raise NotFoundError(f"case {case}: not found")
+            raise Refusal(f"case {case}: no dossier", _NOT_FOUND, 404)
         return history
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}", tags=["dossier"],
              summary="A volume's catalogue (卷内目录) and page count; audited as a view")
-    def volume(case: str, version: int, volume: str, user: Ready, r: R) -> dict[str, Any]:
-        manifest, vol = readable_volume(r, user, case, version, volume)
-        r.audit.append(user.name, "view", vol.case, {vol.source_key: vol.source_sha256},
-                       {"version": version, "volume": volume})
-        base = f"/api/cases/{CaseNumber.parse(case).key}/versions/{version}/volumes/{volume}"
+    def volume(case: str, version: int, volume: str, user: Ready, audit: Audited, r: R) -> dict[str, Any]:
+        manifest, vol = readable_volume(r, user, case, version, volume, audit)
+        audit("view", vol.case, {vol.source_key: vol.source_sha256}, {"version": version, "volume": volume})
+        base = f"api/cases/{CaseNumber.parse(case).key}/versions/{version}/volumes/{volume}"
         return {
             "case": vol.case, "version": vol.version, "volume": volume, "volume_name": VOLUME_NAMES[volume],
-            "pages": vol.page_count, "extract": vol.extract, "created": manifest.created,
+            "pages": vol.page_count, "created": manifest.created,
             "documents": [asdict(d) for d in vol.documents],
             "pdf": f"{base}/pdf", "download": f"{base}/download", "trust": f"{base}/trust",
         }
@@ -275,44 +373,43 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/pdf", tags=["dossier"],
              summary="The volume's PDF for the in-browser reader (supports Range requests)",
              response_class=FileResponse)
-    def volume_file(case: str, version: int, volume: str, request: Request, user: Ready, r: R) -> FileResponse:
-        _, vol = readable_volume(r, user, case, version, volume)
+    def volume_file(case: str, version: int, volume: str, request: Request, user: Ready, audit: Audited,
+                    r: R) -> FileResponse:
+        _, vol = readable_volume(r, user, case, version, volume, audit)
         path = volume_pdf(r.store, vol, r.cache)
         range_header = request.headers.get("range", "")
         if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
-            r.audit.append(user.name, "view_pdf", vol.case, {vol.source_key: vol.source_sha256},
-                           {"version": version, "volume": volume})
+            audit("view_pdf", vol.case, {vol.source_key: vol.source_sha256}, {"version": version, "volume": volume})
         return FileResponse(path, media_type="application/pdf", headers={"Cache-Control": "private, no-store"})
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/download", tags=["dossier"],
              summary="Download the volume's PDF; audited", response_class=FileResponse)
-    def download(case: str, version: int, volume: str, user: Ready, r: R) -> FileResponse:
-        _, vol = readable_volume(r, user, case, version, volume)
+    def download(case: str, version: int, volume: str, user: Ready, audit: Audited, r: R) -> FileResponse:
+        _, vol = readable_volume(r, user, case, version, volume, audit)
         path = volume_pdf(r.store, vol, r.cache)
-        r.audit.append(user.name, "download", vol.case, {vol.source_key: vol.source_sha256},
-                       {"version": version, "volume": volume})
+        audit("download", vol.case, {vol.source_key: vol.source_sha256}, {"version": version, "volume": volume})
         name = f"{CaseNumber.parse(case).key}-v{version}-{VOLUME_NAMES[volume]}.pdf"
         return FileResponse(path, media_type="application/pdf", filename=name)
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/trust", tags=["dossier"],
              summary="Signature and fixity status (the checks of `edossier verify`)")
-    def trust(case: str, version: int, volume: str, user: Ready, r: R) -> dict[str, Any]:
-        manifest, vol = readable_volume(r, user, case, version, volume)
+    def trust(case: str, version: int, volume: str, user: Ready, audit: Audited, r: R) -> dict[str, Any]:
+        manifest, vol = readable_volume(r, user, case, version, volume, audit)
         return r.trust(manifest, vol)
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/pages/{page}/highlights", tags=["search"],
              summary="Rectangles covering a phrase on one page, in PDF points from the top-left")
-    def highlights(case: str, version: int, volume: str, page: int, user: Ready, r: R,
+    def highlights(case: str, version: int, volume: str, page: int, user: Ready, audit: Audited, r: R,
                    q: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, Any]:
-        _, vol = readable_volume(r, user, case, version, volume)
+        _, vol = readable_volume(r, user, case, version, volume, audit)
         if not 1 <= page <= vol.page_count:
-            raise NotFoundError(f"no page {page}")
+            raise Refusal(f"no page {page}", f"本卷没有第{page}页", 404)
         return page_highlights(volume_pdf(r.store, vol, r.cache), page, q)
 
     # --- search -------------------------------------------------------------------
 
     @app.get("/api/search", tags=["search"], summary="Search the OCR text of the dossiers the user may read")
-    def search(user: Ready, r: R,
+    def search(user: Ready, audit: Audited, r: R,
                q: Annotated[str, Query(min_length=1, max_length=200)],
                case: Annotated[str | None, Query(description="limit to one case")] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
@@ -323,44 +420,39 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             cases = None if user.court else sorted(user.cases)
         volumes = [v for v in VOLUMES if user.may_read_volume(v)]
         hits = r.index.search(q, cases, volumes, limit)
-        r.audit.append(user.name, "search", cases[0] if cases and len(cases) == 1 else None,
-                       detail={"query": q, "hits": len(hits)})
+        audit("search", cases[0] if cases and len(cases) == 1 else None, detail={"query": q, "hits": len(hits)})
         return {"query": q, "hits": [asdict(h) for h in hits]}
 
     # --- online submission ----------------------------------------------------------
 
-    @app.get("/api/doctypes", tags=["submission"], summary="Document types a submitter may declare")
+    @app.get("/api/doctypes", tags=["submission"],
+             summary="Document types the user may declare (a lawyer: the party's own types only)")
     def doctypes(user: Ready) -> list[str]:
-        return [t.label for t in load_doctypes() if t.volume == "main"]
+        return declarable_types(user)
 
     @app.post("/api/cases/{case}/submissions", tags=["submission"], status_code=202,
               summary="Upload PDF or image files into a case; processed like a scan")
-    def submit(case: str, request: Request, user: Ready, r: R,
+    def submit(case: str, request: Request, user: Ready, audit: Audited, r: R,
                files: Annotated[list[UploadFile], File(description="PDF, OFD, Word/WPS, RTF, ODT, PNG, JPEG, TIFF or HEIC")],
                doc_type: Annotated[str | None, Form()] = None,
                title: Annotated[str | None, Form(max_length=80)] = None) -> dict[str, Any]:
         number = CaseNumber.parse(case)
-        if not user.may_submit(number.key):
-            raise NotFoundError(f"case {case}: not found") if not user.may_read(number.key) else HTTPException(
-                403, "this account may not submit to this case")
-        if doc_type and doc_type not in {t.label for t in load_doctypes() if t.volume == "main"}:
-            raise HTTPException(400, f"unknown document type {doc_type!r}")
         uploads = [Upload(f.filename or "upload", f.file) for f in files]
         try:
-            job = r.submissions.submit(user.name, number, uploads, doc_type, title)
+            check_filing(r.store, user, number, doc_type)
+            job = r.submissions.submit(user.name, number, uploads, doc_type, title, client_address(request))
         except EdossierError as exc:
-            r.audit.append(user.name, "submission_refused", number.normalized,
-                           detail={"files": [u.filename for u in uploads], "reason": str(exc)})
+            audit("submission_refused", number.normalized,
+                  detail={"files": [u.filename for u in uploads], "type": doc_type, "reason": str(exc)})
             raise
-        r.audit.append(user.name, "submission_received", number.normalized,
-                       detail={"job": job.id, "files": job.files})
+        audit("submission_received", number.normalized, detail={"job": job.id, "files": job.files, "type": doc_type})
         return job.as_dict()
 
     @app.get("/api/submissions/{job_id}", tags=["submission"], summary="Progress and result of one's own submission")
     def submission(job_id: str, user: Ready, r: R) -> dict[str, Any]:
         job = r.submissions.job(job_id)
         if job is None or job.user != user.name:
-            raise NotFoundError("no such submission")
+            raise Refusal(f"no submission {job_id} of {user.name}", "没有这次提交的记录", 404)
         return job.as_dict()
 
     @app.middleware("http")
@@ -371,7 +463,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             ceiling = web.upload_max_files * web.upload_max_bytes + 1024 * 1024
             length = request.headers.get("content-length")
             if length is None or not length.isdigit() or int(length) > ceiling:
-                return JSONResponse({"detail": f"upload larger than {ceiling} bytes or of unknown length"},
+                log.warning("refused upload of %s bytes (ceiling %d)", length, ceiling)
+                return JSONResponse({"detail": f"上传内容过大（每次至多 {web.upload_max_files} 个文件，"
+                                               f"每个至多 {web.upload_max_bytes // 1024**2} MB）"},
                                     status_code=413)
         return await call_next(request)
 
@@ -385,6 +479,35 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     return app
 
 
-def _me(user: User) -> dict[str, Any]:
+def server_config(settings: Settings, host: str | None = None, port: int | None = None) -> Any:
+    """The uvicorn configuration ``edossier serve`` runs: TLS when configured, else behind a reverse proxy.
+
+    X-Forwarded-For and -Proto are believed from ``forwarded_allow_ips`` only, so
+    the audit records the real client and the origin check sees https; a proxy
+    serving the reader under a sub-path strips it and ``root_path`` names it.
+    """
+    import uvicorn
+
+    web = settings.web
+    return uvicorn.Config(
+        create_app(settings), host=host or web.host, port=port or web.port, log_level="info",
+        proxy_headers=True, forwarded_allow_ips=web.forwarded_allow_ips, root_path=web.root_path,
+        ssl_certfile=web.tls_certificate, ssl_keyfile=web.tls_key,
+    )
+
+
+def _me(user: User, token: str) -> dict[str, Any]:
+    """The user as the page needs it, with the anti-forgery token of the session TOKEN."""
     return {"user": user.name, "role": user.role, "must_change": user.must_change, "court": user.court,
-            "cases": sorted(user.cases)}
+            "cases": sorted(user.cases), "csrf": csrf_token(token)}
+
+
+def cookie_path(request: Request) -> str:
+    """The session cookie covers the reader only: its sub-path behind a proxy, else the whole host."""
+    return request.scope.get("root_path") or "/"
+
+
+def set_session(request: Request, response: Response, r: Reader, token: str) -> None:
+    web = r.settings.web
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=web.cookie_secure,
+                        max_age=web.session_max_s, path=cookie_path(request))

@@ -6,7 +6,8 @@ is found anywhere without word segmentation; shorter ones fall back to a LIKE sc
 of the same table.  Text is folded (NFKC, lower case, whitespace removed) on both
 sides, so OCR spacing between Chinese characters and full-width forms do not hide
 a hit.  The index holds the latest version of each case, one row per page of each
-volume; it is derived data and can be dropped and rebuilt from the store at any time.
+volume, numbered as printed in that volume's PDF; it is derived data and can be dropped
+and rebuilt from the store at any time.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(
 CREATE TABLE IF NOT EXISTS indexed (case_key TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 _SNIPPET = 24
+_NUMBERING = 2
+"""Bumped when what a row's page means changes; an index of another numbering is emptied and rebuilt.
+2: the page in the volume PDF, as printed on it (1 counted the documents' pages only)."""
 
 
 def fold(text: str) -> str:
@@ -61,6 +65,11 @@ class SearchIndex:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        if self._db.execute("PRAGMA user_version").fetchone()[0] != _NUMBERING:
+            with self._lock:
+                self._db.execute("DELETE FROM page_text")
+                self._db.execute("DELETE FROM indexed")
+                self._db.execute(f"PRAGMA user_version={_NUMBERING}")
 
     def close(self) -> None:
         self._db.close()

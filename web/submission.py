@@ -5,8 +5,13 @@ store: the number of files, the bytes of each (the request is cut off at the
 limit) and the type, sniffed from the bytes rather than trusted from the name.
 Accepted uploads wait in a private folder and are processed one job at a time, so
 two submissions to one case cannot race for the same version number; the
-submitter polls the job and sees its progress, then "accepted into version N" or
-the refusal with the pipeline's own reason.
+submitter polls the job and sees its progress, then "accepted into version N",
+"nothing new: the dossier already holds these files", or the refusal with the
+pipeline's reason put in Chinese (no server path reaches the submitter).
+
+What may be filed is decided before any byte is kept (``check_filing``): a
+lawyer files only into a case that exists and they are admitted to, and declares
+one of the party's document types, never a court's own (判决书, 传票, 笔录 ...).
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from edossier.casenumber import CaseNumber
+from edossier.classify.doctypes import load_doctypes
 from edossier.config import Settings
 from edossier.errors import EdossierError, InputFileError, LimitExceededError, UnsupportedInputError
 from edossier.ingest.sniff import READABLE, SUFFIXES, sniff, sniff_bytes
 from edossier.pipeline.process import Material, process_case
 from edossier.storage.audit import AuditLog
+from edossier.storage.manifest import latest_version
 from edossier.storage.store import Store
+from edossier.web.accounts import User
+from edossier.web.messages import Refusal, error_message
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +50,11 @@ class Job:
     user: str
     case: str
     files: list[str]
+    client: str | None = None
     state: str = "queued"
-    """queued → running → accepted | refused | failed"""
+    """queued → running → accepted | unchanged (nothing new to add) | refused | failed"""
     progress: list[str] = field(default_factory=list)
+    """what the submitter sees while it runs, in Chinese (the pipeline reports each page read)"""
     version: int | None = None
     reason: str | None = None
     created: float = field(default_factory=time.time)
@@ -61,6 +72,27 @@ class Upload:
 
     filename: str
     stream: BinaryIO
+
+
+def declarable_types(user: User) -> list[str]:
+    """Document types USER may declare: a lawyer the party's own, court staff any type of the 正卷."""
+    return [t.label for t in load_doctypes() if t.volume == "main" and (t.party or user.court)]
+
+
+def check_filing(store: Store, user: User, case: CaseNumber, declared_type: str | None) -> None:
+    """Refuse (Refusal) a filing USER may not make, before anything of it is kept."""
+    if not user.may_submit(case.key):
+        if not user.may_read(case.key):
+            raise Refusal(f"case {case}: not found", "案件不存在或无权查阅", 404)
+        raise Refusal(f"{user.name} may not submit to {case}", "此账户不能向本案提交材料", 403)
+    if user.role == "lawyer":
+        if not latest_version(store, case):  # a lawyer files into a case the court opened, never opens one
+            raise Refusal(f"case {case}: no dossier yet", "案件尚未立案归档，不能网上提交", 404)
+        if not declared_type:
+            raise Refusal("a lawyer must declare the document type", "请选择材料类型", 400)
+    if declared_type and declared_type not in declarable_types(user):
+        raise Refusal(f"document type {declared_type!r} may not be declared by {user.role}",
+                      f"不能以“{declared_type}”类型提交材料", 400)
 
 
 class Submissions:
@@ -84,7 +116,8 @@ class Submissions:
             return self._jobs.get(job_id)
 
     def submit(
-        self, user: str, case: CaseNumber, uploads: list[Upload], declared_type: str | None, title: str | None
+        self, user: str, case: CaseNumber, uploads: list[Upload], declared_type: str | None, title: str | None,
+        client: str | None = None,
     ) -> Job:
         """Check and keep the uploads, then queue the pipeline run; raises before queuing on any limit."""
         web = self.settings.web
@@ -92,7 +125,8 @@ class Submissions:
             raise UnsupportedInputError("upload", "no file was sent")
         if len(uploads) > web.upload_max_files:
             raise LimitExceededError("upload", f"{len(uploads)} files; at most {web.upload_max_files} at once")
-        job = Job(id=secrets.token_hex(8), user=user, case=case.normalized, files=[u.filename for u in uploads])
+        job = Job(id=secrets.token_hex(8), user=user, case=case.normalized, files=[u.filename for u in uploads],
+                  client=client)
         folder = self.folder / job.id
         folder.mkdir(parents=True)
         try:
@@ -134,15 +168,19 @@ class Submissions:
     def _run(self, job: Job, case: CaseNumber, materials: list[Material], folder: Path) -> None:
         job.state = "running"
         settings = self.settings.model_copy(update={"user": job.user})
+        before = latest_version(self.store, case)
         try:
-            summary = process_case(materials, case.normalized, settings, store=self.store, progress=job.progress.append)
+            summary = process_case(materials, case.normalized, settings, store=self.store,
+                                   progress=lambda _line: job.progress.append(f"已识别 {len(job.progress) + 1} 页"))
         except EdossierError as exc:
-            job.state, job.reason = "refused", str(exc)
-        except Exception as exc:  # reported to the submitter as a failure, logged in full here
+            log.warning("submission %s refused: %s", job.id, exc)
+            job.state, job.reason = "refused", error_message(exc)[1]
+        except Exception:  # reported to the submitter as a failure, logged in full here
             log.exception("submission %s failed", job.id)
-            job.state, job.reason = "failed", f"internal error ({type(exc).__name__}); the court has been told"
+            job.state, job.reason = "failed", "处理失败（服务器内部错误），已通知法院"
         else:
-            job.state, job.version = "accepted", summary.version
+            # the pipeline publishes nothing when the dossier already holds every file sent
+            job.state, job.version = ("accepted" if summary.version > before else "unchanged"), summary.version
             try:
                 self.on_published(case)
             except Exception:  # the index catches up on its next sync
@@ -154,6 +192,7 @@ class Submissions:
             "submission_" + job.state,
             case.normalized,
             detail={"job": job.id, "files": job.files, "version": job.version, "reason": job.reason},
+            client=job.client,
         )
 
 

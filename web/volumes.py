@@ -1,10 +1,11 @@
 """A stored dossier version seen as its two volumes: 正卷 (main) and 副卷 (secondary).
 
-Each volume has its own PDF, catalogue and page numbers, so that what a lawyer
-receives contains no byte of the 副卷.  A version whose manifest carries a PDF per
-volume (role ``dossier_main`` / ``dossier_secondary``) is served as stored; one
-bound as a single PDF is served whole when every document is in the asked volume,
-and otherwise as an extract of that volume's pages, marked as such in the badge.
+Each volume is its own signed PDF in the store (``bind/volumes.py``), so what a
+lawyer receives contains no byte of the 副卷, and what the reader shows, the
+trust badge checks and 下载 hands out are the same stored, signed bytes.  Pages
+are numbered as the binding printed them (the catalogue entries of the manifest
+hold each document's pages in its volume PDF), so the catalogue, search hits,
+highlights and the viewer all name the page a judge sees stamped on the sheet.
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pymupdf
-
+from edossier.bind.volumes import VOLUME_NAMES, VOLUMES, volume_role
 from edossier.casenumber import CaseNumber
 from edossier.errors import IntegrityError, NotFoundError
 from edossier.storage.layout import MANIFEST, version_key
-from edossier.storage.manifest import Manifest
+from edossier.storage.manifest import Manifest, ManifestEntry
 from edossier.storage.store import Store
-from edossier.types import Document
+from edossier.types import Document, DocumentEntry
 
-VOLUMES = ("main", "secondary")
-VOLUME_NAMES = {"main": "正卷", "secondary": "副卷"}
+__all__ = ["VOLUMES", "VOLUME_NAMES", "Volume", "fetch_checked", "fixity", "volume_names", "volume_of", "volume_pdf"]
 
 
 @dataclass(frozen=True)
@@ -33,15 +32,15 @@ class VolumeDocument:
     title: str
     type: str
     first_page: int
+    """The document's first page in its volume PDF: also the number printed on it."""
     last_page: int
     needs_review: bool
-    bound_first_page: int
-    """Where the document starts in the version's bound PDF (differs from first_page in an extract)."""
 
 
 @dataclass(frozen=True)
 class PageText:
     page: int
+    """The page in the volume PDF (the printed number)."""
     document: int
     text: str
 
@@ -53,59 +52,51 @@ class Volume:
     name: str
     documents: tuple[VolumeDocument, ...]
     pages: tuple[PageText, ...] = field(repr=False)
+    """The documents' pages with their text (cover, catalogues and closing sheets have no entry)."""
+    page_count: int
+    """Every page of the volume PDF, front matter and closing sheets included."""
     source_key: str
     source_sha256: str
-    extract: bool
-    """True when this volume's PDF is cut from a single bound PDF holding both volumes."""
-
-    @property
-    def page_count(self) -> int:
-        return len(self.pages)
 
 
 def volume_of(manifest: Manifest, name: str) -> Volume:
-    """The documents and page texts of volume NAME in MANIFEST, numbered within the volume."""
+    """The documents and page texts of volume NAME in MANIFEST, numbered as its signed PDF is."""
     if name not in VOLUMES:
         raise NotFoundError(f"no volume {name!r}")
-    own = _object(manifest, f"dossier_{name}")
-    whole = _object(manifest, "dossier")
+    records = [r for r in manifest.documents if r.get("volume", "main") == name]
+    entries = [DocumentEntry.model_validate(e) for e in manifest.catalogue if e.get("volume", "main") == name]
+    if not records:
+        raise NotFoundError(f"case {manifest.case} version {manifest.version}: no {VOLUME_NAMES[name]} documents")
+    source = _object(manifest, volume_role(name))
+    if source is None or len(entries) != len(records) or _bound_together(manifest):
+        # a volume is served only as the signed PDF bound for it, never cut out of another
+        raise IntegrityError(
+            f"case {manifest.case} version {manifest.version}: no signed {VOLUME_NAMES[name]} PDF in the manifest"
+        )
     docs: list[VolumeDocument] = []
     pages: list[PageText] = []
-    in_volume = 0
-    for record, entry in zip(manifest.documents, manifest.catalogue, strict=True):
-        if record.get("volume", "main") != name:
-            continue
+    for record, entry in zip(records, entries, strict=True):
         doc = Document.model_validate(record)
+        listed = entry.last_page - entry.first_page + 1
+        if listed != len(doc.pages):
+            raise IntegrityError(f"case {manifest.case} version {manifest.version}: catalogue of {entry.title!r} "
+                                 f"names {listed} pages, the document has {len(doc.pages)}")
         ocr = doc.ocr or (None,) * len(doc.pages)
-        first = len(pages) + 1
-        for page, result in zip(doc.pages, ocr, strict=True):
-            pages.append(PageText(page=len(pages) + 1, document=len(docs), text=result.text if result else page.text))
-        docs.append(
-            VolumeDocument(
-                title=entry["title"],
-                type=entry["type"],
-                first_page=first,
-                last_page=len(pages),
-                needs_review=bool(entry.get("needs_review")),
-                bound_first_page=int(entry["first_page"]),
-            )
-        )
-        in_volume += 1
-    if not docs:
-        raise NotFoundError(f"case {manifest.case} version {manifest.version}: no {VOLUME_NAMES[name]} documents")
-    source = own or whole
-    if source is None:
-        raise IntegrityError(f"case {manifest.case} version {manifest.version}: manifest names no dossier PDF")
-    extract = own is None and in_volume != len(manifest.documents)
+        for offset, (page, result) in enumerate(zip(doc.pages, ocr, strict=True)):
+            pages.append(PageText(entry.first_page + offset, len(docs), result.text if result else page.text))
+        docs.append(VolumeDocument(entry.title, entry.type, entry.first_page, entry.last_page, entry.needs_review))
+    recorded = manifest.provenance.get("volume_pages", {}).get(name)
+    # every addition ends with its closing sheet, so without a record the last one follows the last document
+    page_count = int(recorded) if recorded else max(d.last_page for d in docs) + 1
     return Volume(
         case=manifest.case,
         version=manifest.version,
         name=name,
         documents=tuple(docs),
         pages=tuple(pages),
+        page_count=page_count,
         source_key=source.key,
         source_sha256=source.sha256,
-        extract=extract,
     )
 
 
@@ -115,23 +106,13 @@ def volume_names(manifest: Manifest) -> list[str]:
 
 
 def volume_pdf(store: Store, volume: Volume, cache: Path) -> Path:
-    """A local file holding exactly this volume's PDF; stored bytes are checked against the manifest."""
-    case = CaseNumber.parse(volume.case)
-    folder = cache / case.key / f"{volume.version:06d}"
-    target = folder / (f"{volume.name}.pdf" if volume.extract else Path(volume.source_key).name)
-    if target.exists():
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    source = fetch_checked(store, volume.source_key, volume.source_sha256, folder)
-    if not volume.extract:
-        return source
-    ranges = [(d.bound_first_page, d.bound_first_page + d.last_page - d.first_page) for d in volume.documents]
-    with pymupdf.open(source) as whole, pymupdf.open() as part:
-        for first, last in ranges:
-            part.insert_pdf(whole, from_page=first - 1, to_page=last - 1)
-        part.set_metadata({**whole.metadata, "title": f"{whole.metadata.get('title', '')} {VOLUME_NAMES[volume.name]}"})
-        _atomic_save(lambda tmp: part.save(tmp, garbage=3, deflate=True), target)
-    return target
+    """A local copy of the volume's stored, signed PDF, checked against the manifest's hash.
+
+    The reader, the trust badge and 下载 all use this one file, so the badge
+    speaks of the exact bytes a user reads and downloads.
+    """
+    folder = cache / CaseNumber.parse(volume.case).key / f"{volume.version:06d}"
+    return fetch_checked(store, volume.source_key, volume.source_sha256, folder)
 
 
 def fetch_checked(store: Store, key: str, sha256: str, folder: Path) -> Path:
@@ -166,8 +147,14 @@ def fixity(store: Store, manifest: Manifest, key: str, sha256: str, local: Path)
     return problems
 
 
-def _object(manifest: Manifest, role: str):  # type: ignore[no-untyped-def]
+def _object(manifest: Manifest, role: str) -> ManifestEntry | None:
     return next((o for o in manifest.objects if o.role == role), None)
+
+
+def _bound_together(manifest: Manifest) -> bool:
+    """An early version that bound 副卷 documents into the one ``dossier`` PDF: neither volume can be served alone."""
+    secondary = any(r.get("volume", "main") == "secondary" for r in manifest.documents)
+    return secondary and _object(manifest, volume_role("secondary")) is None
 
 
 def _sha256(path: Path) -> str:
@@ -176,9 +163,3 @@ def _sha256(path: Path) -> str:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _atomic_save(save, target: Path) -> None:  # type: ignore[no-untyped-def]
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    save(tmp)
-    os.replace(tmp, target)

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
+
+# pyHanko still imports cryptography's DSA types, which cryptography >= 46 marks deprecated on
+# import: a clerk's terminal is no place for a library's note to its own maintainers.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
 
 import typer
 from rich.console import Console

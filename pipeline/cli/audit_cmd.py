@@ -37,7 +37,7 @@ def _list(store: Store, case: str | None, json_out: bool) -> None:
         print_json([{**e.__dict__, "digest": e.digest} for e in entries])
         return
     for e in entries:
-        console.print(f"{e.sequence:>6}  {e.time}  {e.user:<12} {e.action:<10} {e.case or '-'}", markup=False)
+        console.print(f"{e.sequence:>6}  {e.time}  {e.user:<12} {e.action:<10} {e.case or '-'}  {e.client or ''}", markup=False)
 
 
 def _verify(store: Store, json_out: bool) -> None:

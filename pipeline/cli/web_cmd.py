@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,11 +34,9 @@ def serve(
     """Run the web reader: sign-in, dossiers, search, verification badge, online submission."""
     import uvicorn
 
-    from edossier.web.app import create_app
+    from edossier.web.app import server_config
 
-    settings = settings_for(store)
-    web = settings.web
-    uvicorn.run(create_app(settings), host=host or web.host, port=port or web.port, log_level="info")
+    uvicorn.Server(server_config(settings_for(store), host, port)).run()
 
 
 @users.command("add")
@@ -72,6 +71,13 @@ def disable(name: str) -> None:
     """Disable an account and end its sessions (accounts are never deleted: the audit trail names them)."""
     open_accounts(settings_for()).disable(name)
     console.print(f"disabled {name}", markup=False)
+
+
+@users.command("backup")
+def backup(target: Annotated[Path, typer.Argument(help="new file for the copy")]) -> None:
+    """Copy the account database (users, admissions, sessions) consistently, even while the server runs."""
+    open_accounts(settings_for()).backup(target)
+    console.print(f"accounts copied to {target}", markup=False)
 
 
 @users.command("list")

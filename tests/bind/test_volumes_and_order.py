@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pymupdf
-from tests.bind.bind_samples import CASE, born_digital_document
+from tests.bind.bind_samples import BODY, CASE, born_digital_document, born_digital_pdf
 
 from edossier.bind.order import load_order_tables, order_documents, table_for
 from edossier.bind.verify import verify_pdf
@@ -59,3 +59,32 @@ def test_a_court_can_supply_its_own_order(tmp_path):  # type: ignore[no-untyped-
     docs = [born_digital_document(tmp_path, n, t, label) for n, t, label in
             (("c", "民事起诉状", "起诉状"), ("j", "民事判决书", "判决书"))]
     assert [d.title for d in order_documents(docs, "民初", binding_order, custom)] == ["民事判决书", "民事起诉状"]
+
+
+def test_deliberation_minutes_from_the_cli_land_in_the_secondary_volume(  # type: ignore[no-untyped-def]
+    data_dir, tmp_path, capsys
+):
+    """A rendered 合议庭评议笔录 page, read by the real OCR engine, is placed in the 副卷 by its type alone."""
+    import json
+
+    from bench.pagegen import render_pages
+    from edossier.pipeline.cli import main
+    from edossier.storage import open_store
+    from edossier.storage.manifest import read_manifest
+
+    minutes = tmp_path / "评议.png"
+    render_pages("合议庭评议笔录", "时间：二〇二〇年五月六日。地点：本院第三合议室。评议意见：合议庭一致认为原告的诉讼请求"
+                 "有事实和法律依据，应予支持。评议内容仅供本院内部掌握。审判长王明，审判员陈红。")[0].image.save(minutes)
+    complaint = born_digital_pdf(tmp_path / "complaint.pdf", "民事起诉状", BODY)
+    assert main(["process", str(complaint), str(minutes), "--case", CASE, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    placed = {d["title"]: (d["type"], d["volume"]) for d in summary["documents"]}
+    assert placed["民事起诉状"] == ("起诉状", "main")
+    assert next(v for title, v in placed.items() if "评议笔录" in title) == ("评议笔录", "secondary")
+    store = open_store((data_dir / "store").as_uri())
+    manifest = read_manifest(store, CaseNumber.parse(CASE))
+    volumes = {o.role: store.get_file(o.key, tmp_path / f"{o.role}.pdf") for o in manifest.objects
+               if o.role.startswith("dossier")}
+    with pymupdf.open(volumes["dossier"]) as main_volume, pymupdf.open(volumes["dossier_secondary"]) as secondary:
+        assert "评议" not in "".join(page.get_text() for page in main_volume)
+        assert "评议" in secondary[2].get_text() and "副卷" in secondary[0].get_text()

@@ -95,3 +95,23 @@ def test_an_unsure_document_is_not_bound_in_its_types_place() -> None:
     unsure = Classification(type="起诉状", confidence=0.4, needs_review=True)
     assert binding_position(sure) == binding_order("起诉状") < binding_position(unsure) == REVIEW_POSITION
     assert binding_position(unsure) > binding_order("其他")
+
+
+@pytest.mark.parametrize(
+    "text, label, volume",
+    [
+        ("合议庭评议笔录\n时间：2024年5月6日\n评议意见：合议庭一致认为原告诉请有据，应予支持。", "评议笔录", "secondary"),
+        ("审判委员会讨论记录\n时间：2024年6月1日\n讨论意见：多数委员同意合议庭意见。", "审判委员会讨论记录", "secondary"),
+        ("案件审理报告\n一、当事人基本情况：原告张三，被告李四。\n二、审理经过", "审理报告", "secondary"),
+        ("关于某某案法律适用问题的请示\n浙江省高级人民法院：\n我院在审理原告张三诉被告李四一案中", "内部请示与批复", "secondary"),
+        ("庭审笔录\n时间：2024年5月6日\n审判员：王法官\n书记员：赵某\n原告：张三到庭。", "笔录", "main"),
+    ],
+)
+def test_court_only_papers_are_typed_for_the_secondary_volume(text: str, label: str, volume: str) -> None:
+    """The 副卷 types are absent from the training corpus: their title decides, the 庭审笔录 stays a 正卷 笔录."""
+    from edossier.classify.doctypes import load_doctypes
+
+    result = classify_text(text, SETTINGS)
+    assert result.type == label
+    assert next(t.volume for t in load_doctypes() if t.label == result.type) == volume
+    assert result.method == ("title" if volume == "secondary" else "title+model")

@@ -7,13 +7,14 @@ from scripts/apt-packages.txt.  Screenshots of the main views go to tests/artifa
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.web.web_dossiers import ARTIFACTS, CASE_A, NEW_PASSWORD, PASSWORD
+from tests.web.web_dossiers import ARTIFACTS, CASE_A, CASE_A_VERSIONS, NEW_PASSWORD, PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -94,23 +95,68 @@ def open_case(driver, case: str) -> None:  # type: ignore[no-untyped-def]
          and css(d, '.page[data-page="1"][data-rendered="true"]'))
 
 
-def test_judge_reads_jumps_and_searches(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def ocr():  # type: ignore[no-untyped-def]
+    """The project's OCR engine (RapidOCR), to read what the browser shows as a person would."""
+    from edossier.config import OcrSettings
+    from edossier.ocr import create_engine
+
+    return create_engine(OcrSettings(jobs=1))
+
+
+def shown_page(driver, ocr, n: int, tmp: Path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """What the viewer shows of page N, read off the screen by OCR: the number printed at its top right, its text."""
+    from PIL import Image
+
+    from edossier.web.search_index import fold
+
+    box = css(driver, f'.page[data-page="{n}"]')[0]
+    shot = Image.open(io.BytesIO(box.screenshot_as_png)).convert("RGB")
+    width, height = shot.size
+    corner = shot.crop((int(width * 0.8), 0, width, int(height * 0.05)))
+    corner = corner.resize((corner.width * 3, corner.height * 3), Image.LANCZOS)
+    top = shot.crop((0, 0, width, min(height, int(width * 0.6))))
+    texts = []
+    for name, image in (("corner", corner), ("top", top)):
+        path = tmp / f"page-{n}-{name}.png"
+        image.save(path)
+        texts.append(fold(ocr.recognize(path).text))
+    return texts[0], texts[1]
+
+
+def lands_on(driver, ocr, page: int, expected: str, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    """The viewer scrolled PAGE to its top, and that sheet shows PAGE as its printed number and EXPECTED as text."""
+    from edossier.web.search_index import fold
+
+    wait(driver, lambda d: by_id(d, "viewer").get_attribute("data-current-page") == str(page)
+         and css(d, f'.page[data-page="{page}"][data-rendered="true"]'))
+    box = css(driver, f'.page[data-page="{page}"]')[0]
+    assert abs(box.rect["y"] - by_id(driver, "viewer").rect["y"]) < 40, "the page is not at the top of the viewer"
+    printed, text = shown_page(driver, ocr, page, tmp)
+    assert printed == str(page), (page, printed)
+    assert fold(expected) in text, (page, expected, text)
+
+
+def test_judge_reads_jumps_and_searches(browser, live_server, ocr, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On case A's third version: every catalogue entry and search hit lands on the sheet printed with its number."""
     sign_in(browser, live_server.url, "judge1")
     browser.save_screenshot(str(ARTIFACTS / "cases.png"))
     open_case(browser, CASE_A)
-    assert "正卷" in by_id(browser, "dossier-title").text
+    assert "正卷" in by_id(browser, "dossier-title").text and "第3版" in by_id(browser, "dossier-title").text
     wait(browser, lambda d: by_id(d, "badge").get_attribute("data-valid") == "true")
-    entries = css(browser, "#catalogue li.entry")
-    assert [e.find_element("css selector", ".title").text for e in entries] == ["民事起诉状", "授权委托书", "民事判决书"]
+    assert "第 1 / 13 页" in by_id(browser, "page-indicator").text
+    printed, cover = shown_page(browser, ocr, 1, tmp_path)
+    assert printed == "1" and "诉讼卷宗" in cover
     browser.save_screenshot(str(ARTIFACTS / "dossier.png"))
 
-    entries[2].click()  # 民事判决书: pages 4–5 of the 正卷
-    wait(browser, lambda d: by_id(d, "viewer").get_attribute("data-current-page") == "4"
-         and css(d, '.page[data-page="4"][data-rendered="true"]'))
-    assert "第 4 / 5 页" in by_id(browser, "page-indicator").text
-    page4 = css(browser, '.page[data-page="4"]')[0]
-    viewer = by_id(browser, "viewer")
-    assert abs(page4.rect["y"] - viewer.rect["y"]) < 40  # page 4 is at the top of the viewer
+    main = [("民事起诉状", 3, "民事起诉状"), ("授权委托书", 5, "授权委托书"), ("民事判决书", 8, "民事判决书"),
+            ("传票", 12, "传票")]
+    titles = [e.find_element("css selector", ".title").text for e in css(browser, "#catalogue li.entry")]
+    assert titles == [title for title, _, _ in main]
+    for index, (_, page, text) in enumerate(main):
+        css(browser, "#catalogue li.entry")[index].click()
+        lands_on(browser, ocr, page, text, tmp_path)
+    assert "第 12 / 13 页" in by_id(browser, "page-indicator").text
     browser.save_screenshot(str(ARTIFACTS / "catalogue-jump.png"))
 
     css(browser, '.tabs button[data-tab="search"]')[0].click()
@@ -118,16 +164,29 @@ def test_judge_reads_jumps_and_searches(browser, live_server) -> None:  # type: 
     css(browser, "#case-search button")[0].click()
     wait(browser, lambda d: css(d, "#case-results .hit"))
     hits = css(browser, "#case-results .hit")
-    assert [h.get_attribute("data-page") for h in hits] == ["1", "5"]
+    assert [h.get_attribute("data-page") for h in hits] == ["3", "9"]
+    assert "第9页" in hits[1].text
     hits[1].click()
-    wait(browser, lambda d: css(d, '.page[data-page="5"][data-marks="1"] .mark'))
-    assert by_id(browser, "viewer").get_attribute("data-current-page") == "5"
+    wait(browser, lambda d: css(d, '.page[data-page="9"][data-marks="1"] .mark'))
+    lands_on(browser, ocr, 9, "本院认为", tmp_path)
     browser.save_screenshot(str(ARTIFACTS / "search-hit.png"))
 
-    css(browser, '#volume-switch button[data-volume="secondary"]')[0].click()
-    wait(browser, lambda d: "副卷" in by_id(d, "dossier-title").text
-         and css(d, '.page[data-page="1"][data-rendered="true"]'))
-    assert [e.get_attribute("textContent") for e in css(browser, "#catalogue li.entry .title")] == ["合议庭评议笔录"]
+    by_id(browser, "case-q").clear()
+    by_id(browser, "case-q").send_keys("评议内容")  # only in the 副卷: the hit opens it
+    css(browser, "#case-search button")[0].click()
+    wait(browser, lambda d: d.execute_script(  # the list is redrawn: read it in one go, not element by element
+        "return [...document.querySelectorAll('#case-results .hit')].map((h) => h.dataset.page)") == ["3"])
+    css(browser, "#case-results .hit")[0].click()
+    wait(browser, lambda d: "副卷" in by_id(d, "dossier-title").text)
+    wait(browser, lambda d: css(d, '.page[data-page="3"][data-marks="1"] .mark'))
+    lands_on(browser, ocr, 3, "合议庭评议笔录", tmp_path)
+    secondary = [e.get_attribute("textContent") for e in css(browser, "#catalogue li.entry .title")]
+    assert secondary == ["合议庭评议笔录", "案件审理报告"]
+    css(browser, '.tabs button[data-tab="catalogue"]')[0].click()
+    css(browser, "#catalogue li.entry")[1].click()
+    lands_on(browser, ocr, 6, "案件审理报告", tmp_path)
+    assert "第 6 / 7 页" in by_id(browser, "page-indicator").text
+    browser.save_screenshot(str(ARTIFACTS / "secondary-jump.png"))
 
 
 def test_lawyer_is_refused_the_secondary_volume(browser, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -137,9 +196,9 @@ def test_lawyer_is_refused_the_secondary_volume(browser, live_server) -> None:  
     assert not css(browser, "#volume-switch button")
     from urllib.parse import quote
 
-    browser.get(f"{live_server.url}/#/case/{quote(CASE_A)}/1/secondary")
+    browser.get(f"{live_server.url}/#/case/{quote(CASE_A)}/{len(CASE_A_VERSIONS)}/secondary")
     wait(browser, lambda d: "副卷" in by_id(d, "global-error").text)
-    assert "court only" in by_id(browser, "global-error").text
+    assert "仅供法院内部查阅" in by_id(browser, "global-error").text
     browser.save_screenshot(str(ARTIFACTS / "lawyer-refused-secondary.png"))
     by_id(browser, "global-q").send_keys("评议")
     css(browser, "#global-search button")[0].click()
@@ -166,10 +225,10 @@ def test_lawyer_uploads_a_pdf_and_sees_the_next_version(browser, live_server, tm
          timeout=120)
     status = by_id(browser, "submit-status")
     assert status.get_attribute("data-state") == "accepted", status.text
-    assert status.get_attribute("data-version") == "2"
+    assert status.get_attribute("data-version") == str(len(CASE_A_VERSIONS) + 1)
     browser.save_screenshot(str(ARTIFACTS / "upload-accepted.png"))
     by_id(browser, "open-new-version").click()
-    wait(browser, lambda d: "第2版" in by_id(d, "dossier-title").text
+    wait(browser, lambda d: f"第{len(CASE_A_VERSIONS) + 1}版" in by_id(d, "dossier-title").text
          and css(d, '.page[data-page="1"][data-rendered="true"]'))
     titles = [e.get_attribute("textContent") for e in css(browser, "#catalogue li.entry .title")]
     assert "证据目录" in titles and "合议庭评议笔录" not in titles

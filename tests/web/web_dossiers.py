@@ -1,24 +1,21 @@
 """Real dossiers, accounts and texts for the web reader's tests.
 
 Dossiers are made from born-digital PDFs (bench.pagegen.text_pdf), so the real
-pipeline binds and signs them without OCR time.  One dossier holds a 副卷
-document: no doctype is marked secondary yet, so ``publish_dossier`` runs the
-pipeline's own steps, marks the document's volume and binds each volume as
-process_case does.
+pipeline (``process_case``: read, classify, bind, sign, store) runs without OCR
+time.  Case A grows over three versions, as a case does: its 正卷 gets a
+continuation catalogue and a closing sheet per version, and from version 2 on
+it has a 副卷, whose papers are declared by no one: the shipped document types
+place them there from their titles.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.pagegen import text_pdf
-from edossier.casenumber import CaseNumber
-from edossier.classify.doctypes import binding_order
 from edossier.config import Settings, load_settings
-from edossier.pipeline.process import Material, bind_and_sign, make_document, publish_version, read_material
-from edossier.storage import open_store
+from edossier.pipeline.process import Material, process_case
 from edossier.web.accounts import open_accounts
 
 CASE_A = "（2024）浙0102民初1234号"
@@ -38,8 +35,19 @@ JUDGMENT = [
     "杭州市上城区人民法院\n民事判决书\n原告张三与被告李四民间借贷纠纷一案，本院受理后依法适用简易程序公开开庭进行了审理。",
     "本院认为，合法的借贷关系受法律保护。\n判决如下：\n被告李四于本判决生效之日起十日内归还原告张三借款本金人民币伍万元。",
 ]
-DELIBERATION = ["合议庭评议笔录\n评议意见：合议庭一致认为原告诉请有据，评议内容仅供本院内部掌握。\n审判长：王法官；审判员：陈法官。"]
+DELIBERATION = ["合议庭评议笔录\n时间：2024年5月6日\n评议意见：合议庭一致认为原告诉请有据，评议内容仅供本院内部掌握。\n"
+                "审判长：王法官；审判员：陈法官。"]
+SUMMONS = ["传票\n案号：（2024）浙0102民初1234号\n被传唤人：李四\n传唤事由：开庭审理\n应到时间：2024年6月3日上午9时\n"
+           "应到处所：本院第五法庭"]
+REPORT = ["案件审理报告\n一、当事人基本情况：原告张三，被告李四。\n二、审理经过：承办人拟同意原告诉请，报请合议庭评议。"]
 OTHER_CASE = ["民事起诉状\n原告：王五，住宁波市海曙区中山路1号。\n被告：钱六。\n诉讼请求：判令被告支付货款人民币捌万元。"]
+
+CASE_A_VERSIONS: list[list[tuple[str, list[str], str | None, str | None]]] = [
+    [("complaint", COMPLAINT, "起诉状", "民事起诉状"), ("power", POWER, "授权委托书", "授权委托书")],
+    [("judgment", JUDGMENT, "判决书", "民事判决书"), ("deliberation", DELIBERATION, None, None)],
+    [("summons", SUMMONS, "传票", "传票"), ("report", REPORT, None, None)],
+]
+"""Case A version by version: (file, page texts, declared type, title); undeclared papers are classified."""
 
 
 @dataclass(frozen=True)
@@ -48,45 +56,23 @@ class WebEnv:
     root: Path
 
 
-def publish_dossier(settings: Settings, case: str, documents: list[tuple[Path, str, str, str]]) -> None:
-    """Bind DOCUMENTS (path, type, volume, title) as the case's first version with the pipeline's own steps."""
-    number = CaseNumber.parse(case)
-    store = open_store(settings.store_uri)
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    docs, sources = [], []
-    for path, doc_type, volume, title in documents:
-        source, pages = read_material(Material(path=path, declared_type=doc_type), settings, settings.work_dir, None)
-        doc = make_document(source, pages, [None] * len(pages), settings, title)
-        docs.append(doc.model_copy(update={"volume": volume}))
-        sources.append(source)
-    docs.sort(key=lambda d: binding_order(d.classification.type))
-    with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
-        pdfs, entries, ordered = [], [], []
-        for volume in ("main", "secondary"):  # 正卷 and 副卷 are bound as separate PDFs
-            in_volume = [d for d in docs if d.volume == volume]
-            if in_volume:
-                pdf, volume_entries = bind_and_sign(in_volume, number, 1, settings, Path(tmp))
-                pdfs.append(pdf)
-                entries.extend(volume_entries)
-                ordered.extend(in_volume)
-        publish_version(store, number, 1, ordered, sources, pdfs, entries, {"bound_by": "fixture"})
+def publish_versions(settings: Settings, case: str, versions: list[list[tuple[str, list[str], str | None, str | None]]],
+                     inputs: Path) -> None:
+    """Process each list of papers into the case's next version, as a clerk would with ``edossier process``."""
+    for papers in versions:
+        materials = [Material(text_pdf(inputs / f"{name}.pdf", pages), declared_type=doc_type, title=title)
+                     for name, pages, doc_type, title in papers]
+        process_case(materials, case, settings)
 
 
 def make_env(root: Path) -> WebEnv:
     settings = load_settings(data_dir=root / "data", user="clerk1", web={"upload_max_bytes": 2_000_000})
     inputs = root / "inputs"
-    publish_dossier(settings, CASE_A, [
-        (text_pdf(inputs / "complaint.pdf", COMPLAINT), "起诉状", "main", "民事起诉状"),
-        (text_pdf(inputs / "power.pdf", POWER), "授权委托书", "main", "授权委托书"),
-        (text_pdf(inputs / "judgment.pdf", JUDGMENT), "判决书", "main", "民事判决书"),
-        (text_pdf(inputs / "deliberation.pdf", DELIBERATION), "笔录", "secondary", "合议庭评议笔录"),
-    ])
-    publish_dossier(settings, CASE_B, [(text_pdf(inputs / "other.pdf", OTHER_CASE), "起诉状", "main", "民事起诉状")])
+    publish_versions(settings, CASE_A, CASE_A_VERSIONS, inputs)
+    publish_versions(settings, CASE_B, [[("other", OTHER_CASE, "起诉状", "民事起诉状")]], inputs)
     accounts = open_accounts(settings)
     accounts.add("judge1", "judge", PASSWORD)
     accounts.add("clerk1", "clerk", PASSWORD)
     accounts.add("lawyer1", "lawyer", PASSWORD, (CASE_A,))
     accounts.close()
     return WebEnv(settings=settings, root=root)
-
-

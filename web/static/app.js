@@ -1,22 +1,39 @@
 // The reader's browser side: every datum comes from the JSON API, which decides
 // what this user may see; this file only draws it.  Pages render lazily: only the
 // pages near the viewport are fetched (Range requests) and painted.
-import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
+import * as pdfjsLib from "./pdfjs/pdf.min.mjs";
 
-pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/pdfjs/pdf.worker.min.mjs";
+pdfjsLib.GlobalWorkerOptions.workerSrc = new URL("./pdfjs/pdf.worker.min.mjs", import.meta.url).href;
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, dossier: null, pdf: null, observer: null, pageSize: null, pending: null, marks: null };
 
+// Every request carries the session's anti-forgery token; the server refuses a
+// state-changing request without it.  The server's messages are shown as they come:
+// it writes them in Chinese for the user.
 async function api(path, options = {}) {
-  const response = await fetch(path, { credentials: "same-origin", ...options });
-  if (response.status === 401) { show("signin"); throw new Error("sign in first"); }
+  const headers = { ...(options.headers || {}), ...(state.me ? { "X-CSRF-Token": state.me.csrf } : {}) };
+  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
-  if (!response.ok) {
-    const detail = body && body.detail;
-    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail || response.status));
+  const detail = body && typeof body.detail === "string" ? body.detail : null;
+  if (response.status === 401 && path !== "api/session") {
+    state.me = null;
+    show("signin");
+    throw new Error(detail || "请先登录");
   }
+  if (!response.ok) throw new Error(detail || `请求未能完成（${response.status}）`);
   return body;
+}
+
+// Times are stored in UTC; the court reads them in its own time zone.
+const timeFormat = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+});
+function localTime(iso) { return iso ? timeFormat.format(new Date(iso)) : ""; }
+
+const VOLUME_LABELS = { main: "正卷", secondary: "副卷" };
+function pageCounts(pages) {
+  return Object.entries(pages).map(([volume, n]) => `${VOLUME_LABELS[volume] || volume} ${n}页`).join(" · ");
 }
 const post = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
 
@@ -41,7 +58,7 @@ $("signin-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("signin-error").textContent = "";
   try {
-    state.me = await post("/api/session", { user: $("signin-user").value, password: $("signin-password").value });
+    state.me = await post("api/session", { user: $("signin-user").value, password: $("signin-password").value });
     $("signin-password").value = "";
     route();
   } catch (e) { $("signin-error").textContent = e.message; show("signin"); }
@@ -51,14 +68,14 @@ $("password-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   if ($("pw-new").value !== $("pw-confirm").value) { $("pw-error").textContent = "两次输入的新密码不一致"; return; }
   try {
-    state.me = await post("/api/password", { old: $("pw-old").value, new: $("pw-new").value });
+    state.me = await post("api/password", { old: $("pw-old").value, new: $("pw-new").value });
     for (const id of ["pw-old", "pw-new", "pw-confirm"]) $(id).value = "";
     route();
   } catch (e) { $("pw-error").textContent = e.message; }
 });
 
 $("sign-out").addEventListener("click", async () => {
-  await api("/api/session", { method: "DELETE" });
+  await api("api/session", { method: "DELETE" }).catch(() => {});
   state.me = null;
   location.hash = "#/cases";
   show("signin");
@@ -71,7 +88,7 @@ window.addEventListener("hashchange", route);
 async function route() {
   error("");
   if (!state.me) {
-    try { state.me = await api("/api/me"); } catch { return; }
+    try { state.me = await api("api/me"); } catch { return; }
   }
   if (state.me.must_change) { show("password"); return; }
   $("who").textContent = `${state.me.user}（${roleName(state.me.role)}）`;
@@ -97,11 +114,12 @@ function dossierHash(c, version, volume, page) {
 
 async function listCases() {
   show("cases");
-  const rows = await api("/api/cases");
+  const rows = await api("api/cases");
   const body = $("case-table").tBodies[0];
   body.replaceChildren(...rows.map((row) => el("tr", {},
     el("td", {}, el("a", { href: dossierHash(row.case, row.version, row.volumes[0]), className: "case-link" }, row.case)),
-    el("td", {}, `第${row.version}版`), el("td", {}, String(row.pages)), el("td", {}, row.updated))));
+    el("td", {}, `第${row.version}版`), el("td", { className: "pages" }, pageCounts(row.pages)),
+    el("td", { className: "time" }, localTime(row.updated)))));
 }
 
 $("global-search").addEventListener("submit", async (event) => {
@@ -110,7 +128,7 @@ $("global-search").addEventListener("submit", async (event) => {
   if (!q) return;
   if (location.hash !== "#/cases") { location.hash = "#/cases"; await listCases(); }
   try {
-    const result = await api(`/api/search?q=${encodeURIComponent(q)}`);
+    const result = await api(`api/search?q=${encodeURIComponent(q)}`);
     renderHits($("global-results"), result.hits, q, true);
   } catch (e) { error(e.message); }
 });
@@ -127,7 +145,7 @@ function renderHits(container, hits, q, showCase) {
 }
 
 async function openHit(hit, q) {
-  state.marks = { q, page: hit.page };
+  state.marks = { q, page: hit.page, volume: hit.volume };
   const d = state.dossier;
   if (d && d.case === hit.case && d.version === hit.version && d.volume === hit.volume) {
     goTo(hit.page);
@@ -143,7 +161,7 @@ async function openDossier(c, version, volume, page) {
   const d = state.dossier;
   if (d && d.case === c && d.version === version && d.volume === volume) { show("dossier"); goTo(page); return; }
   show("dossier");
-  const base = `/api/cases/${encodeURIComponent(c)}/versions/${version}/volumes/${volume}`;
+  const base = `api/cases/${encodeURIComponent(c)}/versions/${version}/volumes/${volume}`;
   const opening = openPdf(`${base}/pdf`);  // fetch the PDF while the catalogue loads
   const info = await api(base).catch((e) => { opening.destroy(); throw e; });
   state.dossier = info;
@@ -201,7 +219,6 @@ async function loadTrust(info) {
     const lines = [
       `签名：${t.signature.valid ? "有效" : "无效"}${sig ? `（${sig.signer}，${sig.signing_time || ""}）` : ""}`,
       `完整性：${t.fixity.ok ? "与清单一致" : "不一致"} sha256 ${t.fixity.sha256}`,
-      ...(t.extract ? ["本卷为已签名卷宗版本的摘录；签名核验针对整本卷宗。"] : []),
       ...t.signature.problems, ...t.fixity.problems,
     ];
     $("trust-detail").replaceChildren(...lines.map((line) => el("div", {}, line)));
@@ -210,9 +227,9 @@ async function loadTrust(info) {
 }
 
 async function loadVersions(info) {
-  const history = await api(`/api/cases/${encodeURIComponent(info.case)}/versions`);
+  const history = await api(`api/cases/${encodeURIComponent(info.case)}/versions`);
   $("versions").replaceChildren(...history.slice().reverse().map((v) => {
-    const item = el("li", {}, `第${v.version}版 · ${v.documents}件 ${v.pages}页 · ${v.created}${v.bound_by ? " · " + v.bound_by : ""}`);
+    const item = el("li", {}, `第${v.version}版 · ${v.documents}件 · ${pageCounts(v.pages)} · ${localTime(v.created)}${v.bound_by ? " · " + v.bound_by : ""}`);
     item.dataset.version = v.version;
     if (v.version === info.version) item.style.fontWeight = "bold";
     item.addEventListener("click", () => { location.hash = dossierHash(info.case, v.version, v.volumes.includes(info.volume) ? info.volume : v.volumes[0]); });
@@ -227,7 +244,7 @@ function openPdf(url) {
   $("viewer").dataset.ready = "false";
   return pdfjsLib.getDocument({
     url, withCredentials: true, disableAutoFetch: true, disableStream: true, rangeChunkSize: 262144,
-    cMapUrl: "/static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "/static/pdfjs/standard_fonts/",
+    cMapUrl: "static/pdfjs/cmaps/", cMapPacked: true, standardFontDataUrl: "static/pdfjs/standard_fonts/",
     isEvalSupported: false,
   });
 }
@@ -276,7 +293,12 @@ async function renderPage(n) {
   box.dataset.rendered = "true";
   // Time from navigation to the first painted page, read by bench/web.py.
   if (window.edossierFirstPageMs === undefined) window.edossierFirstPageMs = performance.now();
-  if (state.marks && state.marks.page === n) markPage(n);
+  if (marked(n)) markPage(n);
+}
+
+// Highlights belong to one page of one volume: the hit's page number, as printed on that volume's sheets.
+function marked(n) {
+  return Boolean(state.marks && state.dossier && state.marks.page === n && state.marks.volume === state.dossier.volume);
 }
 
 function goTo(n) {
@@ -285,7 +307,7 @@ function goTo(n) {
   box.scrollIntoView({ block: "start" });
   const painted = renderPage(n);
   updateIndicator(n);
-  if (state.marks && state.marks.page === n) markPage(n);
+  if (marked(n)) markPage(n);
   return painted;
 }
 
@@ -306,7 +328,7 @@ async function markPage(n) {
   const d = state.dossier;
   const box = document.querySelector(`.page[data-page="${n}"]`);
   if (!d || !box || !state.marks) return;
-  const result = await api(`/api/cases/${encodeURIComponent(d.case)}/versions/${d.version}/volumes/${d.volume}/pages/${n}/highlights?q=${encodeURIComponent(state.marks.q)}`);
+  const result = await api(`api/cases/${encodeURIComponent(d.case)}/versions/${d.version}/volumes/${d.volume}/pages/${n}/highlights?q=${encodeURIComponent(state.marks.q)}`);
   for (const old of box.querySelectorAll(".mark")) old.remove();
   const sx = box.clientWidth / result.width;
   const sy = box.clientHeight / result.height;
@@ -334,7 +356,7 @@ $("case-search").addEventListener("submit", async (event) => {
   const d = state.dossier;
   if (!q || !d) return;
   try {
-    const result = await api(`/api/search?q=${encodeURIComponent(q)}&case=${encodeURIComponent(d.case)}`);
+    const result = await api(`api/search?q=${encodeURIComponent(q)}&case=${encodeURIComponent(d.case)}`);
     renderHits($("case-results"), result.hits, q, false);
   } catch (e) { error(e.message); }
 });
@@ -342,7 +364,10 @@ $("case-search").addEventListener("submit", async (event) => {
 async function loadDoctypes() {
   const select = $("submit-type");
   if (select.options.length > 1) return;
-  for (const label of await api("/api/doctypes")) select.append(el("option", { value: label }, label));
+  const types = await api("api/doctypes");
+  // a lawyer declares what is filed; the court's staff may leave it to the classifier
+  select.options[0].hidden = select.required = state.me.role === "lawyer";
+  for (const label of types) select.append(el("option", { value: label }, label));
 }
 
 $("submit-form").addEventListener("submit", async (event) => {
@@ -356,17 +381,20 @@ $("submit-form").addEventListener("submit", async (event) => {
   status.dataset.state = "sending";
   status.textContent = "上传中…";
   try {
-    let job = await api(`/api/cases/${encodeURIComponent(d.case)}/submissions`, { method: "POST", body: form });
+    let job = await api(`api/cases/${encodeURIComponent(d.case)}/submissions`, { method: "POST", body: form });
     while (job.state === "queued" || job.state === "running") {
       status.dataset.state = job.state;
       status.textContent = `${job.state === "queued" ? "排队中" : "处理中"}… ${job.progress.slice(-1)[0] || ""}`;
       await new Promise((resolve) => setTimeout(resolve, 700));
-      job = await api(`/api/submissions/${job.id}`);
+      job = await api(`api/submissions/${job.id}`);
     }
     status.dataset.state = job.state;
     if (job.state === "accepted") {
       status.replaceChildren(`已收入第${job.version}版。 `,
         el("a", { href: dossierHash(d.case, job.version, "main"), id: "open-new-version" }, "打开新版本"));
+      status.dataset.version = job.version;
+    } else if (job.state === "unchanged") {
+      status.textContent = `未新增材料：所交文件卷宗中已有，卷宗未改变（仍为第${job.version}版）。`;
       status.dataset.version = job.version;
     } else {
       status.textContent = `未收入：${job.reason}`;
