@@ -55,7 +55,8 @@ def _document_text(store: Path, manifest: dict[str, object], name: str) -> str:
     docs = manifest["documents"]
     index = next(i for i, d in enumerate(docs) if d["source_sha256"] == sha)
     entry = manifest["catalogue"][index]
-    dossier = next(o for o in manifest["objects"] if o["role"] == "dossier")
+    role = "dossier" if entry["volume"] == "main" else f"dossier_{entry['volume']}"  # 内部请示与批复 is 副卷
+    dossier = next(o for o in manifest["objects"] if o["role"] == role)
     with pymupdf.open(store / dossier["key"]) as pdf:
         return "".join(pdf[p - 1].get_text() for p in range(entry["first_page"], entry["last_page"] + 1))
 

@@ -28,6 +28,9 @@ from tests.ingest.intake_truth import DATA, char_recall, docx_text, ofd_page_tex
 from tests.web.web_dossiers import CASE_A, NEW_PASSWORD, PASSWORD, WebEnv, make_env
 
 
+DECLARED = {"doc_type": "其他"}  # a lawyer declares what is filed
+
+
 @pytest.fixture(scope="module")
 def web_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
     saved = {k: v for k, v in os.environ.items() if k.startswith("EDOSSIER_")}
@@ -46,6 +49,7 @@ def lawyer(web_env: WebEnv) -> Iterator[TestClient]:
     with TestClient(create_app(web_env.settings)) as client:
         me = client.post("/api/session", json={"user": "lawyer1", "password": PASSWORD})
         assert me.status_code == 200, me.text
+        client.headers["X-CSRF-Token"] = me.json()["csrf"]  # as the reader's page sends it
         assert client.post("/api/password", json={"old": PASSWORD, "new": NEW_PASSWORD}).status_code == 200
         yield client
 
@@ -63,7 +67,7 @@ def _wait(client: TestClient, job_id: str) -> dict:
 def test_ofd_and_word_submitted_online(lawyer: TestClient, web_env: WebEnv) -> None:
     names = ["20240531141733.ofd", "python-docx-par-known-paragraphs.docx"]
     files = [("files", (name, (DATA / name).read_bytes())) for name in names]
-    sent = lawyer.post(f"/api/cases/{quote(CASE_A)}/submissions", files=files)
+    sent = lawyer.post(f"/api/cases/{quote(CASE_A)}/submissions", files=files, data=DECLARED)
     assert sent.status_code == 202, sent.text
     job = _wait(lawyer, sent.json()["id"])
     assert job["state"] == "accepted", job
@@ -94,10 +98,10 @@ def test_online_refusals_name_the_uploaded_file(lawyer: TestClient, web_env: Web
     store = open_store(web_env.settings.store_uri)
     before = list(store.list("cases/"))
     program = lawyer.post(f"/api/cases/{quote(CASE_A)}/submissions",
-                          files={"files": ("起诉状.docx", Path("/bin/true").read_bytes())})
+                          files={"files": ("起诉状.docx", Path("/bin/true").read_bytes())}, data=DECLARED)
     assert program.status_code == 415 and "起诉状.docx：文件类型不受支持" in program.text
     ofd_as_word = lawyer.post(f"/api/cases/{quote(CASE_A)}/submissions",
-                              files={"files": ("代理词.docx", (DATA / "fptpl.ofd").read_bytes())})
+                              files={"files": ("代理词.docx", (DATA / "fptpl.ofd").read_bytes())}, data=DECLARED)
     assert ofd_as_word.status_code == 422 and "代理词.docx：" in ofd_as_word.text
     assert str(web_env.settings.data_dir) not in ofd_as_word.text + program.text
     assert list(store.list("cases/")) == before
@@ -140,8 +144,7 @@ def test_ofd_and_word_in_a_batch(tmp_path: Path) -> None:
     case_map = tmp_path / "cases.csv"
     case_map.write_text("path,case,type\ncase-000,（2024）浙0102民初23号,\n", encoding="utf-8")
     data = tmp_path / "data"
-    env = {**os.environ, "EDOSSIER_DATA_DIR": str(data), "EDOSSIER_CONFIG": str(data / "none.toml"),
-           "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "EDOSSIER_DATA_DIR": str(data), "EDOSSIER_CONFIG": str(data / "none.toml")}
     edossier = str(Path(sys.executable).parent / "edossier")
     done = subprocess.run([edossier, "batch", str(tmp_path / "archive"), "--cases", str(case_map), "--workers", "1",
                            "--json"], env=env, capture_output=True, text=True, timeout=600)
