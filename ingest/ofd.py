@@ -285,7 +285,7 @@ class _Painter:
             dx = _deltas(code.get("DeltaX"), max(len(text) - 1, 0))
             dy = _deltas(code.get("DeltaY"), max(len(text) - 1, 0))
             for i, ch in enumerate(text):
-                if not ch.isspace() and fill:
+                if not ch.isspace():
                     use = font if font is not None and font.has_glyph(ord(ch)) else self.fallback
                     writer.append((x * PT_PER_MM, y * PT_PER_MM), ch, font=use, fontsize=size * PT_PER_MM)
                     wrote = True
@@ -298,7 +298,8 @@ class _Painter:
             # in PDF space (y up), so it is conjugated with the flip between that and MuPDF's (y down).
             place = pymupdf.Matrix(m[0] / PT_PER_MM, m[1] / PT_PER_MM, m[2] / PT_PER_MM, m[3] / PT_PER_MM, m[4], m[5])
             flip = pymupdf.Matrix(1, 0, 0, -1, 0, self.page.rect.height)
-            writer.write_text(self.page, matrix=flip * place * flip)
+            # Unfilled text (the hidden text layer of a scanned OFD) stays text, invisible (render mode 3).
+            writer.write_text(self.page, matrix=flip * place * flip, render_mode=0 if fill else 3)
 
     def _path(self, obj: etree._Element, origin: tuple[float, float], params: dict[str, object]) -> None:
         m = self._place(obj, origin)

@@ -177,3 +177,32 @@ def test_chinese_word_document_keeps_its_text(tmp_path: Path) -> None:
     assert len(pages) >= 2 and {p.kind for p in pages} == {"born_digital"}
     recall = char_recall(docx_text(source_path), "".join(p.text for p in pages))
     assert recall >= 0.98, recall
+
+
+def test_unfilled_ofd_text_stays_text_but_invisible(tmp_path: Path) -> None:
+    """A scanned OFD carries its OCR text as unfilled text objects: kept as the text layer, not painted."""
+    import numpy as np
+
+    from edossier.config import LimitsSettings
+    from edossier.ingest.ofd_intake import ofd_to_pdf
+
+    source = DATA / "SESV4SignDoc.ofd"
+    hidden = tmp_path / "hidden.ofd"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(hidden, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "Doc_0/Pages/Page_0/Content.xml":
+                data = data.replace(b"<ofd:TextObject ", b'<ofd:TextObject Fill="false" ')
+            out.writestr(info, data)
+
+    def dark_pixels_and_text(path: Path) -> tuple[int, str]:
+        target = tmp_path / f"{path.stem}.pdf"
+        ofd_to_pdf(path, target, LimitsSettings())
+        with pymupdf.open(target) as pdf:
+            pix = pdf[0].get_pixmap(dpi=50)
+            return int((np.frombuffer(pix.samples, dtype=np.uint8) < 128).sum()), pdf[0].get_text()
+
+    shown_dark, shown_text = dark_pixels_and_text(source)
+    hidden_dark, hidden_text = dark_pixels_and_text(hidden)
+    assert char_recall(_truth("SESV4SignDoc.ofd"), hidden_text) == 1.0
+    assert hidden_text == shown_text and hidden_dark < shown_dark
