@@ -129,6 +129,10 @@ class LimitsSettings(Section):
     max_pages: int = 20_000
     max_pixels_per_page: int = 150_000_000
     raster_dpi: int = 300
+    max_unpacked_bytes: int = 1024**3
+    """what an OFD package may unpack to in all (zip bombs are refused from their declared and actual sizes)"""
+    convert_timeout_s: float = 120.0
+    """how long LibreOffice may take to convert one Word/WPS/RTF/ODT file"""
 
 
 class WebSettings(Section):
@@ -143,7 +147,11 @@ class WebSettings(Section):
     cookie_secure: bool = Field(default=False, description="set behind HTTPS so the session cookie never travels in clear")
     upload_max_bytes: int = 200 * 1024**2
     upload_max_files: int = 20
-    upload_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg", "image/tiff")
+    upload_types: tuple[str, ...] = (
+        "application/pdf", "image/png", "image/jpeg", "image/tiff", "image/heic", "application/ofd",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/msword",
+        "application/rtf", "application/vnd.oasis.opendocument.text",
+    )
     min_password_length: int = 10
     sign_in_failures_per_account: int = Field(default=5, ge=1, description="failed sign-ins that lock an account name")
     sign_in_failures_per_client: int = Field(default=20, ge=1, description="failed sign-ins that lock a client address")

@@ -43,6 +43,8 @@ class SourceFile(Frozen):
     media_type: str
     title: str
     declared_type: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    """what the original says about itself (an OFD e-invoice's fields, its electronic seals)."""
 
 
 class Correction(Frozen):
@@ -131,6 +133,8 @@ class Document(Frozen):
     classification: Classification
     ocr: tuple[OcrPage | None, ...] = ()
     volume: Literal["main", "secondary"] = "main"
+    metadata: dict[str, str] = Field(default_factory=dict)
+    """the original's own metadata (``SourceFile.metadata``), kept in the manifest."""
 
     @property
     def text(self) -> str:

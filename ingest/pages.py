@@ -1,9 +1,12 @@
-"""Turn one original (PDF, PNG, JPEG, multi-page TIFF) into page records.
+"""Turn one original (PDF, OFD, Word/WPS/RTF/ODT, PNG, JPEG, HEIC, multi-page TIFF) into page records.
 
 Raster pages are written as lossless PNG files named by their SHA-256 into a
 work folder, so the same page read twice is the same file and the same work.
 PDF pages that already carry a good text layer are kept as born-digital pages
 (bound from the original, never rasterised); scanned PDF pages are rasterised.
+OFD and word-processor files are first converted to a PDF
+whose pages are then read the same way: their own text is the text layer and
+OCR is skipped; pages without text (an OFD of scanned images) are rasterised.
 Pages stream one at a time: a 10,000-page upload never sits in memory at once.
 """
 
@@ -15,6 +18,7 @@ from io import BytesIO
 from collections.abc import Iterator
 from pathlib import Path
 
+import pillow_heif
 import pymupdf
 from PIL import Image, ImageOps
 
@@ -24,16 +28,25 @@ from edossier.types import Correction, Page, SourceFile, sha256_bytes, sha256_fi
 from edossier.config import LimitsSettings
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.ingest.limits import check_file_size, check_page_count, check_pixels
-from edossier.ingest.sniff import sniff
+from edossier.ingest.office import convert_to_pdf
+from edossier.ingest.ofd_intake import ofd_facts, ofd_to_pdf
+from edossier.ingest.sniff import OFD, PDF, WORD_PROCESSOR_TYPES, sniff
 from edossier.ingest.text_layer import has_good_text_layer
 
 pymupdf.TOOLS.mupdf_display_errors(False)
+pillow_heif.register_heif_opener()  # HEIC/HEIF photos (iPhones) open like any other image
 DEFAULT_DPI = 300.0
 
 
-def open_source(path: Path, limits: LimitsSettings, declared_type: str | None = None) -> SourceFile:
-    """Identify an original: its type from its bytes, its hash, within the size limit."""
-    media_type = sniff(path)
+def open_source(
+    path: Path, limits: LimitsSettings, declared_type: str | None = None, name: str | None = None
+) -> SourceFile:
+    """Identify an original: its type from its bytes, its hash, within the size limit.
+
+    NAME is the name it was handed over under, when PATH's own name is not (uploads).
+    An OFD's seals and e-invoice fields are read here, into the source's metadata.
+    """
+    media_type = sniff(path, name)
     size = path.stat().st_size
     check_file_size(path, size, limits)
     return SourceFile(
@@ -43,7 +56,13 @@ def open_source(path: Path, limits: LimitsSettings, declared_type: str | None = 
         media_type=media_type,
         title=path.stem,
         declared_type=declared_type,
+        metadata=_ofd_metadata(path, limits) if media_type == OFD else {},
     )
+
+
+def _ofd_metadata(path: Path, limits: LimitsSettings) -> dict[str, str]:
+    with _undecodable(path, "is not a readable OFD"):
+        return ofd_facts(path, limits)
 
 
 def read_pages(
@@ -55,10 +74,44 @@ def read_pages(
     """Yield the pages of SOURCE in order, writing raster pages under WORK_DIR."""
     pages_dir = work_dir / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
-    if source.media_type == "application/pdf":
+    if source.media_type == PDF:
         yield from _pdf_pages(source, pages_dir, limits, password)
+    elif source.media_type == OFD or source.media_type in WORD_PROCESSOR_TYPES:
+        yield from _converted_pages(source, work_dir, pages_dir, limits)
     else:
         yield from _image_pages(source, pages_dir, limits)
+
+
+def _converted_pdf(source: SourceFile, work_dir: Path) -> Path:
+    """Where the PDF converted from an OFD or word-processor original is kept (named by the original's hash)."""
+    return work_dir / "converted" / f"{source.sha256}.pdf"
+
+
+def _converted_pages(source: SourceFile, work_dir: Path, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
+    """Pages of an OFD or Word/WPS/RTF/ODT original, read from the PDF it converts to.
+
+    The original stays as it was handed over; what is bound comes from the conversion.
+    An OFD page's text is the OFD's own (its TextCodes), not what the PDF gives back.
+    """
+    target = _converted_pdf(source, work_dir)
+    texts: list[str] | None = None
+    if source.media_type == OFD:
+        with _undecodable(source.path, "is not a readable OFD"):
+            texts = ofd_to_pdf(source.path, target, limits)
+    elif not target.exists():
+        convert_to_pdf(source.path, target, limits.convert_timeout_s)
+    with _undecodable(source.path, "converts to an unreadable PDF"):
+        doc = pymupdf.open(target, filetype="pdf")
+    with doc:
+        check_page_count(source.path, doc.page_count, limits)
+        if doc.page_count == 0:
+            raise InputFileError(source.path, "has no pages")
+        for index in range(doc.page_count):
+            with _undecodable(source.path, f"page {index + 1} cannot be read"):
+                page = _pdf_page(source, target, doc.load_page(index), index, pages_dir, limits)
+            if texts is not None and page.kind == "born_digital":
+                page = page.model_copy(update={"text": texts[index]})
+            yield page
 
 
 def _has_eof_marker(path: Path) -> bool:
@@ -171,6 +224,9 @@ def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: P
     frame = ImageOps.exif_transpose(image) if orientation != 1 else image.copy()
     if orientation != 1:
         corrections.append(Correction(kind="exif_orientation", value=orientation))
+    turned = image.info.get("original_orientation", 1)  # HEIC: pillow-heif has already turned it upright
+    if orientation == 1 and turned not in (None, 1):
+        corrections.append(Correction(kind="exif_orientation", value=turned))
     dpi = _image_dpi(image)
     if frame.mode not in ("RGB", "L", "1"):
         frame = frame.convert("RGB")

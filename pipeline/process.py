@@ -33,6 +33,7 @@ from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
 from edossier.errors import ClassifiedMaterialError, StageError
 from edossier.ingest.cleanup import clean_page
+from edossier.ingest.ofd_intake import SIGNED_KEY
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
 from edossier.pipeline.page_ocr import Progress, ocr_pages
@@ -157,6 +158,7 @@ def make_document(
         classification=classification,
         ocr=tuple(ocr),
         volume=_volume(classification.type),
+        metadata=source.metadata,
     )
 
 
@@ -429,6 +431,8 @@ def _signed_input_remarks(sources: Sequence[SourceFile], settings: Settings) -> 
             remark = signature_remark(source.path, trust_roots(settings))
             if remark:
                 remarks[source.sha256] = remark
+        elif SIGNED_KEY in source.metadata:  # a sealed OFD: its seals were checked at intake
+            remarks[source.sha256] = source.metadata[SIGNED_KEY]
     return remarks
 
 
@@ -438,7 +442,13 @@ def _objects(
     objects: list[tuple[str, Path | bytes, str]] = []
     for source in sources:
         objects.append((layout.original_key(case, source.sha256, source.path.suffix), source.path, "original"))
+    # An OFD's or Word file's pages are bound from the PDF it was converted to: kept where fetch_documents looks.
+    converted: dict[str, Path | None] = {s.sha256: None for s in sources if s.media_type != "application/pdf"}
     for doc in docs:
+        pdf = next((p.pdf for p in doc.pages if p.pdf is not None), None)
+        if pdf is not None and doc.source_sha256 in converted and converted[doc.source_sha256] is None:
+            converted[doc.source_sha256] = pdf
+            objects.append((layout.original_key(case, doc.source_sha256, ".pdf"), pdf, "converted"))
         for page, ocr in zip(doc.pages, doc.ocr, strict=True):
             if page.image is not None:
                 objects.append((layout.page_key(case, page.sha256), page.image, "page_image"))

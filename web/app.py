@@ -437,7 +437,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @app.post("/api/cases/{case}/submissions", tags=["submission"], status_code=202,
               summary="Upload PDF or image files into a case; processed like a scan")
     def submit(case: str, request: Request, user: Ready, audit: Audited, r: R,
-               files: Annotated[list[UploadFile], File(description="PDF, PNG, JPEG or TIFF")],
+               files: Annotated[list[UploadFile], File(description="PDF, OFD, Word/WPS, RTF, ODT, PNG, JPEG, TIFF or HEIC")],
                doc_type: Annotated[str | None, Form()] = None,
                title: Annotated[str | None, Form(max_length=80)] = None) -> dict[str, Any]:
         number = CaseNumber.parse(case)

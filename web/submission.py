@@ -30,8 +30,8 @@ from typing import BinaryIO
 from edossier.casenumber import CaseNumber
 from edossier.classify.doctypes import load_doctypes
 from edossier.config import Settings, WebSettings
-from edossier.errors import EdossierError, LimitExceededError, UnsupportedInputError
-from edossier.ingest.sniff import sniff_bytes
+from edossier.errors import EdossierError, InputFileError, LimitExceededError, UnsupportedInputError
+from edossier.ingest.sniff import READABLE, SUFFIXES, sniff, sniff_bytes
 from edossier.pipeline.process import Material, process_case
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import latest_version
@@ -41,7 +41,6 @@ from edossier.web.messages import Refusal, error_message
 
 log = logging.getLogger(__name__)
 
-_SUFFIX = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif"}
 _CHUNK = 1 << 20
 
 
@@ -191,23 +190,28 @@ def receive_uploads(uploads: list[Upload], folder: Path, web: WebSettings, first
 
 def _receive(upload: Upload, folder: Path, number: int, web: WebSettings) -> Path:
     head = upload.stream.read(1024)
-    media_type = sniff_bytes(head)
-    if media_type is None or media_type not in web.upload_types:
-        raise UnsupportedInputError(upload.filename, "is not a PDF, PNG, JPEG or TIFF file")
-    target = folder / f"{number:03d}{_SUFFIX[media_type]}"
+    if sniff_bytes(head) is None:
+        raise UnsupportedInputError(upload.filename, f"is not {READABLE}")
+    received = folder / f"{number:03d}.upload"
     size = len(head)
     try:
-        with open(target, "wb") as out:
+        with open(received, "wb") as out:
             out.write(head)
             while block := upload.stream.read(_CHUNK):
                 size += len(block)
                 if size > web.upload_max_bytes:
                     raise LimitExceededError(upload.filename, f"larger than {web.upload_max_bytes} bytes")
                 out.write(block)
+        try:  # containers (OFD, Word) are told apart, and macros and programs refused, from the whole file
+            media_type = sniff(received, upload.filename)
+        except InputFileError as exc:
+            raise type(exc)(upload.filename, exc.problem) from None
+        if media_type not in web.upload_types:
+            raise UnsupportedInputError(upload.filename, f"is {media_type}, which online submission does not accept")
     except BaseException:
-        target.unlink(missing_ok=True)
+        received.unlink(missing_ok=True)
         raise
-    return target
+    return received.rename(folder / f"{number:03d}{SUFFIXES[media_type]}")
 
 
 def stem(filename: str) -> str:
