@@ -193,7 +193,7 @@ class JobQueue:
                                   "请待处理完后再提交", 429)
                 if size + job.bytes > max_bytes:
                     raise Refusal(f"{column} {value}: {size} + {job.bytes} bytes waiting (limit {max_bytes})",
-                                  f"{names}待处理的材料将超过 {max_bytes // 1024**2} MB 的限额；请待处理完后再提交", 429)
+                                  f"{names}待处理的材料将超过 {_size(max_bytes)} 的限额；请待处理完后再提交", 429)
             db.execute(
                 f"INSERT INTO submission_jobs ({_COLUMNS}) VALUES ({','.join('?' * 21)})",
                 (job.id, job.user, job.case, job.client, json.dumps(job.files, ensure_ascii=False),
@@ -318,6 +318,10 @@ class JobQueue:
             args.extend(states)
         sql = f"SELECT {_COLUMNS} FROM submission_jobs {'WHERE ' + ' AND '.join(where) if where else ''}"
         return [_job(r) for r in self.db.execute(f"{sql} ORDER BY created DESC LIMIT ?", (*args, limit))]
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{max(1, n // 1024)} KB"
 
 
 def _job(row: tuple) -> Job:  # type: ignore[type-arg]

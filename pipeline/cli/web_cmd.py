@@ -44,8 +44,10 @@ def serve(
         return
     if store:
         os.environ["EDOSSIER_STORE"] = store  # each worker process reads its settings at its own edge
+    # A worker imports the whole pipeline before it answers the supervisor's health check: uvicorn's
+    # 5 s default kills and restarts it over and over on a busy machine.
     uvicorn.run("edossier.web.app:serve_app", factory=True, workers=workers, host=host or settings.web.host,
-                port=port or settings.web.port, **server_options(settings))
+                port=port or settings.web.port, timeout_worker_healthcheck=120, **server_options(settings))
 
 
 @users.command("add")
