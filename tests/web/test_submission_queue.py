@@ -27,6 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bench.pagegen import text_pdf
+from tests.web.test_browser import CHROMEDRIVER, CHROMIUM, browser  # noqa: F401 (the headless Chromium fixture)
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings, load_settings
 from edossier.pipeline.batch.sqlite_broker import consumer_owner
@@ -394,3 +395,55 @@ def test_two_server_processes_share_the_queue_and_run_each_job_once(tmp_path: Pa
                       if e.action == "submission_accepted")
     print("jobs per server process:", dict(workers))
     assert len(workers) == 2  # both took jobs (each process works one small job at a time)
+
+
+# --- what the submitter and the reviewing clerk see in the browser ---------------------------------
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason="needs Debian chromium and chromium-driver (scripts/apt-packages.txt)")
+def test_the_submitter_sees_the_hold_and_a_clerk_rejects_it_in_the_browser(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    import uvicorn
+
+    from tests.web.test_browser import by_id, css
+    from tests.web.test_browser import sign_in as browser_sign_in
+    from tests.web.test_browser import wait as until
+
+    settings = make_settings(tmp_path)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive()
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}"
+        client = sign_in(httpx.Client(base_url=url, timeout=60), "clerk1")
+        held = wait(client, file(client, CASE_X, "扫描件.pdf", half_blank_pdf(tmp_path / "half.pdf").read_bytes())["id"])
+        filed = wait(client, file(client, CASE_Y, "起诉状.pdf", text_pdf(tmp_path / "c.pdf", [COMPLAINT]).read_bytes())["id"])
+        assert (held["state"], filed["state"]) == ("held", "accepted")
+
+        browser_sign_in(browser, url, "clerk1")
+        until(browser, lambda d: len(css(d, "#my-submissions-table tbody tr")) == 2)
+        rows = {r.get_attribute("data-job"): r.text for r in css(browser, "#my-submissions-table tbody tr")}
+        assert "待审核" in rows[held["id"]] and "2 页中有 1 页为空白页" in rows[held["id"]]
+        assert "已收入" in rows[filed["id"]] and "已处理 1 / 1 页" in rows[filed["id"]] and "第1版" in rows[filed["id"]]
+        browser.save_screenshot(str(tmp_path / "my-submissions.png"))
+
+        browser_sign_in(browser, url, "clerk2")
+        until(browser, lambda d: css(d, f'#review-table tr[data-job="{held["id"]}"]'))
+        row = css(browser, f'#review-table tr[data-job="{held["id"]}"]')[0]
+        assert "clerk1" in row.text and "空白页" in row.text
+        row.find_element("css selector", "button.reject").click()
+        alert = until(browser, lambda d: d.switch_to.alert)
+        alert.send_keys("空白扫描件，请重新扫描")
+        alert.accept()
+        until(browser, lambda d: not css(d, "#review-table tbody tr"))
+        seen = client.get(f"/api/submissions/{held['id']}").json()
+        assert (seen["state_name"], seen["reason"], seen["reviewed_by"]) == ("已退回", "空白扫描件，请重新扫描", "clerk2")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
