@@ -61,6 +61,7 @@ _CHUNK = 1 << 20
 _POLL_S = 0.5
 """how often an idle worker looks for a job another server process queued"""
 _SHUTDOWN_GRACE_S = 5.0
+_FAILED = "处理失败（服务器内部错误），已通知法院"
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,12 @@ class Submissions:
                 continue
             try:
                 self._run(job)
-            except Exception:  # the queue itself failed (disk, database): the claim lapses with this process
+            except Exception:  # the check or the queue itself failed: the submitter hears of it, the log has it
                 log.exception("submission %s: worker failed", job.id)
+                try:
+                    self._end(job, "failed", reason=_FAILED)
+                except Exception:  # the database is gone too: the claim lapses with this process
+                    log.exception("submission %s: could not record the failure", job.id)
 
     def _run(self, job: Job) -> None:
         folder = self.folder / job.id
@@ -232,7 +237,7 @@ class Submissions:
             return
         except Exception:  # reported to the submitter as a failure, logged in full here
             log.exception("submission %s failed", job.id)
-            self._end(job, "failed", reason="处理失败（服务器内部错误），已通知法院")
+            self._end(job, "failed", reason=_FAILED)
             return
         # the pipeline publishes nothing when the dossier already holds every file sent
         self._end(job, "accepted" if summary.version > before else "unchanged", version=summary.version)
