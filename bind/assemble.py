@@ -54,10 +54,22 @@ class DossierMetadata:
     keywords: Sequence[str] = field(default_factory=tuple)
     cause: str = ""
     parties: str = ""
+    filed: str = ""
+    """收案日期 on the cover (ISO date); blank when the court has not stated it."""
 
     @property
     def title(self) -> str:
         return f"电子卷宗 {self.case} {VOLUME_NAMES[self.volume]} 第{self.version}版"
+
+
+@dataclass(frozen=True)
+class CoverFacts:
+    """What the court stated when it registered the case (网上立案): preferred on the cover to what the text yields."""
+
+    court: str = ""
+    cause: str = ""
+    parties: str = ""
+    filed: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,7 @@ def assemble(
     def front_matter(pdf: pymupdf.Document) -> None:
         if first:
             cover = CoverInfo(court=meta.court, case=meta.case, volume=meta.volume, bound=today,
-                              bound_by=meta.bound_by, cause=meta.cause, parties=meta.parties)
+                              bound_by=meta.bound_by, cause=meta.cause, parties=meta.parties, filed=meta.filed)
             draw_cover(pdf, cover, total, len(documents))
         heading = "卷　内　目　录" if first else "卷内目录（续）"
         note = "" if first else f"第{meta.version}版增补，{today}，立卷人 {meta.bound_by}"

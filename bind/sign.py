@@ -4,7 +4,9 @@ The first version signs the assembled file; each later one appends to the
 previous version's signed file without rewriting a byte of it, so every
 earlier signature keeps validating for its own revision (growth_policy says
 what the later revisions may change).  PAdES B-B, or B-T when a timestamp
-authority is configured.
+authority is configured; B-LT when the validation material (chain, OCSP and
+CRL answers) is embedded as well, in the signed revision itself; B-LTA with a
+document timestamp over it (see bind/ltv.py).
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import _ObjectImporter  # pyHanko's own deep copy; the public one copies per call
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_signer import (
+    DSSContentSettings,
+    SigDSSPlacementPreference,
+    TimestampDSSContentSettings,
+)
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
 from edossier import __version__
 from edossier.bind.assemble import Bookmark, DossierMetadata
+from edossier.bind.ltv import Level, fetching_context
 from edossier.bind.outline import read_bookmarks, write_outline
 from edossier.errors import StageError
 
@@ -35,6 +45,20 @@ class SignatureSpec:
     reason: str
     location: str = ""
     timestamp_url: str | None = None
+    embed_validation_info: bool = False
+    """B-LT: fetch the chain and revocation answers at signing and sign them into the file (needs a timestamp)."""
+    archive_timestamp: bool = False
+    """B-LTA: a document timestamp right after the signature."""
+    trust_roots: tuple[Path, ...] = ()
+    """roots the embedded chain must lead to (B-LT, B-LTA)."""
+
+    @property
+    def level(self) -> Level:
+        if self.timestamp_url is None:
+            return "B-B"
+        if self.embed_validation_info:
+            return "B-LTA" if self.archive_timestamp else "B-LT"
+        return "B-T"
 
 
 def load_signer(spec: SignatureSpec) -> signers.SimpleSigner:
@@ -62,25 +86,39 @@ def seal_version(
     earlier ones are read back from BASE.
     """
     signer = load_signer(spec)
+    long_term = spec.level in ("B-LT", "B-LTA")
     metadata = signers.PdfSignatureMetadata(
         field_name=spec.field_name,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=spec.reason,
         location=spec.location or None,
+        embed_validation_info=long_term,
+        validation_context=fetching_context(spec.trust_roots) if long_term else None,
+        use_pades_lta=spec.level == "B-LTA",
+        # the material goes into the signed revision itself, so the signature still covers the whole file
+        dss_settings=DSSContentSettings(
+            placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+            include_vri=False,
+            next_ts_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
+        ),
     )
     timestamper = timestamps.HTTPTimeStamper(spec.timestamp_url) if spec.timestamp_url else None
     tmp = output.with_name(output.name + ".part")
     # read-write, so pyHanko signs in the file itself instead of a copy of it in memory
-    with open(base, "rb") as inf, open(tmp, "w+b") as outf:
-        writer = IncrementalPdfFileWriter(inf, strict=False)
-        earlier = read_bookmarks(writer.prev)
-        if addition is not None:
-            with open(addition, "rb") as extra:
-                _append_pages(writer, PdfFileReader(extra, strict=False))
+    try:
+        with open(base, "rb") as inf, open(tmp, "w+b") as outf:
+            writer = IncrementalPdfFileWriter(inf, strict=False)
+            earlier = read_bookmarks(writer.prev)
+            if addition is not None:
+                with open(addition, "rb") as extra:
+                    _append_pages(writer, PdfFileReader(extra, strict=False))
+                    _finish(writer, meta, [*earlier, *bookmarks], signer, metadata, timestamper, outf)
+            else:
                 _finish(writer, meta, [*earlier, *bookmarks], signer, metadata, timestamper, outf)
-        else:
-            _finish(writer, meta, [*earlier, *bookmarks], signer, metadata, timestamper, outf)
+    except (SigningError, PathBuildingError, PathValidationError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise StageError(f"{spec.pkcs12}: cannot sign at {spec.level}: {exc}") from None
     tmp.replace(output)
 
 

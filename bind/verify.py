@@ -8,19 +8,32 @@ that changing any single byte of the file makes verification fail.
 from __future__ import annotations
 
 import binascii
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.sign.fields import enumerate_sig_fields
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from edossier.bind.growth_policy import DOSSIER_DIFF_POLICY
+from edossier.bind.ltv import certificate_expiry, load_roots, provable_until, signature_level, validate_at
 from edossier.errors import InputFileError
+
+
+TRUST_PROBLEMS = (
+    "signer certificate is not trusted by the configured roots",
+    "the signature timestamp does not validate against the configured roots",
+    "the timestamp authority is not trusted by the configured roots",
+    "not provable as of",
+)
+"""What fails when only trust is missing (the bytes and the signature value are sound)."""
 
 
 @dataclass
@@ -36,6 +49,12 @@ class SignatureReport:
     problems: list[str] = field(default_factory=list)
     timestamp: str | None = None
     """Time asserted by the timestamp authority (PAdES B-T); None for B-B."""
+    kind: str = "signature"
+    """"signature", or "document timestamp" (PAdES B-LTA: proves the file existed, signs nothing)."""
+    level: str | None = None
+    """PAdES level of a signature: B-B, B-T, B-LT or B-LTA (bind/ltv.py)."""
+    provable_until: str | None = None
+    """Until when the file alone proves this signature (the newest timestamp authority's certificate)."""
 
     @property
     def ok(self) -> bool:
@@ -47,6 +66,8 @@ class VerifyReport:
     path: str
     signatures: list[SignatureReport]
     problems: list[str]
+    at: str | None = None
+    """The moment validated as of (--at); None = now, with the roots' current view."""
 
     @property
     def valid(self) -> bool:
@@ -56,6 +77,7 @@ class VerifyReport:
         return {
             "valid": self.valid,
             "path": self.path,
+            "at": self.at,
             "signatures": [
                 {**s.__dict__, "ok": s.ok} for s in self.signatures
             ],
@@ -63,47 +85,78 @@ class VerifyReport:
         }
 
 
-def verify_pdf(path: Path, trust_roots: Iterable[Path] = ()) -> VerifyReport:
+def verify_pdf(
+    path: Path, trust_roots: Iterable[Path] = (), at: dt.datetime | None = None, *, outside: bool = False
+) -> VerifyReport:
+    """Check every signature and document timestamp of PATH, offline.
+
+    AT validates as of that moment with only what the file carries (PAdES
+    long-term validation, bind/ltv.py) instead of now; a B-LTA signature is
+    always judged that way (as of now without AT).  OUTSIDE is for a file
+    someone else signed: it is judged by pyHanko's own rules for what may change
+    after a signature, not by how a dossier grows, and its last signature need
+    not cover the whole file.
+    """
     if not path.is_file():
         raise InputFileError(path, "cannot be read (no such file)")
-    roots = [load_cert_from_pemder(str(root)) for root in trust_roots]
+    roots = load_roots(trust_roots)
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
     problems: list[str] = []
     reports: list[SignatureReport] = []
+    policy = DEFAULT_DIFF_POLICY if outside else DOSSIER_DIFF_POLICY
     try:
         with open(path, "rb") as handle:
             reader = PdfFileReader(handle, strict=False)
             signatures = list(reader.embedded_signatures)
             if not signatures:
                 problems.append("the PDF carries no signature")
+            stamps = [s for s in signatures if s.sig_object_type == "/DocTimeStamp"]
+            # a signature a document timestamp covers (B-LTA) is judged by long-term validation, now or at AT:
+            # once its certificates expire, that is the only way it can still be proven
+            long_term = {id(s) for s in signatures if s not in stamps and (at or signature_level(s, stamps) == "B-LTA")}
+            moment = at or dt.datetime.now(dt.timezone.utc)
             for index, sig in enumerate(signatures):
-                reports.append(_check(sig, handle, context, last=index == len(signatures) - 1))
+                last = index == len(signatures) - 1 and not outside
+                if sig.sig_object_type == "/DocTimeStamp":
+                    reports.append(_check_timestamp(sig, handle, context, last, policy, delegated=bool(long_term)))
+                else:
+                    when = moment if id(sig) in long_term else None
+                    reports.append(_check(sig, handle, context, last, policy, stamps, roots, when))
     except Exception as exc:  # any parse failure means the file is not what was signed
         problems.append(f"cannot be parsed as a signed PDF: {type(exc).__name__}: {exc}")
-    return VerifyReport(path=str(path), signatures=reports, problems=problems)
+    return VerifyReport(path=str(path), signatures=reports, problems=problems, at=at.isoformat() if at else None)
 
 
-def _check(sig, handle: BinaryIO, context: ValidationContext, last: bool) -> SignatureReport:  # type: ignore[no-untyped-def]
+def _check(  # type: ignore[no-untyped-def]
+    sig, handle: BinaryIO, context: ValidationContext, last: bool, policy, stamps, roots, at: dt.datetime | None
+) -> SignatureReport:
+    """A signature: integrity and changes after it always; trust now, or as of AT by PAdES long-term validation."""
     problems: list[str] = []
     try:
-        status = validate_pdf_signature(sig, context, diff_policy=DOSSIER_DIFF_POLICY)
+        status = validate_pdf_signature(sig, context, diff_policy=policy)
     except (SignatureValidationError, ValueError, KeyError) as exc:
         return SignatureReport(sig.field_name, "?", None, False, False, False, "unknown", None, [str(exc)])
     problems.extend(_contents_problems(sig, handle))
     coverage = status.coverage.name if status.coverage is not None else "UNKNOWN"
-    if last and coverage != "ENTIRE_FILE":
+    if last and not _covers_all(status):
         problems.append("bytes were added after the last signature")
     if not status.docmdp_ok:
         problems.append(_modification_problem(status))
+    trusted = bool(status.trusted)
+    if at is not None and status.intact and status.valid:
+        long_term = validate_at(sig, roots, at)
+        trusted = long_term.passed
+        if not trusted:
+            problems.append(f"{TRUST_PROBLEMS[3]} {at.date().isoformat()}: {long_term.verdict}: {long_term.reason}")
     if not status.intact:
         problems.append("the signed bytes were changed after signing")
     elif not status.valid:
         problems.append("the signature value does not match the signer's key")
-    elif not status.trusted:
-        problems.append("signer certificate is not trusted by the configured roots")
+    elif at is None and not trusted:
+        problems.append(TRUST_PROBLEMS[0])
     stamp = status.timestamp_validity
-    if stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
-        problems.append("the signature timestamp does not validate against the configured roots")
+    if at is None and stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
+        problems.append(TRUST_PROBLEMS[1])
     level = status.modification_level.name if status.modification_level is not None else None
     return SignatureReport(
         field=sig.field_name,
@@ -111,12 +164,68 @@ def _check(sig, handle: BinaryIO, context: ValidationContext, last: bool) -> Sig
         signing_time=status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
         intact=bool(status.intact),
         valid=bool(status.valid),
-        trusted=bool(status.trusted),
+        trusted=trusted,
         coverage=coverage,
         modification_level=level,
         problems=problems,
         timestamp=stamp.timestamp.isoformat() if stamp is not None else None,
+        level=signature_level(sig, stamps),
+        provable_until=provable_until(sig, stamps).isoformat(),
     )
+
+
+def _check_timestamp(  # type: ignore[no-untyped-def]
+    sig, handle: BinaryIO, context: ValidationContext, last: bool, policy, delegated: bool
+) -> SignatureReport:
+    """A document timestamp, validated as a timestamp.
+
+    DELEGATED: its trust is judged within the long-term validation of the
+    signatures it covers (the chain of timestamps is their evidence record),
+    not by whether its authority's certificate is still valid today.
+    """
+    problems: list[str] = []
+    try:
+        status = validate_pdf_timestamp(sig, validation_context=context, diff_policy=policy)
+    except (SignatureValidationError, ValueError, KeyError) as exc:
+        return SignatureReport(sig.field_name, "?", None, False, False, False, "unknown", None, [str(exc)],
+                               kind="document timestamp")
+    problems.extend(_contents_problems(sig, handle))
+    coverage = status.coverage.name if status.coverage is not None else "UNKNOWN"
+    if last and not _covers_all(status):
+        problems.append("bytes were added after the last document timestamp")
+    level = status.modification_level
+    if isinstance(status.diff_result, Exception) or level is None or level > ModificationLevel.ANNOTATIONS:
+        problems.append(_modification_problem(status))
+    trusted = bool(status.trusted) or delegated
+    if not status.intact:
+        problems.append("the timestamped bytes were changed")
+    elif not status.valid:
+        problems.append("the timestamp's signature does not match the authority's key")
+    elif not trusted:
+        problems.append(TRUST_PROBLEMS[2])
+    level = status.modification_level.name if status.modification_level is not None else None
+    return SignatureReport(
+        field=sig.field_name,
+        signer=status.signing_cert.subject.human_friendly if status.signing_cert else "?",
+        signing_time=status.timestamp.isoformat() if status.timestamp else None,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=trusted,
+        coverage=coverage,
+        modification_level=level,
+        problems=problems,
+        timestamp=status.timestamp.isoformat() if status.timestamp else None,
+        kind="document timestamp",
+        provable_until=certificate_expiry(sig.signer_cert).isoformat(),
+    )
+
+
+def _covers_all(status) -> bool:  # type: ignore[no-untyped-def]
+    """The whole file, or its revision followed only by validation material (a DSS update, PAdES B-LTA)."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    return status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and status.modification_level in (
+        ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
 
 def _modification_problem(status) -> str:  # type: ignore[no-untyped-def]
@@ -152,16 +261,27 @@ def _der_length(raw: bytes) -> int:
 
 
 def signature_remark(path: Path, trust_roots: Iterable[Path] = ()) -> str | None:
-    """For a signed input: its signatures' state at intake, for the catalogue; None when unsigned."""
+    """For a signed input: its signatures' state at intake, for the catalogue; None when unsigned.
+
+    The file is judged as what it is: someone else's PDF (pyHanko's own rules
+    for later changes, not a dossier's), document timestamps as timestamps,
+    long-term signatures as of now with what they carry.  A signature pyHanko
+    cannot even parse is a broken one.
+    """
     try:
         with open(path, "rb") as handle:
-            if not list(PdfFileReader(handle, strict=False).embedded_signatures):
-                return None
+            filled = [f for f in enumerate_sig_fields(PdfFileReader(handle, strict=False), filled_status=True)]
     except Exception:  # not a PDF pyHanko can read: it cannot carry a signature we could check
         return None
-    report = verify_pdf(path, trust_roots)
+    if not filled:
+        return None
+    report = verify_pdf(path, trust_roots, outside=True)
     if report.valid:
         return "原件电子签名有效"
-    if report.signatures and all(s.intact and s.valid for s in report.signatures):
+    if report.signatures and not report.problems and all(_only_trust_problems(s) for s in report.signatures):
         return "原件电子签名完整，签名人未列入信任根"
     return "原件电子签名无效"
+
+
+def _only_trust_problems(sig: SignatureReport) -> bool:
+    return sig.intact and sig.valid and all(p.startswith(TRUST_PROBLEMS) for p in sig.problems)

@@ -96,7 +96,32 @@ class SigningSettings(Section):
     passphrase: str | None = None
     trust_roots: tuple[Path, ...] = ()
     timestamp_url: str | None = None
+    embed_validation_info: bool = Field(
+        default=False,
+        description="PAdES B-LT: sign the chain and the CA's OCSP/CRL answers into the file (needs timestamp_url "
+        "and trust_roots; the responders must be reachable when signing)",
+    )
     reason: str = "电子卷宗装订 (e-dossier binding)"
+
+
+class ArchiveSettings(Section):
+    """Electronic archiving (电子归档, docs/archive.md): archive timestamps and the handover's archival metadata."""
+
+    timestamp_url: str | None = Field(
+        default=None, description="TSA for archive timestamps; None = signing.timestamp_url"
+    )
+    renew_margin_days: int = Field(
+        default=180, ge=1, description="archive renew stamps again when the newest timestamp certificate expires sooner"
+    )
+    fonds: str = Field(default="", description="全宗号 of the court's archive")
+    retention: str = Field(default="永久", description="保管期限: 永久, 定期30年, 定期10年")
+    classification: str = Field(
+        default="内部", description="密级 of a handed-over dossier (classified material is refused)"
+    )
+    access: str = Field(
+        default="本院审判、档案人员依职权查阅；当事人及其诉讼代理人依法申请查阅",
+        description="access rules recorded with the package (四性检测: security)",
+    )
 
 
 class LimitsSettings(Section):
@@ -223,6 +248,7 @@ class Settings(BaseSettings):
     classify: ClassifySettings = ClassifySettings()
     bind: BindSettings = BindSettings()
     signing: SigningSettings = SigningSettings()
+    archive: ArchiveSettings = ArchiveSettings()
     limits: LimitsSettings = LimitsSettings()
     web: WebSettings = WebSettings()
     storage: StorageSettings = StorageSettings()

@@ -26,6 +26,8 @@ class ExitCode(IntEnum):
     integrity = 12
     conflict = 13
     local_io = 14
+    not_permitted = 15
+    archive_check_failed = 16
 
 
 class EdossierError(Exception):
@@ -120,3 +122,15 @@ class ImmutableObjectError(EdossierError):
     """An attempt to overwrite or delete a sealed object."""
 
     exit_code = ExitCode.conflict
+
+
+class NotPermittedError(EdossierError):
+    """The configured user's role may not do this (e.g. archiving needs an archivist)."""
+
+    exit_code = ExitCode.not_permitted
+
+
+class ArchiveCheckError(EdossierError):
+    """The 四性检测 at archiving failed: the dossier is not archived, the report says why."""
+
+    exit_code = ExitCode.archive_check_failed

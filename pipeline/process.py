@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from edossier import __version__
-from edossier.bind.assemble import Continuation, DossierMetadata, assemble
+from edossier.bind.assemble import Continuation, CoverFacts, DossierMetadata, assemble
 from edossier.bind.devcert import DEV_PASSPHRASE, ensure_dev_key
 from edossier.bind.image_codec import codec_settings, encode_into_cache
 from edossier.bind.order import order_documents
@@ -77,6 +77,8 @@ def signing_spec(settings: Settings, field_name: str) -> SignatureSpec:
         field_name=field_name,
         reason=settings.signing.reason,
         timestamp_url=settings.signing.timestamp_url,
+        embed_validation_info=settings.signing.embed_validation_info,
+        trust_roots=tuple(settings.signing.trust_roots),
     )
 
 
@@ -180,12 +182,14 @@ def bind_and_sign(
     out_dir: Path,
     previous: PreviousVolume | None = None,
     remarks: dict[str, str] | None = None,
+    cover: CoverFacts = CoverFacts(),
 ) -> tuple[Path, list[DocumentEntry]]:
     """Bind DOCUMENTS (one volume, already in binding order) as version VERSION, sign and check.
 
     With PREVIOUS, the new pages are appended to that signed PDF as one signed
-    incremental update; the returned catalogue is the whole volume's.  A PDF
-    that does not verify is never published.
+    incremental update; the returned catalogue is the whole volume's.  COVER,
+    stated by the court at registration, wins over what the documents' text
+    yields.  A PDF that does not verify is never published.
     """
     volume = documents[0].volume if documents else "main"
     unsigned = out_dir / f"unsigned-{volume}.pdf"
@@ -195,10 +199,11 @@ def bind_and_sign(
         case=case.normalized,
         version=version,
         bound_by=settings.user,
-        court=settings.bind.court or court,
+        court=cover.court or settings.bind.court or court,
         volume=volume,
-        cause=cause,
-        parties=parties,
+        cause=cover.cause or cause,
+        parties=cover.parties or parties,
+        filed=cover.filed,
     )
     earlier = previous.entries if previous else ()
     after = Continuation(pages=page_count(previous.pdf), documents=len(earlier)) if previous else Continuation()
@@ -285,8 +290,12 @@ def process_case(
     progress: Progress | None = None,
     warn: Progress | None = None,
     engine: OcrEngine | None = None,
+    cover: CoverFacts = CoverFacts(),
 ) -> DossierVersion:
-    """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, publish."""
+    """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, publish.
+
+    COVER: the facts a court stated at registration, for a first version's cover.
+    """
     case = CaseNumber.parse(case_text)
     store = store or open_store(settings.store_uri, settings.storage)
     work_dir = settings.work_dir
@@ -318,7 +327,9 @@ def process_case(
         new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))
     version = previous_version + 1
     inputs = [str(src.path) for src, _ in fresh]
-    bind_and_publish(store, case, version, new_docs, [src for src, _ in fresh], settings, engine.cache_key(), inputs)
+    bind_and_publish(
+        store, case, version, new_docs, [src for src, _ in fresh], settings, engine.cache_key(), inputs, cover=cover
+    )
     summary = _summary(store, case, version)
     record_event(store, settings.user, publication_event(summary, [src for src, _ in fresh]))
     return summary
@@ -333,6 +344,7 @@ def bind_and_publish(
     settings: Settings,
     engine_key: str,
     inputs: Sequence[str],
+    cover: CoverFacts = CoverFacts(),
     **extra: object,
 ) -> bool:
     """Bind NEW_DOCS onto version VERSION - 1 of the case, volume by volume, sign and publish VERSION.
@@ -352,6 +364,10 @@ def bind_and_publish(
         return False
     remarks = _signed_input_remarks(sources, settings)
     catalogue = [DocumentEntry.model_validate(e) for e in manifest.catalogue] if manifest else []
+    if manifest is not None and manifest.provenance.get("archived"):
+        # sealed by pipeline/archive.py: never grown; later material starts new volumes, linked to it
+        previous_docs, catalogue, manifest = [], [], None
+        extra = {**extra, "continues_archived_version": version - 1}
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         pdfs: list[Path] = []
         entries: list[DocumentEntry] = []
@@ -366,7 +382,7 @@ def bind_and_publish(
             earlier = tuple(e for e in catalogue if e.volume == volume)
             previous = _previous_volume(store, manifest, volume, earlier, Path(tmp))
             if added:
-                pdf, volume_entries = bind_and_sign(added, case, version, settings, Path(tmp), previous, remarks)
+                pdf, volume_entries = bind_and_sign(added, case, version, settings, Path(tmp), previous, remarks, cover)
             elif previous:
                 pdf, volume_entries = previous.pdf, list(earlier)  # unchanged volume: same bytes again
             else:
@@ -394,8 +410,12 @@ def _previous_volume(
     return PreviousVolume(local, entries)
 
 
-def _volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
-    """The main volume where the store layout puts a dossier; 副卷 beside it, also named by content."""
+def volume_key(case: CaseNumber, version: int, role: str, sha256: str) -> str:
+    """Store key of a volume PDF of version VERSION with manifest role ROLE.
+
+    The main volume where the store layout puts a dossier; 副卷 (and sealed
+    volumes) beside it, also named by content.
+    """
     if role == "dossier":
         return layout.dossier_key(case, version, sha256)
     return layout.version_key(case, version, f"{role}-{sha256}.pdf")
@@ -427,15 +447,27 @@ def _objects(
                 objects.append((key, ocr.model_dump_json().encode(), "ocr"))
     for pdf in pdfs:
         role = volume_role(volume_of_file(pdf.name))
-        objects.append((_volume_key(case, version, role, sha256_file(pdf)), pdf, role))
+        objects.append((volume_key(case, version, role, sha256_file(pdf)), pdf, role))
     return objects
 
 
 def _inherited(store: Store, case: CaseNumber, version: int) -> list[ManifestEntry]:
-    """What a new version keeps of version VERSION: everything but its dossier PDFs (one per volume)."""
+    """What a new version keeps of version VERSION: everything but its dossier PDFs (one per volume).
+
+    An archived version's volumes are kept too, as ``sealed_<role>``: later
+    versions bind new volumes beside them and still list them (docs/archive.md).
+    """
     if not version:
         return []
-    return [entry for entry in read_manifest(store, case, version).objects if not entry.role.startswith("dossier")]
+    manifest = read_manifest(store, case, version)
+    sealed = bool(manifest.provenance.get("archived"))
+    kept = []
+    for entry in manifest.objects:
+        if not entry.role.startswith("dossier"):
+            kept.append(entry)
+        elif sealed:
+            kept.append(entry.model_copy(update={"role": f"sealed_{entry.role}"}))
+    return kept
 
 
 def fetch_documents(store: Store, case: CaseNumber, documents: Sequence[Document], work_dir: Path) -> list[Document]:

@@ -1,6 +1,7 @@
 """``verify --case``: a stored dossier checked end to end.
 
-Each volume's latest PDF: every signature (bind.verify).  Every version: its
+Each volume's latest PDF: every signature (bind.verify); volumes sealed by
+archiving and kept beside later ones (``sealed_*``) too.  Every version: its
 manifest's objects still have the hashes it recorded, the manifests chain, and
 each version's PDF starts with the previous version's bytes (a dossier only
 grows; nothing earlier is rewritten).
@@ -8,6 +9,7 @@ grows; nothing earlier is rewritten).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import tempfile
 from pathlib import Path
@@ -19,7 +21,9 @@ from edossier.storage.layout import MANIFEST, version_key
 from edossier.storage.manifest import published_versions, read_manifest
 
 
-def verify_case(store: Store, case: CaseNumber, trust_roots: list[Path]) -> dict[str, object]:
+def verify_case(
+    store: Store, case: CaseNumber, trust_roots: list[Path], at: dt.datetime | None = None
+) -> dict[str, object]:
     problems: list[str] = []
     read_manifest(store, case)  # a case with no published version is "not found", not "invalid"
     versions = published_versions(store, case)
@@ -33,11 +37,15 @@ def verify_case(store: Store, case: CaseNumber, trust_roots: list[Path]) -> dict
             if manifest.previous_manifest_sha256 != previous_manifest:
                 problems.append(f"v{number}: manifest does not chain to v{number - 1}")
             previous_manifest = hashlib.sha256(body).hexdigest()
+            if manifest.provenance.get("continues_archived_version"):
+                # the archived volumes are now kept as sealed_*; new volumes start from nothing
+                previous_pdfs = {f"sealed_{role}": data for role, data in previous_pdfs.items()
+                                 if not role.startswith("sealed_")}
             for entry in manifest.objects:
                 digest = hashlib.sha256(store.get_bytes(entry.key)).hexdigest()
                 if digest != entry.sha256:
                     problems.append(f"v{number}: {entry.key} differs from the hash in its manifest")
-                if entry.role.startswith("dossier"):
+                if entry.role.startswith(("dossier", "sealed_dossier")):
                     data = store.get_bytes(entry.key)
                     before = previous_pdfs.get(entry.role)
                     if before is not None and not data.startswith(before):
@@ -46,7 +54,7 @@ def verify_case(store: Store, case: CaseNumber, trust_roots: list[Path]) -> dict
         for role, data in previous_pdfs.items():
             local = Path(tmp) / f"{role}.pdf"
             local.write_bytes(data)
-            report = verify_pdf(local, trust_roots)
+            report = verify_pdf(local, trust_roots, at=at)
             volumes[role] = report.as_dict()
             if not report.valid:
                 problems.append(f"{role}: signatures do not verify")

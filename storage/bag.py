@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import bagit
@@ -24,8 +25,20 @@ from edossier.storage.store import Store
 logging.getLogger("bagit").setLevel(logging.WARNING)
 
 
-def export_bag(store: Store, case: CaseNumber, target: Path) -> bagit.Bag:
-    """Write CASE's published versions into a validated bag at TARGET (absent or empty)."""
+def export_bag(
+    store: Store,
+    case: CaseNumber,
+    target: Path,
+    *,
+    extra_files: Mapping[str, bytes] | None = None,
+    extra_info: Mapping[str, str] | None = None,
+) -> bagit.Bag:
+    """Write CASE's published versions into a validated bag at TARGET (absent or empty).
+
+    EXTRA_FILES (relative path -> bytes) join the payload beside the store's
+    objects, and EXTRA_INFO the bag-info.txt fields: the handover package's
+    archival metadata and reports (storage/handover.py).
+    """
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise EdossierError(f"{target}: exists and is not an empty folder")
     versions = published_versions(store, case)
@@ -43,6 +56,10 @@ def export_bag(store: Store, case: CaseNumber, target: Path) -> bagit.Bag:
         local = target / key[len(prefix) :]
         local.parent.mkdir(parents=True, exist_ok=True)
         store.get_file(key, local)
+    for name, data in (extra_files or {}).items():
+        local = target / name
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(data)
     bag = bagit.make_bag(
         str(target),
         bag_info={
@@ -51,6 +68,7 @@ def export_bag(store: Store, case: CaseNumber, target: Path) -> bagit.Bag:
             "External-Description": f"电子卷宗 {case.normalized}, versions {', '.join(map(str, versions))}",
             "Bagging-Date": dt.date.today().isoformat(),
             "Bag-Software-Agent": f"edossier {__version__} (bagit {bagit.VERSION})",
+            **(extra_info or {}),
         },
         checksums=["sha256"],
     )

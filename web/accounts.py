@@ -34,9 +34,11 @@ from edossier.casenumber import CaseNumber
 from edossier.config import Settings
 from edossier.errors import EdossierError, NotFoundError
 
-ROLES = ("clerk", "judge", "archivist", "lawyer")
+ROLES = ("clerk", "judge", "archivist", "lawyer", "party")
 COURT_ROLES = frozenset({"clerk", "judge", "archivist"})
-SUBMITTER_ROLES = frozenset({"clerk", "lawyer"})
+SUBMITTER_ROLES = frozenset({"clerk", "lawyer", "party"})
+FILER_ROLES = frozenset({"lawyer", "party"})
+"""Who may file a new case online (网上立案) and be served (送达): a lawyer or a party (当事人)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -114,7 +116,7 @@ class User:
 
     @property
     def court(self) -> bool:
-        """Court staff read every case and its 副卷; a lawyer only 正卷 of admitted cases."""
+        """Court staff read every case and its 副卷; a lawyer or party only 正卷 of admitted cases."""
         return self.role in COURT_ROLES
 
     def may_read(self, case_key: str) -> bool:

@@ -47,6 +47,7 @@ from edossier.storage import Store, open_store
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import Manifest, list_cases, published_versions, read_manifest
 from edossier.web.accounts import AccountError, SignInLockedError, User, csrf_token, open_accounts
+from edossier.web.casework import Casework
 from edossier.web.highlights import page_highlights
 from edossier.web.messages import Refusal, error_message, status_message
 from edossier.web.search_index import SearchIndex
@@ -95,6 +96,7 @@ class Reader:
         self.accounts = open_accounts(settings)
         self.index = SearchIndex(web.search_db or folder / "search.sqlite3", self.store)
         self.submissions = Submissions(settings, self.store, self.audit, self.index.index_case)
+        self.casework = Casework(settings, self.store, self.audit, self.accounts, self.index.index_case)
         self.roots = trust_roots(settings)
         self._trust: dict[tuple[str, str], dict[str, Any]] = {}
         self._trust_lock = threading.Lock()
@@ -102,6 +104,7 @@ class Reader:
 
     def close(self) -> None:
         self.submissions.shutdown()
+        self.casework.close()
         self.index.close()
         self.accounts.close()
 
@@ -226,7 +229,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app = FastAPI(
         title="edossier web reader",
         version="1",
-        description="Read, search and verify stored court e-dossiers (电子卷宗); submit materials online (网上提交).",
+        description="Read, search and verify stored court e-dossiers (电子卷宗); submit materials online (网上提交); "
+                    "file new cases online (网上立案); serve documents electronically (e键送达).",
         lifespan=lifespan,
         docs_url=None,  # FastAPI's interactive pages load their scripts from a CDN; the JSON stays
         redoc_url=None,
@@ -495,7 +499,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @app.middleware("http")
     async def upload_size(request: Request, call_next):  # type: ignore[no-untyped-def]
         """Refuse an oversized upload from its declared length, before the body is read."""
-        if request.method == "POST" and request.url.path.endswith("/submissions"):
+        path = request.url.path
+        if request.method == "POST" and path.endswith(("/submissions", "/service", "/resubmit", "/api/filings")):
             web = settings.web
             ceiling = web.upload_max_files * web.upload_max_bytes + 1024 * 1024
             length = request.headers.get("content-length")
@@ -505,6 +510,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                                                f"每个至多 {web.upload_max_bytes // 1024**2} MB）"},
                                     status_code=413)
         return await call_next(request)
+
+    from edossier.web.filings import install_casework  # its routes depend on this module's Ready and R
+
+    install_casework(app)  # 网上立案 and e键送达
 
     # --- the browser shell --------------------------------------------------------
 

@@ -40,7 +40,7 @@ from typing import BinaryIO
 
 from edossier.casenumber import CaseNumber
 from edossier.classify.doctypes import load_doctypes
-from edossier.config import Settings
+from edossier.config import Settings, WebSettings
 from edossier.errors import EdossierError, LimitExceededError, UnsupportedInputError
 from edossier.ingest.sniff import sniff_bytes
 from edossier.pipeline.batch.sqlite_broker import consumer_owner
@@ -57,6 +57,7 @@ from edossier.web.submission_queue import LANES, Job, JobQueue, lane_for, new_ow
 log = logging.getLogger(__name__)
 
 _SUFFIX = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif"}
+_MEDIA_TYPE = {suffix: media_type for media_type, suffix in _SUFFIX.items()}
 _CHUNK = 1 << 20
 _POLL_S = 0.5
 """how often an idle worker looks for a job another server process queued"""
@@ -73,7 +74,7 @@ class Upload:
 
 
 def declarable_types(user: User) -> list[str]:
-    """Document types USER may declare: a lawyer the party's own, court staff any type of the 正卷."""
+    """Document types USER may declare: a lawyer or party the party's own, court staff any type of the 正卷."""
     return [t.label for t in load_doctypes() if t.volume == "main" and (t.party or user.court)]
 
 
@@ -83,11 +84,11 @@ def check_filing(store: Store, user: User, case: CaseNumber, declared_type: str 
         if not user.may_read(case.key):
             raise Refusal(f"case {case}: not found", "案件不存在或无权查阅", 404)
         raise Refusal(f"{user.name} may not submit to {case}", "此账户不能向本案提交材料", 403)
-    if user.role == "lawyer":
-        if not latest_version(store, case):  # a lawyer files into a case the court opened, never opens one
+    if not user.court:  # a lawyer or party
+        if not latest_version(store, case):  # files into a case the court opened; a new case is 网上立案
             raise Refusal(f"case {case}: no dossier yet", "案件尚未立案归档，不能网上提交", 404)
         if not declared_type:
-            raise Refusal("a lawyer must declare the document type", "请选择材料类型", 400)
+            raise Refusal(f"a {user.role} must declare the document type", "请选择材料类型", 400)
     if declared_type and declared_type not in declarable_types(user):
         raise Refusal(f"document type {declared_type!r} may not be declared by {user.role}",
                       f"不能以“{declared_type}”类型提交材料", 400)
@@ -139,15 +140,11 @@ class Submissions:
     ) -> Job:
         """Check and keep the uploads, then queue the job durably; raises before queuing on any limit."""
         web = self.settings.web
-        if not uploads:
-            raise UnsupportedInputError("upload", "no file was sent")
-        if len(uploads) > web.upload_max_files:
-            raise LimitExceededError("upload", f"{len(uploads)} files; at most {web.upload_max_files} at once")
         job_id = secrets.token_hex(8)
         folder = self.folder / job_id
-        folder.mkdir(parents=True)
         try:
-            received = [self._receive(upload, folder, n) for n, upload in enumerate(uploads, 1)]
+            received = [(path, _MEDIA_TYPE[path.suffix], path.stat().st_size)
+                        for path in receive_uploads(uploads, folder, web)]
             pages = sum(count_pages(path, media_type, upload.filename)
                         for (path, media_type, _size), upload in zip(received, uploads, strict=True))
             if pages > web.submission_max_pages:
@@ -156,7 +153,7 @@ class Submissions:
             job = Job(
                 id=job_id, user=user, case=case.normalized, client=client, files=[u.filename for u in uploads],
                 materials=[{"file": path.name, "media_type": media_type, "type": declared_type or None,
-                            "title": title or _stem(upload.filename)}
+                            "title": title or stem(upload.filename)}
                            for (path, media_type, _size), upload in zip(received, uploads, strict=True)],
                 pages=pages, bytes=sum(size for _path, _media_type, size in received), lane=lane_for(pages, web),
             )
@@ -176,26 +173,6 @@ class Submissions:
             else:
                 shutil.rmtree(self.folder / job.id, ignore_errors=True)
         return job
-
-    def _receive(self, upload: Upload, folder: Path, number: int) -> tuple[Path, str, int]:
-        """The upload written (and synced) to FOLDER: its path, sniffed media type and size."""
-        web = self.settings.web
-        head = upload.stream.read(1024)
-        media_type = sniff_bytes(head)
-        if media_type is None or media_type not in web.upload_types:
-            raise UnsupportedInputError(upload.filename, "is not a PDF, PNG, JPEG or TIFF file")
-        target = folder / f"{number:03d}{_SUFFIX[media_type]}"
-        size = len(head)
-        with open(target, "wb") as out:
-            out.write(head)
-            while block := upload.stream.read(_CHUNK):
-                size += len(block)
-                if size > web.upload_max_bytes:
-                    raise LimitExceededError(upload.filename, f"larger than {web.upload_max_bytes} bytes")
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())  # on disk before the submitter is told it was received
-        return target, media_type, size
 
     def _work(self, lane: str) -> None:
         while not self._stop.is_set():
@@ -280,7 +257,55 @@ class Submissions:
             client=job.client,
         )
 
-def _stem(filename: str) -> str:
+def receive_uploads(uploads: list[Upload], folder: Path, web: WebSettings, first: int = 1) -> list[Path]:
+    """Check and keep UPLOADS in FOLDER as 001.pdf, 002.png, … (from FIRST); nothing is kept on any refusal.
+
+    Every way into a case (网上提交, 网上立案, a served document) takes files
+    through here, so they meet the same limits and the same type sniffing.
+    """
+    if not uploads:
+        raise UnsupportedInputError("upload", "no file was sent")
+    if len(uploads) > web.upload_max_files:
+        raise LimitExceededError("upload", f"{len(uploads)} files; at most {web.upload_max_files} at once")
+    folder.mkdir(parents=True, exist_ok=True)
+    kept: list[Path] = []
+    try:
+        for number, upload in enumerate(uploads, first):
+            kept.append(_receive(upload, folder, number, web))
+    except BaseException:
+        for path in kept:
+            path.unlink(missing_ok=True)
+        if not any(folder.iterdir()):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return kept
+
+
+def _receive(upload: Upload, folder: Path, number: int, web: WebSettings) -> Path:
+    head = upload.stream.read(1024)
+    media_type = sniff_bytes(head)
+    if media_type is None or media_type not in web.upload_types:
+        raise UnsupportedInputError(upload.filename, "is not a PDF, PNG, JPEG or TIFF file")
+    target = folder / f"{number:03d}{_SUFFIX[media_type]}"
+    size = len(head)
+    try:
+        with open(target, "wb") as out:
+            out.write(head)
+            while block := upload.stream.read(_CHUNK):
+                size += len(block)
+                if size > web.upload_max_bytes:
+                    raise LimitExceededError(upload.filename, f"larger than {web.upload_max_bytes} bytes")
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())  # on disk before the sender is told it was received
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def stem(filename: str) -> str:
+    """A title from an uploaded file's name: its stem, printable characters only."""
     name = Path(filename.replace("\\", "/")).name
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    return "".join(ch for ch in stem if ch.isprintable())[:80] or "网上提交材料"
+    base = name.rsplit(".", 1)[0] if "." in name else name
+    return "".join(ch for ch in base if ch.isprintable())[:80] or "网上提交材料"

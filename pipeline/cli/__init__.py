@@ -28,11 +28,13 @@ COMMAND_MODULES = (
     "audit_cmd",
     "classify_cmd",
     "web_cmd",
+    "filings_cmd",
     "batch_cmd",
     "storage_cmd",
     "scan_cmd",
     "ocr_cmd",
     "cleanup_cmd",
+    "archive_cmd",
 )
 
 for _module in COMMAND_MODULES:

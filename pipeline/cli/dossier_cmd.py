@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -64,22 +65,25 @@ def list_(store: StoreOption = None, json_out: JsonOption = False) -> None:
 def verify(
     pdf: Annotated[Path | None, typer.Argument(help="a dossier PDF")] = None,
     case: Annotated[str | None, typer.Option("--case", help="verify the stored case: every version")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="validate as of this date (YYYY-MM-DD or ISO time), "
+                                           "offline, with only what the file carries")] = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Check every signature (and with --case the stored hashes); exit 0 only when all is valid."""
     settings = settings_for(store)
+    moment = _moment(at)
     if pdf is None:
         if case is None:
             raise typer.BadParameter("give a PDF or --case")
         case_number = CaseNumber.parse(case)
         target = open_store(settings.store_uri, settings.storage)
-        result = verify_case(target, case_number, trust_roots(settings))
+        result = verify_case(target, case_number, trust_roots(settings), at=moment)
         reports = [(f"{result['case']} {role}", r) for role, r in result.get("volumes", {}).items()]
         record(target, settings.user, "verify", case_number.normalized, {},
                {"versions": result.get("versions", []), "valid": result["valid"]})
     else:
-        report = verify_pdf(pdf, trust_roots(settings)).as_dict()
+        report = verify_pdf(pdf, trust_roots(settings), at=moment).as_dict()
         result = report
         reports = [(str(pdf), report)]
     if json_out:
@@ -89,8 +93,9 @@ def verify(
             console.print(f"{name}: {'VALID' if report['valid'] else 'INVALID'}", markup=False)
             for sig in report["signatures"]:
                 console.print(
-                    f"  {sig['field']}: signer {sig['signer']}; intact={sig['intact']} trusted={sig['trusted']} "
-                    f"coverage={sig['coverage']} changes after it: {sig['modification_level']}",
+                    f"  {sig['field']} ({sig['level'] or sig['kind']}): signer {sig['signer']}; "
+                    f"intact={sig['intact']} trusted={sig['trusted']} coverage={sig['coverage']} "
+                    f"changes after it: {sig['modification_level']}; provable until {sig['provable_until']}",
                     markup=False,
                 )
             for problem in report["problems"]:
@@ -100,3 +105,16 @@ def verify(
                 console.print(f"problem: {problem}", markup=False)
     if not result["valid"]:
         raise typer.Exit(int(ExitCode.invalid_signature))
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    """--at as an aware time: a date means the end of that day (UTC)."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--at {text!r}: expected a date like 2046-12-31 or an ISO time") from None
+    if len(text) <= 10:
+        moment = moment.replace(hour=23, minute=59, second=59)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -12,6 +12,7 @@ from edossier.bind.devcert import ensure_dev_key
 from edossier.bind.sign import seal_version
 from edossier.config import BindSettings
 from edossier.types import Document
+from tests.pki import pki  # noqa: F401 - the test PKI fixture
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +38,4 @@ def bound(tmp_path_factory: pytest.TempPathFactory, sample_documents: list[Docum
     addition = assemble(sample_documents, folder / "unsigned.pdf", meta, BindSettings(jobs=2))
     seal_version(folder / "unsigned.pdf", folder / "dossier.pdf", spec_for(dev_key[0], 1), meta, addition.bookmarks)
     return {"pdf": folder / "dossier.pdf", "unsigned": folder / "unsigned.pdf", "addition": addition, "meta": meta}
+

@@ -83,6 +83,11 @@ $("sign-out").addEventListener("click", async () => {
 
 // --- routing: #/cases, #/case/<case>/<version>/<volume>[/<page>] ------------------
 
+// Other views (filings.js: #/filings, #/filing/<id>, #/inbox, #/service) register here;
+// each hook of onRoute sees the signed-in user on every route (e.g. to show its nav links).
+export const routes = {};
+export const onRoute = [];
+
 window.addEventListener("hashchange", route);
 
 async function route() {
@@ -92,10 +97,13 @@ async function route() {
   }
   if (state.me.must_change) { show("password"); return; }
   $("who").textContent = `${state.me.user}（${roleName(state.me.role)}）`;
+  for (const hook of onRoute) hook(state.me);
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   try {
     if (parts[0] === "case" && parts.length >= 4) {
       await openDossier(parts[1], Number(parts[2]), parts[3], Number(parts[4] || 1));
+    } else if (routes[parts[0]]) {
+      await routes[parts[0]](parts.slice(1));
     } else {
       await listCases();
     }
@@ -103,7 +111,7 @@ async function route() {
 }
 
 function roleName(role) {
-  return { clerk: "书记员", judge: "法官", archivist: "档案员", lawyer: "律师" }[role] || role;
+  return { clerk: "书记员", judge: "法官", archivist: "档案员", lawyer: "律师", party: "当事人" }[role] || role;
 }
 
 function dossierHash(c, version, volume, page) {
@@ -215,7 +223,7 @@ async function openDossier(c, version, volume, page) {
   renderCatalogue(info);
   renderVolumeSwitch(info);
   loadVersions(info);
-  $("tab-submit-button").hidden = !(state.me.role === "clerk" || (state.me.role === "lawyer" && state.me.cases.includes(info.case)));
+  $("tab-submit-button").hidden = !(state.me.role === "clerk" || (["lawyer", "party"].includes(state.me.role) && state.me.cases.includes(info.case)));
   try {
     await showPdf(info, opening, page);
   } finally {
@@ -410,8 +418,8 @@ async function loadDoctypes() {
   const select = $("submit-type");
   if (select.options.length > 1) return;
   const types = await api("api/doctypes");
-  // a lawyer declares what is filed; the court's staff may leave it to the classifier
-  select.options[0].hidden = select.required = state.me.role === "lawyer";
+  // a lawyer or party declares what is filed; the court's staff may leave it to the classifier
+  select.options[0].hidden = select.required = !state.me.court;
   for (const label of types) select.append(el("option", { value: label }, label));
 }
 
@@ -448,3 +456,6 @@ $("submit-form").addEventListener("submit", async (event) => {
 });
 
 route();
+
+// what the other views (filings.js) draw with: the same requests, helpers and state
+export { $, api, dossierHash, el, error, post, show, state };
