@@ -309,7 +309,8 @@ class JobQueue:
 
     def jobs(self, *, user: str | None = None, states: tuple[str, ...] = (), limit: int = 100) -> list[Job]:
         """Newest first: one user's, or every user's in STATES (a clerk's review list)."""
-        where, args = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        args: list[object] = []
         if user is not None:
             where.append("user = ?")
             args.append(user)

@@ -309,7 +309,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDOSSIER_")}
         env |= {"EDOSSIER_DATA_DIR": str(settings.data_dir), "EDOSSIER_CONFIG": "/nonexistent/edossier.toml",
                 "EDOSSIER_WEB__USER_WAITING_JOBS": "20"}  # one clerk files six papers at once here
-        self.log = open(settings.data_dir.parent / f"server-{port}-{time.monotonic_ns()}.log", "wb")
+        self.log = open(settings.data_dir.parent / f"server-{port}-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115 (the server's lifetime)
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "edossier"), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -402,12 +402,12 @@ def test_two_server_processes_share_the_queue_and_run_each_job_once(tmp_path: Pa
 
 @pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
                     reason="needs Debian chromium and chromium-driver (scripts/apt-packages.txt)")
-def test_the_submitter_sees_the_hold_and_a_clerk_rejects_it_in_the_browser(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_submitter_sees_the_hold_and_a_clerk_rejects_it_in_the_browser(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     import threading
 
     import uvicorn
 
-    from tests.web.test_browser import by_id, css
+    from tests.web.test_browser import css
     from tests.web.test_browser import sign_in as browser_sign_in
     from tests.web.test_browser import wait as until
 
