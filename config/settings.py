@@ -165,6 +165,22 @@ class WebSettings(Section):
     root_path: str = Field(default="", description="the sub-path a reverse proxy serves the reader under, e.g. /edossier")
     tls_certificate: Path | None = Field(default=None, description="PEM certificate (chain) to serve HTTPS directly")
     tls_key: Path | None = Field(default=None, description="PEM private key of tls_certificate")
+    # Online submissions: what one submission may be, what one user and one case may have waiting.
+    # "Waiting" is every submission not yet finished: queued, being checked or processed, or held for review.
+    submission_max_pages: int = Field(default=5000, ge=1, description="pages in one submission; more is refused (413)")
+    review_pages: int = Field(default=500, ge=1, description="a submission with more pages is held for a clerk's review")
+    review_blank_ratio: float = Field(
+        default=0.5, gt=0, le=1, description="a submission with at least this share of blank pages is held for review"
+    )
+    small_submission_pages: int = Field(
+        default=20, ge=1, description="submissions up to this many pages have their own lane, never behind a big one"
+    )
+    user_waiting_jobs: int = Field(default=5, ge=1, description="submissions one user may have waiting (429)")
+    user_waiting_pages: int = Field(default=10_000, ge=1, description="pages one user may have waiting (429)")
+    user_waiting_bytes: int = Field(default=1024**3, ge=1, description="bytes one user may have waiting (429)")
+    case_waiting_jobs: int = Field(default=10, ge=1, description="submissions one case may have waiting (429)")
+    case_waiting_pages: int = Field(default=20_000, ge=1, description="pages one case may have waiting (429)")
+    case_waiting_bytes: int = Field(default=2 * 1024**3, ge=1, description="bytes one case may have waiting (429)")
 
 
 class StorageSettings(Section):
