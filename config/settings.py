@@ -53,11 +53,15 @@ class OcrSettings(Section):
         default=1, description="PP-OCR text lines recognised per model call (1: no padding to the widest line)"
     )
     rec_margin: float = Field(
-        default=0.6,
+        default=0.15,
         ge=0.0,
         le=1.0,
         description="PP-OCR: blank margin added above and below each line, as a share of its height, before "
         "recognition: smaller characters in the model's 48-px input, a narrower input, less time",
+    )
+    fallback_engine: Literal["tesseract", "none"] = Field(
+        default="tesseract",
+        description="second engine for a page with ink on which PP-OCR found no text by any of its ways",
     )
     runtime: Literal["auto", "openvino", "onnxruntime"] = Field(
         default="auto", description="PP-OCR model runtime; auto = OpenVINO where installed (faster on CPUs), else ONNX Runtime"

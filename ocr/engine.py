@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edossier.config import OcrSettings
@@ -29,6 +29,14 @@ class OcrEngine(abc.ABC):
     @abc.abstractmethod
     def recognize(self, image: Path) -> OcrPage:
         """Read IMAGE; boxes are in its pixel coordinates."""
+
+    def fallbacks(self, image: Path) -> list[tuple[str, Callable[[], OcrPage]]]:
+        """Other ways of reading IMAGE, each named, for when ``recognize`` found nothing (ocr/fallback.py)."""
+        return []
+
+    def second_engine(self) -> OcrEngine | None:
+        """The engine that reads a page this one cannot read at all; None when there is none."""
+        return None
 
     def cache_key(self) -> str:
         """Identifies results: same key, same image → same result, so reruns reuse it."""

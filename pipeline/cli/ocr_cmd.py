@@ -32,4 +32,7 @@ def ocr(
         return
     pages = result["pages"]
     assert isinstance(pages, list)
+    for page in pages:
+        if page.get("needs_review"):
+            typer.echo(f"{input_file}: page {page['page']} has ink but no text could be read; needs review", err=True)
     typer.echo("\n\f".join(str(page["text"]) for page in pages))
