@@ -26,6 +26,11 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("EDOSSIER_DATA_DIR", Path.cwd() / ".edossier"))
 
 
+def default_model_cache_dir() -> Path:
+    """Where OpenVINO keeps compiled PP-OCR models between processes: the user's cache folder."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "edossier" / "openvino"
+
+
 class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -65,6 +70,11 @@ class OcrSettings(Section):
     )
     runtime: Literal["auto", "openvino", "onnxruntime"] = Field(
         default="auto", description="PP-OCR model runtime; auto = OpenVINO where installed (faster on CPUs), else ONNX Runtime"
+    )
+    model_cache_dir: Path | None = Field(
+        default_factory=default_model_cache_dir,
+        description="OpenVINO compiled-model cache, so a second process does not compile the models again "
+        "(~1-2 s on 2 cores); None turns it off",
     )
     bf16: bool = Field(
         default=True, description="OpenVINO: run PP-OCR in bfloat16 where the CPU has it (AMX / AVX-512 BF16)"

@@ -80,7 +80,7 @@ class _Outline:
 def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cleaned:
     """Clean one page image (BGR or grey, 8 bit) scanned at DPI."""
     height, width = image.shape[:2]
-    factor = max(1, int(dpi / settings.analysis_dpi + 1e-6))
+    factor = max(1, int(dpi / settings.analysis_dpi + 0.01))  # 299.9994 dpi (a PNG's pHYs in dots per metre) is 300
     scale = 1.0 / factor
     analysis_dpi = dpi * scale
     small = reduce(image, factor)
@@ -116,7 +116,8 @@ def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cle
             frame = _page_frame(angle, outline.size)
             full_lines = [_scaled(line, 1 / scale) for line in lines]
             pieces = line_pieces(image, np.linalg.inv(outline.matrix) @ frame, full_lines)
-            if upside_down_score([text_grey(p, seal_mask(p)) for p in pieces]) > UPSIDE_DOWN_MARGIN:
+            upside_down = upside_down_score([text_grey(p, seal_mask(p)) for p in pieces]) > UPSIDE_DOWN_MARGIN
+            if upside_down and len(lines) >= MIN_LINES_TO_TURN:
                 angle += 180.0
     quarter = round(angle / 90.0)
     rotation = (quarter * 90) % 360
@@ -365,7 +366,9 @@ holding an ordinary scan is "low resolution" by its page size, not by its pixels
 MIN_LINES_TO_TURN = 3
 """Elongated line blobs running down the page that a quarter turn needs as evidence."""
 UPSIDE_DOWN_MARGIN = 0.2
-"""How far the direction classifier's vote must lean to 180° before a page is turned over."""
+"""How far the direction classifier's vote must lean to 180° before a page is turned over; and only a page
+of at least MIN_LINES_TO_TURN lines is: on a one-line page (3small.pdf's 2 x 0.25 inch page) the
+classifier's few pieces voted the upright line over."""
 
 
 def _lines_run_down(hint: LineBlobs | None) -> bool:

@@ -189,9 +189,12 @@ class _Loaded:
     def __init__(self, models: dict[str, Path], settings: OcrSettings, runtime: Runtime, threads: int, jobs: int) -> None:
         self.settings = settings
         # The two models compile in parallel with each other and with the imports below.
-        detector = _in_background(lambda: load_model(models["det"], runtime, threads, jobs, bf16=settings.bf16))
+        cache = settings.model_cache_dir
+        detector = _in_background(
+            lambda: load_model(models["det"], runtime, threads, jobs, bf16=settings.bf16, cache_dir=cache)
+        )
         recogniser = _in_background(
-            lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True)
+            lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
         )
         from rapidocr.ch_ppocr_det.utils import DBPostProcess, DetPreProcess
         from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode

@@ -48,7 +48,7 @@ def ocr_pages(
         except Exception as exc:  # an engine crash is a stage failure, reported with its page
             raise StageError(f"page {page.index + 1}: OCR failed: {exc}") from exc
         tmp = cached.with_suffix(".part")
-        tmp.write_text(result.model_dump_json())
+        tmp.write_text(result.model_dump_json(), encoding="utf-8")  # not the locale's (ASCII under LANG=C)
         tmp.replace(cached)
         if progress:
             how = "" if result.read_by == "engine" else f" (read by {result.read_by})"
