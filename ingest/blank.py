@@ -1,6 +1,7 @@
 """Blank pages (duplex backs, separator sheets): flagged, never dropped.
 
-Decided on content ink only (ink.sort_ink): tinted paper and uneven light are
+Decided on content ink only, counted on the full-resolution recognition image
+(ink.count_ink, from ingest/cleanup.py): tinted paper and uneven light are
 flattened away, show-through is too faint to pass the ink threshold, specks are
 too small and punch holes too round and too near the edge to count.  A page with
 a few characters, a signature or a seal on it is not blank.

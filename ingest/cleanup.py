@@ -1,7 +1,8 @@
 """Page cleanup: an upright, straight kept image with its seals, and a clean image for OCR.
 
-Everything is decided on a ~100-dpi copy, reduced by a whole factor (ink.py, borders.py, perspective.py,
-deskew.py, orientation.py, blank.py); the geometry found (page outline, quarter
+The geometry is decided on a ~100-dpi copy, reduced by a whole factor (ink.py, borders.py, perspective.py,
+deskew.py, orientation.py); whether the page is blank is decided on the full-resolution recognition
+image (blank.py), where small print is not lost to the reduction; the geometry found (page outline, quarter
 turns, skew) is composed into one 3×3 matrix and applied once at full resolution,
 so the kept colour image is resampled at most once and never otherwise touched.
 The recognition image is that same geometry applied to a grey copy with red ink
