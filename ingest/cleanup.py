@@ -134,6 +134,8 @@ def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cle
     grey = _upright_grey(kept if kept is not None else image, red)
     recognition, recognition_dpi, steps, (ink, max_ink_mm2) = _recognition(grey, dpi, settings)
     blank = is_blank(ink, max_ink_mm2) and seal_mm2 < settings.blank_max_ink_mm2
+    if blank and np.median(grey) < DARK_GROUND:
+        blank = is_blank(_light_print(grey, dpi, settings), max_ink_mm2)
     return Cleaned(
         kept=kept,
         recognition=recognition,
@@ -348,6 +350,19 @@ def _recognition(
     return flat, dpi, steps, (content, max_ink_mm2)
 
 
+def _light_print(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> InkParts:
+    """Content ink of GREY's light print on its dark ground (a sign, a night photo), counted as dark ink on paper.
+
+    On a dark ground the flattened "paper" is the print itself: the ground becomes
+    one mark along the edges, the print nothing, and a crop reading 打浦路15号 was
+    called blank.  The negative shows the print as ink.
+    """
+    negative = flatten(cv2.bitwise_not(grey), dpi)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink_mask(negative, settings.ink_threshold), connectivity=8)
+    speck_mm2, _ = limits_for(grey.size / (dpi / MM_PER_INCH) ** 2, settings.speckle_max_mm2, settings.blank_max_ink_mm2)
+    return count_ink(stats, grey.shape, dpi, speck_mm2)
+
+
 def _labels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Connected-component labels of MASK, 16 bit when they fit, and their statistics.
 
@@ -361,6 +376,8 @@ def _labels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, stats
 
 
+DARK_GROUND = 100
+"""A page whose median grey is below this is light print on a dark ground, if anything (see _light_print)."""
 MAX_RECOGNITION_PIXELS = 36_000_000
 """A low-resolution page is upscaled for OCR to at most this (A4 at 600 dpi): a poster-size page
 holding an ordinary scan is "low resolution" by its page size, not by its pixels."""

@@ -194,3 +194,13 @@ def test_second_engine_then_review_flag_when_nothing_reads() -> None:
     alone = create_engine(OcrSettings(engine="rapidocr", jobs=1, det_box_thresh=0.99, fallback_engine="none"))
     unread = read_page(alone, page)
     assert unread.text == "" and unread.unread
+
+
+def test_light_print_on_a_dark_ground_is_not_blank(tmp_path: Path, rapid: OcrEngine) -> None:
+    """A line cut from PaddleOCR's street photo 12.jpg: white 打浦路15号 on a dark sign (was called blank)."""
+    photo = cv2.imread(str(PHOTOS / "paddle_12.jpg"))
+    path = tmp_path / "line.png"
+    cv2.imwrite(str(path), photo[442:494, 186:406])
+    [(page, ocr)] = read(path, rapid, tmp_path / "work")
+    assert "blank_page" not in page.flags
+    assert ocr is not None and ocr.text == "打浦路15号"
