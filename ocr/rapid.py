@@ -138,7 +138,7 @@ class RapidOcrEngine(OcrEngine):
         precision = f"{self.runtime}-{loaded.detector.precision}-{loaded.recogniser.precision}"
         return (
             f"{metadata.version('rapidocr')}:{models}:{precision}:det{s.det_limit_side_len}-{s.det_box_thresh}"
-            f":margin{s.rec_margin}:cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots"
+            f":margin{s.rec_margin}:cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots:columns:then-{s.fallback_engine}"
         )
 
     def _load(self) -> _Loaded:
