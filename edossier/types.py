@@ -91,6 +91,9 @@ class OcrWord(Frozen):
     confidence: float
 
 
+UNREAD = "nothing"
+
+
 class OcrPage(Frozen):
     """What an engine read on one page image, in that image's pixel coordinates."""
 
@@ -99,6 +102,16 @@ class OcrPage(Frozen):
     width: int
     height: int
     lines: tuple[OcrLine, ...] = ()
+    read_by: str = Field(
+        default="engine",
+        description="which way of reading produced the text: the engine's own ('engine'), a fallback "
+        "(ocr/fallback.py), or 'nothing' when a page with ink yielded no text by any way (flagged for review)",
+    )
+
+    @property
+    def unread(self) -> bool:
+        """A page with ink on which every way of reading found nothing: it must be reviewed, not taken as blank."""
+        return self.read_by == UNREAD
 
     @property
     def text(self) -> str:

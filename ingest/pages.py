@@ -36,6 +36,8 @@ from edossier.ingest.text_layer import has_good_text_layer
 pymupdf.TOOLS.mupdf_display_errors(False)
 pillow_heif.register_heif_opener()  # HEIC/HEIF photos (iPhones) open like any other image
 DEFAULT_DPI = 300.0
+SCREEN_DPI = 72.0
+A4_LONG_SIDE_INCHES = 297 / 25.4
 
 
 def open_source(
@@ -170,12 +172,33 @@ def _pdf_page(
             height_pt=rect.height,
             text=text,
         )
-    dpi = limits.raster_dpi
+    dpi = pdf_raster_dpi(page, limits)
     check_pixels(source.path, index + 1, rect.width * dpi / 72, rect.height * dpi / 72, limits)
-    pix = page.get_pixmap(dpi=dpi, alpha=False)
+    pix = page.get_pixmap(dpi=int(dpi), alpha=False)
     png = pix.tobytes("png")
     corrections = (Correction(kind="pdf_rotate", value=page.rotation),) if page.rotation else ()
     return _raster_page(source, index, png, pages_dir, float(dpi), pix.width, pix.height, corrections)
+
+
+def pdf_raster_dpi(page: pymupdf.Page, limits: LimitsSettings) -> float:
+    """The resolution a scanned PDF page is rasterised at: ``raster_dpi``, or less where its images have less.
+
+    The pixel limit guards against pages that would decode into more pixels than
+    anything real; a poster-size page holding an ordinary 2550x3300 scan is not
+    that, so where ``raster_dpi`` would exceed the limit the page is rasterised at
+    the resolution of its own largest image (never more than ``raster_dpi``), and
+    only a page whose images themselves are over the limit is refused.
+    """
+    dpi = float(limits.raster_dpi)
+    rect = page.rect
+    if rect.width * rect.height * (dpi / 72) ** 2 <= limits.max_pixels_per_page:
+        return dpi
+    native = [
+        info["width"] * 72.0 / (info["bbox"][2] - info["bbox"][0])
+        for info in page.get_image_info()
+        if info["bbox"][2] > info["bbox"][0]
+    ]
+    return float(int(min(dpi, max(native)))) if native else dpi
 
 
 def _image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
@@ -227,18 +250,42 @@ def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: P
     turned = image.info.get("original_orientation", 1)  # HEIC: pillow-heif has already turned it upright
     if orientation == 1 and turned not in (None, 1):
         corrections.append(Correction(kind="exif_orientation", value=turned))
-    dpi = _image_dpi(image)
-    if frame.mode not in ("RGB", "L", "1"):
-        frame = frame.convert("RGB")
+    dpi = image_dpi(image)
+    frame = on_white(frame)
     png = _png_bytes(frame)
     return _raster_page(source, index, png, pages_dir, dpi, frame.width, frame.height, tuple(corrections))
 
 
-def _image_dpi(image: Image.Image) -> float:
+def image_dpi(image: Image.Image) -> float:
+    """The resolution IMAGE declares; for one that declares none, what its size makes likely.
+
+    Photos, screenshots and cropped words carry no DPI.  Taking them as 300-dpi
+    scans made a 362-px word crop 3 cm wide, its characters specks, and the page
+    "blank".  Without a declared DPI the image is taken as at most an A4 page's
+    long side (so a 4000-px phone photo is ~340 dpi, capped at ``DEFAULT_DPI``)
+    and at least ``SCREEN_DPI``: a word crop is then screen-sized text, which is
+    what it usually is.
+    """
     dpi = image.info.get("dpi")
     if dpi and dpi[0] and float(dpi[0]) >= 50:
         return float(dpi[0])
-    return DEFAULT_DPI
+    return max(SCREEN_DPI, min(DEFAULT_DPI, max(image.size) / A4_LONG_SIDE_INCHES))
+
+
+def on_white(frame: Image.Image) -> Image.Image:
+    """FRAME as RGB, L or bilevel, anything transparent laid onto white paper.
+
+    Converting RGBA or a palette image with a transparent colour straight to RGB
+    keeps whatever colour the transparent pixels happen to hold (often black):
+    a transparent PNG was bound as a black box.
+    """
+    if frame.mode in ("RGB", "L", "1"):
+        return frame
+    if frame.mode == "P" and "transparency" in frame.info or frame.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return frame.convert("RGB")
 
 
 def _png_bytes(image: Image.Image) -> bytes:

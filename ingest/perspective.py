@@ -1,7 +1,9 @@
 """A photographed page: find the paper's four corners against a darker background.
 
 Only a clear case counts: one bright convex quadrilateral covering 30–97 % of the
-photo, mostly paper-bright inside, darker all round, and not already an upright rectangle (a scan with black
+photo, mostly paper-bright inside, darker all round, shaped like a sheet of paper (sides at most twice as
+long as each other: a signboard or a light strip behind a line of text is not a
+page, and warping it to one turned a photographed sign sideways), and not already an upright rectangle (a scan with black
 edges is a crop, handled in borders.py).  Anything less certain is left alone,
 since a wrong warp would damage the kept image.
 """
@@ -13,6 +15,8 @@ import numpy as np
 
 MIN_PAPER_SHARE = 0.7
 """share of bright (paper) pixels inside the outline: a page with dense text still has over 80 %."""
+MAX_SIDE_RATIO = 2.0
+"""Long side over short side of anything taken for a page (A4 1.41, a receipt photo stays as it is)."""
 
 
 def page_quad(grey: np.ndarray) -> np.ndarray | None:
@@ -35,6 +39,10 @@ def page_quad(grey: np.ndarray) -> np.ndarray | None:
     if len(quad) != 4:
         return None
     corners = _ordered(quad.astype(np.float64))
+    sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)
+    across, down = max(sides[0], sides[2]), max(sides[1], sides[3])
+    if max(across, down) > MAX_SIDE_RATIO * min(across, down):
+        return None
     inside = np.zeros_like(grey)
     cv2.fillConvexPoly(inside, corners.astype(np.int32), 255)
     outside_mean = cv2.mean(grey, mask=cv2.bitwise_not(inside))[0]

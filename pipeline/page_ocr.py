@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edossier.errors import StageError
 from edossier.ocr import OcrEngine
+from edossier.ocr.fallback import read_page
 from edossier.types import OcrPage, Page
 
 Progress = Callable[[str], None]
@@ -43,14 +44,15 @@ def ocr_pages(
         if cached.exists():
             return OcrPage.model_validate_json(cached.read_bytes())
         try:
-            result = engine.recognize(page.recognition_image)
+            result = read_page(engine, page.recognition_image, page.image)
         except Exception as exc:  # an engine crash is a stage failure, reported with its page
             raise StageError(f"page {page.index + 1}: OCR failed: {exc}") from exc
         tmp = cached.with_suffix(".part")
-        tmp.write_text(result.model_dump_json())
+        tmp.write_text(result.model_dump_json(), encoding="utf-8")  # not the locale's (ASCII under LANG=C)
         tmp.replace(cached)
         if progress:
-            progress(f"OCR page {page.index + 1}: {len(result.text)} characters")
+            how = "" if result.read_by == "engine" else f" (read by {result.read_by})"
+            progress(f"OCR page {page.index + 1}: {len(result.text)} characters{how}")
         return result
 
     def one(page: Page) -> OcrPage | None:

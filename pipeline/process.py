@@ -151,6 +151,8 @@ def make_document(
     """One input file becomes one document: its text classified, its title chosen."""
     text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
     classification = classify_document(text, source.declared_type, settings, source)
+    if any(o is not None and o.unread for o in ocr):  # a page with ink that no way of reading could read
+        classification = classification.model_copy(update={"needs_review": True})
     return Document(
         title=title or classification.title or source.title,
         source_sha256=source.sha256,
