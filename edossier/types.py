@@ -43,6 +43,8 @@ class SourceFile(Frozen):
     media_type: str
     title: str
     declared_type: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    """what the original says about itself (an OFD e-invoice's fields, its electronic seals)."""
 
 
 class Correction(Frozen):
@@ -92,6 +94,9 @@ class OcrWord(Frozen):
     confidence: float
 
 
+UNREAD = "nothing"
+
+
 class OcrPage(Frozen):
     """What an engine read on one page image, in that image's pixel coordinates."""
 
@@ -100,6 +105,16 @@ class OcrPage(Frozen):
     width: int
     height: int
     lines: tuple[OcrLine, ...] = ()
+    read_by: str = Field(
+        default="engine",
+        description="which way of reading produced the text: the engine's own ('engine'), a fallback "
+        "(ocr/fallback.py), or 'nothing' when a page with ink yielded no text by any way (flagged for review)",
+    )
+
+    @property
+    def unread(self) -> bool:
+        """A page with ink on which every way of reading found nothing: it must be reviewed, not taken as blank."""
+        return self.read_by == UNREAD
 
     @property
     def text(self) -> str:
@@ -134,6 +149,8 @@ class Document(Frozen):
     classification: Classification
     ocr: tuple[OcrPage | None, ...] = ()
     volume: Literal["main", "secondary"] = "main"
+    metadata: dict[str, str] = Field(default_factory=dict)
+    """the original's own metadata (``SourceFile.metadata``), kept in the manifest."""
 
     @property
     def text(self) -> str:

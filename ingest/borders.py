@@ -6,6 +6,8 @@ import numpy as np
 
 DARK = 80
 """Grey level below which a pixel is lid or glass, not paper."""
+PAPER = 2 * DARK
+"""What lies inside dark edge bands must be paper (its median this light) for the bands to be a scanner's edges."""
 BAND_FILL = 0.5
 """A row or column at the edge belongs to the band while at least this share of it is dark."""
 
@@ -20,6 +22,8 @@ def content_box(grey: np.ndarray) -> tuple[int, int, int, int]:
     x0, x1 = _band(cols), width - _band(cols[::-1])
     if x1 - x0 < width // 4 or y1 - y0 < height // 4:
         return 0, 0, width, height  # a dark page, not a border
+    if np.median(grey[y0:y1, x0:x1]) < PAPER:
+        return 0, 0, width, height  # light print on a dark ground (a sign, an inverted crop): nothing to cut
     margin = 1
     return (
         x0 + margin if x0 else 0,

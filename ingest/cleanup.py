@@ -1,7 +1,8 @@
 """Page cleanup: an upright, straight kept image with its seals, and a clean image for OCR.
 
-Everything is decided on a ~100-dpi copy, reduced by a whole factor (ink.py, borders.py, perspective.py,
-deskew.py, orientation.py, blank.py); the geometry found (page outline, quarter
+The geometry is decided on a ~100-dpi copy, reduced by a whole factor (ink.py, borders.py, perspective.py,
+deskew.py, orientation.py); whether the page is blank is decided on the full-resolution recognition
+image (blank.py), where small print is not lost to the reduction; the geometry found (page outline, quarter
 turns, skew) is composed into one 3×3 matrix and applied once at full resolution,
 so the kept colour image is resampled at most once and never otherwise touched.
 The recognition image is that same geometry applied to a grey copy with red ink
@@ -22,16 +23,35 @@ import cv2
 import numpy as np
 
 from edossier.config import CleanupSettings
-from edossier.ingest.blank import is_blank
+from edossier.ingest.blank import is_blank, limits_for
 from edossier.ingest.borders import content_box
-from edossier.ingest.deskew import TextLine, find_line_angle, ink_points, line_direction, text_lines
-from edossier.ingest.ink import RED_MARGIN, MM_PER_INCH, flatten, ink_mask, reduce, seal_mask, sort_ink, text_grey
+from edossier.ingest.deskew import (
+    LineAngle,
+    LineBlobs,
+    TextLine,
+    find_line_angle,
+    ink_points,
+    line_direction,
+    text_lines,
+)
+from edossier.ingest.ink import (
+    RED_MARGIN,
+    MM_PER_INCH,
+    InkParts,
+    count_ink,
+    flatten,
+    ink_mask,
+    reduce,
+    seal_mask,
+    sort_ink,
+    text_grey,
+)
 from edossier.ingest.orientation import line_pieces, upside_down_score
 from edossier.ingest.perspective import page_quad
 from edossier.files import write_atomically
 from edossier.types import Correction, Page, sha256_bytes
 
-CLEANUP_VERSION = "3"
+CLEANUP_VERSION = "4"
 """Part of every cached record's name: bump it when the cleanup's output changes."""
 
 
@@ -61,7 +81,7 @@ class _Outline:
 def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cleaned:
     """Clean one page image (BGR or grey, 8 bit) scanned at DPI."""
     height, width = image.shape[:2]
-    factor = max(1, int(dpi / settings.analysis_dpi + 1e-6))
+    factor = max(1, int(dpi / settings.analysis_dpi + 0.01))  # 299.9994 dpi (a PNG's pHYs in dots per metre) is 300
     scale = 1.0 / factor
     analysis_dpi = dpi * scale
     small = reduce(image, factor)
@@ -76,14 +96,18 @@ def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cle
     parts = sort_ink(ink_mask(flat, settings.ink_threshold), analysis_dpi, settings.speckle_max_mm2)
     px_mm2 = (analysis_dpi / MM_PER_INCH) ** 2
     seal_mm2 = 0.0 if small_seal is None else cv2.countNonZero(small_seal) / px_mm2
-    blank = is_blank(parts, settings.blank_max_ink_mm2) and seal_mm2 < settings.blank_max_ink_mm2
 
     corrections = [outline.correction] if outline.correction is not None else []
     angle = 0.0
-    if not blank:
+    if parts.marks and parts.text is not None:
         points = ink_points(parts.text)
-        found = find_line_angle(points, settings.max_skew_degrees, hint=line_direction(parts.text))
-        axis = 90.0 if found.angle > 45 else 0.0
+        hint = line_direction(parts.text)
+        found = find_line_angle(points, settings.max_skew_degrees, hint=hint)
+        sideways = found.angle > 45
+        if sideways and not _lines_run_down(hint):
+            found = LineAngle(angle=0.0, sharpness=0.0, confident=False)
+            sideways = False
+        axis = 90.0 if sideways else 0.0
         skew = found.angle - axis
         if not found.confident or abs(skew) < settings.min_skew_degrees:
             skew = 0.0
@@ -93,7 +117,8 @@ def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cle
             frame = _page_frame(angle, outline.size)
             full_lines = [_scaled(line, 1 / scale) for line in lines]
             pieces = line_pieces(image, np.linalg.inv(outline.matrix) @ frame, full_lines)
-            if upside_down_score([text_grey(p, seal_mask(p)) for p in pieces]) > 0:
+            upside_down = upside_down_score([text_grey(p, seal_mask(p)) for p in pieces]) > UPSIDE_DOWN_MARGIN
+            if upside_down and len(lines) >= MIN_LINES_TO_TURN:
                 angle += 180.0
     quarter = round(angle / 90.0)
     rotation = (quarter * 90) % 360
@@ -107,7 +132,10 @@ def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cle
     kept = _apply(image, turn @ outline.matrix, size, outline.correction is not None, _paper(small))
     red = _red_region(small, turn @ np.diag([factor, factor, 1.0]), size, 2 * dpi / MM_PER_INCH)
     grey = _upright_grey(kept if kept is not None else image, red)
-    recognition, recognition_dpi, steps = _recognition(grey, dpi, settings)
+    recognition, recognition_dpi, steps, (ink, max_ink_mm2) = _recognition(grey, dpi, settings)
+    blank = is_blank(ink, max_ink_mm2) and seal_mm2 < settings.blank_max_ink_mm2
+    if blank and np.median(grey) < DARK_GROUND:
+        blank = is_blank(_light_print(grey, dpi, settings), max_ink_mm2)
     return Cleaned(
         kept=kept,
         recognition=recognition,
@@ -281,8 +309,16 @@ def _upright_grey(upright: np.ndarray, red: tuple[slice, slice] | None) -> np.nd
     return grey
 
 
-def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tuple[np.ndarray, float, list[Correction]]:
+def _recognition(
+    grey: np.ndarray, dpi: float, settings: CleanupSettings
+) -> tuple[np.ndarray, float, list[Correction], tuple[InkParts, float]]:
     """Flatten, upscale a low-resolution page, drop specks and whiten the paper: what OCR reads.
+
+    The page's content ink is counted here too, on this full-resolution image at
+    its real resolution (with the blank test's sizes scaled to a small image,
+    ``blank.limits_for``), returned with the blank ink limit: the blank test once ran on the ~100-dpi analysis copy,
+    where the strokes of small or tightly cropped words fell under the speck size
+    and pages with visible text were called blank (and never read).
 
     The result stays grey: a hard threshold here would cut the light, thin strokes
     (the dots of 氵) that the OCR engine's own binarisation keeps.  Only what is
@@ -291,35 +327,76 @@ def _recognition(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> tup
     """
     steps = [Correction(kind="recognition_flatten")]
     flat = flatten(grey, dpi)
-    if dpi < settings.min_dpi:
-        factor = settings.recognition_dpi / dpi
+    factor = min(settings.recognition_dpi / dpi, math.sqrt(MAX_RECOGNITION_PIXELS / flat.size))
+    if dpi < settings.min_dpi and factor > 1:
         flat = cv2.resize(flat, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-        dpi = settings.recognition_dpi
-        steps.append(Correction(kind="recognition_upscale", value=dpi))
+        dpi = dpi * factor
+        steps.append(Correction(kind="recognition_upscale", value=round(dpi, 1)))
     mask = ink_mask(flat, settings.ink_threshold)
-    labels = _labels(mask)
+    labels, stats = _labels(mask)
+    speck_mm2, max_ink_mm2 = limits_for(
+        mask.size / (dpi / MM_PER_INCH) ** 2, settings.speckle_max_mm2, settings.blank_max_ink_mm2
+    )
+    content = count_ink(stats, mask.shape, dpi, speck_mm2)
     ink = np.flatnonzero(mask.view(bool))  # 0/1 bytes read as bool: numpy's fast path, ~8x quicker
     owner = labels.reshape(-1)[ink]
-    speck = np.bincount(owner, minlength=1) < settings.despeckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
+    speck = stats[:, cv2.CC_STAT_AREA] < settings.despeckle_max_mm2 * (dpi / MM_PER_INCH) ** 2
     speck[0] = False
     removed = int(speck.sum())
     if removed:
         flat.reshape(-1)[ink[speck[owner]]] = 255
         steps.append(Correction(kind="recognition_despeckle", value=removed))
     cv2.bitwise_or(flat, cv2.compare(flat, int(settings.recognition_paper * 255), cv2.CMP_GE), dst=flat)
-    return flat, dpi, steps
+    return flat, dpi, steps, (content, max_ink_mm2)
 
 
-def _labels(mask: np.ndarray) -> np.ndarray:
-    """Connected-component labels of MASK, 16 bit when they fit.
+def _light_print(grey: np.ndarray, dpi: float, settings: CleanupSettings) -> InkParts:
+    """Content ink of GREY's light print on its dark ground (a sign, a night photo), counted as dark ink on paper.
+
+    On a dark ground the flattened "paper" is the print itself: the ground becomes
+    one mark along the edges, the print nothing, and a crop reading 打浦路15号 was
+    called blank.  The negative shows the print as ink.
+    """
+    negative = flatten(cv2.bitwise_not(grey), dpi)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink_mask(negative, settings.ink_threshold), connectivity=8)
+    speck_mm2, _ = limits_for(grey.size / (dpi / MM_PER_INCH) ** 2, settings.speckle_max_mm2, settings.blank_max_ink_mm2)
+    return count_ink(stats, grey.shape, dpi, speck_mm2)
+
+
+def _labels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Connected-component labels of MASK, 16 bit when they fit, and their statistics.
 
     A full page of 32-bit labels is a fresh 55 MB buffer each time, and filling its
     pages costs the kernel about as much as the labelling itself.
     """
     try:
-        return cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_16U)[1]
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
     except cv2.error:  # more than 65 534 marks
-        return cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)[1]
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
+    return labels, stats
+
+
+DARK_GROUND = 100
+"""A page whose median grey is below this is light print on a dark ground, if anything (see _light_print)."""
+MAX_RECOGNITION_PIXELS = 36_000_000
+"""A low-resolution page is upscaled for OCR to at most this (A4 at 600 dpi): a poster-size page
+holding an ordinary scan is "low resolution" by its page size, not by its pixels."""
+MIN_LINES_TO_TURN = 3
+"""Elongated line blobs running down the page that a quarter turn needs as evidence."""
+UPSIDE_DOWN_MARGIN = 0.2
+"""How far the direction classifier's vote must lean to 180° before a page is turned over; and only a page
+of at least MIN_LINES_TO_TURN lines is: on a one-line page (3small.pdf's 2 x 0.25 inch page) the
+classifier's few pieces voted the upright line over."""
+
+
+def _lines_run_down(hint: LineBlobs | None) -> bool:
+    """Whether the text itself shows lines running down the image: several elongated line blobs at ~90°.
+
+    The projection profile alone cannot tell: spaced Chinese characters stand in
+    columns as clearly as in rows, so a sign or a single line photographed was
+    turned sideways.  A quarter turn now needs lines that the blobs show.
+    """
+    return hint is not None and 45 <= hint.angle < 135 and hint.lines >= MIN_LINES_TO_TURN
 
 
 def _scaled(line: TextLine, factor: float) -> TextLine:

@@ -1,9 +1,12 @@
-"""Turn one original (PDF, PNG, JPEG, multi-page TIFF) into page records.
+"""Turn one original (PDF, OFD, Word/WPS/RTF/ODT, PNG, JPEG, HEIC, multi-page TIFF) into page records.
 
 Raster pages are written as lossless PNG files named by their SHA-256 into a
 work folder, so the same page read twice is the same file and the same work.
 PDF pages that already carry a good text layer are kept as born-digital pages
 (bound from the original, never rasterised); scanned PDF pages are rasterised.
+OFD and word-processor files are first converted to a PDF
+whose pages are then read the same way: their own text is the text layer and
+OCR is skipped; pages without text (an OFD of scanned images) are rasterised.
 Pages stream one at a time: a 10,000-page upload never sits in memory at once.
 """
 
@@ -15,6 +18,7 @@ from io import BytesIO
 from collections.abc import Iterator
 from pathlib import Path
 
+import pillow_heif
 import pymupdf
 from PIL import Image, ImageOps
 
@@ -24,16 +28,27 @@ from edossier.types import Correction, Page, SourceFile, sha256_bytes, sha256_fi
 from edossier.config import LimitsSettings
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.ingest.limits import check_file_size, check_page_count, check_pixels
-from edossier.ingest.sniff import sniff
+from edossier.ingest.office import convert_to_pdf
+from edossier.ingest.ofd_intake import ofd_facts, ofd_to_pdf
+from edossier.ingest.sniff import OFD, PDF, WORD_PROCESSOR_TYPES, sniff
 from edossier.ingest.text_layer import has_good_text_layer
 
 pymupdf.TOOLS.mupdf_display_errors(False)
+pillow_heif.register_heif_opener()  # HEIC/HEIF photos (iPhones) open like any other image
 DEFAULT_DPI = 300.0
+SCREEN_DPI = 72.0
+A4_LONG_SIDE_INCHES = 297 / 25.4
 
 
-def open_source(path: Path, limits: LimitsSettings, declared_type: str | None = None) -> SourceFile:
-    """Identify an original: its type from its bytes, its hash, within the size limit."""
-    media_type = sniff(path)
+def open_source(
+    path: Path, limits: LimitsSettings, declared_type: str | None = None, name: str | None = None
+) -> SourceFile:
+    """Identify an original: its type from its bytes, its hash, within the size limit.
+
+    NAME is the name it was handed over under, when PATH's own name is not (uploads).
+    An OFD's seals and e-invoice fields are read here, into the source's metadata.
+    """
+    media_type = sniff(path, name)
     size = path.stat().st_size
     check_file_size(path, size, limits)
     return SourceFile(
@@ -43,7 +58,13 @@ def open_source(path: Path, limits: LimitsSettings, declared_type: str | None = 
         media_type=media_type,
         title=path.stem,
         declared_type=declared_type,
+        metadata=_ofd_metadata(path, limits) if media_type == OFD else {},
     )
+
+
+def _ofd_metadata(path: Path, limits: LimitsSettings) -> dict[str, str]:
+    with _undecodable(path, "is not a readable OFD"):
+        return ofd_facts(path, limits)
 
 
 def read_pages(
@@ -55,10 +76,44 @@ def read_pages(
     """Yield the pages of SOURCE in order, writing raster pages under WORK_DIR."""
     pages_dir = work_dir / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
-    if source.media_type == "application/pdf":
+    if source.media_type == PDF:
         yield from _pdf_pages(source, pages_dir, limits, password)
+    elif source.media_type == OFD or source.media_type in WORD_PROCESSOR_TYPES:
+        yield from _converted_pages(source, work_dir, pages_dir, limits)
     else:
         yield from _image_pages(source, pages_dir, limits)
+
+
+def _converted_pdf(source: SourceFile, work_dir: Path) -> Path:
+    """Where the PDF converted from an OFD or word-processor original is kept (named by the original's hash)."""
+    return work_dir / "converted" / f"{source.sha256}.pdf"
+
+
+def _converted_pages(source: SourceFile, work_dir: Path, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
+    """Pages of an OFD or Word/WPS/RTF/ODT original, read from the PDF it converts to.
+
+    The original stays as it was handed over; what is bound comes from the conversion.
+    An OFD page's text is the OFD's own (its TextCodes), not what the PDF gives back.
+    """
+    target = _converted_pdf(source, work_dir)
+    texts: list[str] | None = None
+    if source.media_type == OFD:
+        with _undecodable(source.path, "is not a readable OFD"):
+            texts = ofd_to_pdf(source.path, target, limits)
+    elif not target.exists():
+        convert_to_pdf(source.path, target, limits.convert_timeout_s)
+    with _undecodable(source.path, "converts to an unreadable PDF"):
+        doc = pymupdf.open(target, filetype="pdf")
+    with doc:
+        check_page_count(source.path, doc.page_count, limits)
+        if doc.page_count == 0:
+            raise InputFileError(source.path, "has no pages")
+        for index in range(doc.page_count):
+            with _undecodable(source.path, f"page {index + 1} cannot be read"):
+                page = _pdf_page(source, target, doc.load_page(index), index, pages_dir, limits)
+            if texts is not None and page.kind == "born_digital":
+                page = page.model_copy(update={"text": texts[index]})
+            yield page
 
 
 def _has_eof_marker(path: Path) -> bool:
@@ -117,12 +172,33 @@ def _pdf_page(
             height_pt=rect.height,
             text=text,
         )
-    dpi = limits.raster_dpi
+    dpi = pdf_raster_dpi(page, limits)
     check_pixels(source.path, index + 1, rect.width * dpi / 72, rect.height * dpi / 72, limits)
-    pix = page.get_pixmap(dpi=dpi, alpha=False)
+    pix = page.get_pixmap(dpi=int(dpi), alpha=False)
     png = pix.tobytes("png")
     corrections = (Correction(kind="pdf_rotate", value=page.rotation),) if page.rotation else ()
     return _raster_page(source, index, png, pages_dir, float(dpi), pix.width, pix.height, corrections)
+
+
+def pdf_raster_dpi(page: pymupdf.Page, limits: LimitsSettings) -> float:
+    """The resolution a scanned PDF page is rasterised at: ``raster_dpi``, or less where its images have less.
+
+    The pixel limit guards against pages that would decode into more pixels than
+    anything real; a poster-size page holding an ordinary 2550x3300 scan is not
+    that, so where ``raster_dpi`` would exceed the limit the page is rasterised at
+    the resolution of its own largest image (never more than ``raster_dpi``), and
+    only a page whose images themselves are over the limit is refused.
+    """
+    dpi = float(limits.raster_dpi)
+    rect = page.rect
+    if rect.width * rect.height * (dpi / 72) ** 2 <= limits.max_pixels_per_page:
+        return dpi
+    native = [
+        info["width"] * 72.0 / (info["bbox"][2] - info["bbox"][0])
+        for info in page.get_image_info()
+        if info["bbox"][2] > info["bbox"][0]
+    ]
+    return float(int(min(dpi, max(native)))) if native else dpi
 
 
 def _image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSettings) -> Iterator[Page]:
@@ -171,18 +247,45 @@ def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: P
     frame = ImageOps.exif_transpose(image) if orientation != 1 else image.copy()
     if orientation != 1:
         corrections.append(Correction(kind="exif_orientation", value=orientation))
-    dpi = _image_dpi(image)
-    if frame.mode not in ("RGB", "L", "1"):
-        frame = frame.convert("RGB")
+    turned = image.info.get("original_orientation", 1)  # HEIC: pillow-heif has already turned it upright
+    if orientation == 1 and turned not in (None, 1):
+        corrections.append(Correction(kind="exif_orientation", value=turned))
+    dpi = image_dpi(image)
+    frame = on_white(frame)
     png = _png_bytes(frame)
     return _raster_page(source, index, png, pages_dir, dpi, frame.width, frame.height, tuple(corrections))
 
 
-def _image_dpi(image: Image.Image) -> float:
+def image_dpi(image: Image.Image) -> float:
+    """The resolution IMAGE declares; for one that declares none, what its size makes likely.
+
+    Photos, screenshots and cropped words carry no DPI.  Taking them as 300-dpi
+    scans made a 362-px word crop 3 cm wide, its characters specks, and the page
+    "blank".  Without a declared DPI the image is taken as at most an A4 page's
+    long side (so a 4000-px phone photo is ~340 dpi, capped at ``DEFAULT_DPI``)
+    and at least ``SCREEN_DPI``: a word crop is then screen-sized text, which is
+    what it usually is.
+    """
     dpi = image.info.get("dpi")
     if dpi and dpi[0] and float(dpi[0]) >= 50:
         return float(dpi[0])
-    return DEFAULT_DPI
+    return max(SCREEN_DPI, min(DEFAULT_DPI, max(image.size) / A4_LONG_SIDE_INCHES))
+
+
+def on_white(frame: Image.Image) -> Image.Image:
+    """FRAME as RGB, L or bilevel, anything transparent laid onto white paper.
+
+    Converting RGBA or a palette image with a transparent colour straight to RGB
+    keeps whatever colour the transparent pixels happen to hold (often black):
+    a transparent PNG was bound as a black box.
+    """
+    if frame.mode in ("RGB", "L", "1"):
+        return frame
+    if frame.mode == "P" and "transparency" in frame.info or frame.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return frame.convert("RGB")
 
 
 def _png_bytes(image: Image.Image) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edossier.config import OcrSettings
@@ -30,6 +30,14 @@ class OcrEngine(abc.ABC):
     def recognize(self, image: Path) -> OcrPage:
         """Read IMAGE; boxes are in its pixel coordinates."""
 
+    def fallbacks(self, image: Path) -> list[tuple[str, Callable[[], OcrPage]]]:
+        """Other ways of reading IMAGE, each named, for when ``recognize`` found nothing (ocr/fallback.py)."""
+        return []
+
+    def second_engine(self) -> OcrEngine | None:
+        """The engine that reads a page this one cannot read at all; None when there is none."""
+        return None
+
     def cache_key(self) -> str:
         """Identifies results: same key, same image → same result, so reruns reuse it."""
         return f"{self.name}-{self.version()}"
@@ -51,19 +59,30 @@ def group_lines(words: Sequence[OcrWord]) -> list[OcrLine]:
 
     Detectors return a table row or a gap-separated heading as several boxes; a reader
     (and the text layer) wants them as one line.  Two boxes share a row when their
-    vertical extents overlap by more than half the smaller height.
+    vertical extents overlap by more than half the smaller height and they stand
+    side by side, not one over the other.
     """
     rows: list[list[OcrWord]] = []
     for word in sorted(words, key=lambda w: (w.box[1] + w.box[3]) / 2):
         for row in reversed(rows[-3:]):
             first = row[0].box
             height = min(first[3] - first[1], word.box[3] - word.box[1])
-            if min(first[3], word.box[3]) - max(first[1], word.box[1]) > 0.5 * height:
+            if min(first[3], word.box[3]) - max(first[1], word.box[1]) > 0.5 * height and not _stacked(row, word):
                 row.append(word)
                 break
         else:
             rows.append([word])
     return [make_line(sorted(row, key=lambda w: w.box[0])) for row in rows]
+
+
+def _stacked(row: Sequence[OcrWord], word: OcrWord) -> bool:
+    """Whether WORD lies over or under a box of ROW rather than beside it (their x ranges overlap by over
+    half the narrower): on a tilted photo two lines' boxes overlap in height, and were joined as one row."""
+    for other in row:
+        narrower = min(other.box[2] - other.box[0], word.box[2] - word.box[0])
+        if min(other.box[2], word.box[2]) - max(other.box[0], word.box[0]) > 0.5 * narrower:
+            return True
+    return False
 
 
 def make_line(words: Sequence[OcrWord]) -> OcrLine:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from edossier.config import OcrSettings
 from edossier.errors import StageError
-from edossier.ocr.engine import OcrEngine, group_lines, page_result
+from edossier.ocr.engine import OcrEngine, page_result
+from edossier.ocr.layout import reading_order
 from edossier.ocr.prepare import as_bgr, load_for_ocr
 from edossier.types import OcrPage, OcrWord
 
@@ -84,4 +85,4 @@ class PaddleOcrEngine(OcrEngine):
                 xs = [float(p[0]) for p in poly]
                 ys = [float(p[1]) for p in poly]
                 words.append(OcrWord(text=text.strip(), box=(min(xs), min(ys), max(xs), max(ys)), confidence=float(score)))
-        return page_result(self, width, height, group_lines(words))
+        return page_result(self, width, height, reading_order(words))

@@ -38,7 +38,8 @@ import numpy as np
 
 from edossier.config import OcrSettings
 from edossier.errors import StageError
-from edossier.ocr.engine import OcrEngine, group_lines, page_result
+from edossier.ocr.engine import OcrEngine, page_result
+from edossier.ocr.layout import reading_order
 from edossier.ocr.inference import Runtime, load_model, pick_runtime, require_metadata
 from edossier.ocr.prepare import as_bgr, load_for_ocr
 from edossier.types import OcrPage, OcrWord
@@ -93,6 +94,11 @@ MIN_SIDE = 30
 STRIP_RATIO = 8
 TEXT_SCORE = 0.5
 """Lines recognised with a lower mean confidence are dropped, as RapidOCR does."""
+RAPIDOCR_DET_SCALE = (736, "min")
+"""RapidOCR's own default detection scale: the short side enlarged to 736 px."""
+LARGE_PAGE = 2000
+LARGE_PAGE_SCALE = (1600, "max")
+LINE_SHAPE = 1.5
 REC_HEIGHT = 48
 WIDTH_STEP = 64
 """Batch widths are rounded up to this: OpenVINO prepares kernels per input shape, so
@@ -122,6 +128,8 @@ class RapidOcrEngine(OcrEngine):
         self._loaded = _in_background(
             lambda: _Loaded(self.models, self.settings, self.runtime, self.threads, self.jobs)
         )
+        self._second: OcrEngine | None = None
+        self._second_lock = threading.Lock()
 
     def version(self) -> str:
         models = "+".join(path.stem for path in self.models.values())
@@ -130,13 +138,34 @@ class RapidOcrEngine(OcrEngine):
         precision = f"{self.runtime}-{loaded.detector.precision}-{loaded.recogniser.precision}"
         return (
             f"{metadata.version('rapidocr')}:{models}:{precision}:det{s.det_limit_side_len}-{s.det_box_thresh}"
-            f":margin{s.rec_margin}:cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots"
+            f":margin{s.rec_margin}:cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots:columns:then-{s.fallback_engine}"
         )
 
     def _load(self) -> _Loaded:
         return self._loaded.result()
 
     def recognize(self, image: Path) -> OcrPage:
+        return self._read(image, lambda loaded, pixels: loaded.read(pixels))
+
+    def fallbacks(self, image: Path) -> list[tuple[str, Callable[[], OcrPage]]]:
+        """Detection at RapidOCR's own scale (short side to 736 px; 1600 px long side for large pages),
+        then the whole image as one line where it is shaped like one (a tight word crop)."""
+        return [
+            ("detect_rescaled", lambda: self._read(image, lambda loaded, pixels: loaded.read(pixels, rescaled=True))),
+            ("whole_line", lambda: self._read(image, lambda loaded, pixels: loaded.read_as_line(pixels))),
+        ]
+
+    def second_engine(self) -> OcrEngine | None:
+        if self.settings.fallback_engine == "none":
+            return None
+        with self._second_lock:
+            if self._second is None:
+                from edossier.ocr.tesseract import TesseractEngine
+
+                self._second = TesseractEngine(self.settings, self.threads)
+            return self._second
+
+    def _read(self, image: Path, read: Callable[[_Loaded, np.ndarray], list[_Found]]) -> OcrPage:
         pixels = load_for_ocr(image, self.settings.drop_red)
         height, width = pixels.shape[:2]
         # The models were trained on OpenCV's BGR; a red-dropped page stays one grey channel
@@ -145,10 +174,13 @@ class RapidOcrEngine(OcrEngine):
             pixels = as_bgr(pixels)
         words = [
             OcrWord(text=text, box=box, confidence=score)
-            for box, read, score in self._load().read(pixels)
-            if (text := drop_speckle_dots(read.strip()))
+            for box, found, score in read(self._load(), pixels)
+            if (text := drop_speckle_dots(found.strip()))
         ]
-        return page_result(self, width, height, group_lines(words))
+        return page_result(self, width, height, reading_order(words))
+
+
+_Found = tuple[tuple[float, float, float, float], str, float]
 
 
 class _Loaded:
@@ -157,9 +189,12 @@ class _Loaded:
     def __init__(self, models: dict[str, Path], settings: OcrSettings, runtime: Runtime, threads: int, jobs: int) -> None:
         self.settings = settings
         # The two models compile in parallel with each other and with the imports below.
-        detector = _in_background(lambda: load_model(models["det"], runtime, threads, jobs, bf16=settings.bf16))
+        cache = settings.model_cache_dir
+        detector = _in_background(
+            lambda: load_model(models["det"], runtime, threads, jobs, bf16=settings.bf16, cache_dir=cache)
+        )
         recogniser = _in_background(
-            lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True)
+            lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
         )
         from rapidocr.ch_ppocr_det.utils import DBPostProcess, DetPreProcess
         from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
@@ -175,9 +210,15 @@ class _Loaded:
         self.classifier = _line_direction_classifier(models["cls"]) if settings.line_orientation else None
         self.widths = InputWidths()
 
-    def read(self, image: np.ndarray) -> list[tuple[tuple[float, float, float, float], str, float]]:
-        """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them."""
+    def read(self, image: np.ndarray, rescaled: bool = False) -> list[_Found]:
+        """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them.
+
+        RESCALED: detect at RapidOCR's own default scale instead (short side enlarged
+        to 736 px), or at 1600 px for a large page: a fallback for pages where the
+        usual scale found nothing.
+        """
         from rapidocr.ch_ppocr_det import TextDetector
+        from rapidocr.ch_ppocr_det.utils import DetPreProcess
         from rapidocr.utils.process_img import (
             apply_vertical_padding,
             get_rotate_crop_image,
@@ -190,7 +231,11 @@ class _Loaded:
         scaled, record = apply_vertical_padding(
             scaled, {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}, STRIP_RATIO, MIN_SIDE
         )
-        boxes, _ = self.find_boxes(self.detector(model_input(self.scale_page(scaled)))[0], scaled.shape[:2])
+        scale = self.scale_page
+        if rescaled:
+            large = max(scaled.shape[:2]) > LARGE_PAGE
+            scale = DetPreProcess(*(LARGE_PAGE_SCALE if large else RAPIDOCR_DET_SCALE)).resize
+        boxes, _ = self.find_boxes(self.detector(model_input(scale(scaled)))[0], scaled.shape[:2])
         if len(boxes) == 0:
             return []
         boxes = TextDetector.sorted_boxes(boxes)
@@ -204,6 +249,14 @@ class _Loaded:
             for box, (text, score) in zip(boxes, lines, strict=True)
             if score >= TEXT_SCORE and text.strip()
         ]
+
+    def read_as_line(self, image: np.ndarray) -> list[_Found]:
+        """IMAGE recognised as one line, when it is at least LINE_SHAPE times wider than high (a word crop)."""
+        height, width = image.shape[:2]
+        if width < LINE_SHAPE * height:
+            return []
+        [(text, score)] = self.recognise([image])
+        return [((0.0, 0.0, float(width), float(height)), text, score)] if score >= TEXT_SCORE and text.strip() else []
 
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and mean confidence of each line image, batched by width as PaddleOCR does.

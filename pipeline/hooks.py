@@ -64,7 +64,8 @@ class Progress(Hook):
 
     def after(self, run: StepRun, result: object, seconds: float) -> None:
         if isinstance(result, OcrPage):
-            self.say(f"OCR {run.what}: {len(result.text)} characters")
+            how = "" if result.read_by == "engine" else f" (read by {result.read_by})"
+            self.say(f"OCR {run.what}: {len(result.text)} characters{how}")
         elif run.step != "ocr":
             self.say(f"{run.step} {run.what}: done in {seconds:.1f} s")
 

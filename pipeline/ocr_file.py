@@ -21,11 +21,21 @@ def ocr_file(path: Path, settings: Settings, password: str | None = None) -> dic
     out = []
     for page, ocr in zip(pages, results, strict=True):
         if ocr is None:
-            out.append({"page": page.index + 1, "text": page.text, "confidence": None, "lines": []})
+            blank = "blank_page" in page.flags
+            out.append({"page": page.index + 1, "text": page.text, "confidence": None, "blank": blank, "lines": []})
             continue
         lines = [
             {"text": line.text, "confidence": round(line.confidence, 4), "box": [round(v, 1) for v in line.box]}
             for line in ocr.lines
         ]
-        out.append({"page": page.index + 1, "text": ocr.text, "confidence": round(ocr.confidence, 4), "lines": lines})
+        out.append(
+            {
+                "page": page.index + 1,
+                "text": ocr.text,
+                "confidence": round(ocr.confidence, 4),
+                "read_by": ocr.read_by,
+                "needs_review": ocr.unread,
+                "lines": lines,
+            }
+        )
     return {"engine": engine.cache_key(), "pages": out}

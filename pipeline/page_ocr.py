@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edossier.errors import StageError
 from edossier.ocr import OcrEngine
+from edossier.ocr.fallback import read_page
 from edossier.types import OcrPage, Page
 
 
@@ -31,12 +32,12 @@ def recognize_page(page: Page, engine: OcrEngine, work_dir: Path) -> OcrPage | N
     if cached.exists():
         return OcrPage.model_validate_json(cached.read_bytes())
     try:
-        result = engine.recognize(page.recognition_image)
+        result = read_page(engine, page.recognition_image, page.image)
     except Exception as exc:  # an engine crash is a stage failure, reported with its page
         raise StageError(f"page {page.index + 1}: OCR failed: {exc}") from exc
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_name(f".{cached.name}.part")
-    tmp.write_text(result.model_dump_json())
+    tmp.write_text(result.model_dump_json(), encoding="utf-8")  # not the locale's (ASCII under LANG=C)
     tmp.replace(cached)
     return result
 

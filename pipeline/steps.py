@@ -41,6 +41,7 @@ from edossier.config import Settings
 from edossier.errors import ClassifiedMaterialError, SigningError, StageError
 from edossier.files import write_atomically
 from edossier.ingest.cleanup import clean_page
+from edossier.ingest.ofd_intake import SIGNED_KEY
 from edossier.ingest.pages import open_source, read_pages
 from edossier.ocr import OcrEngine
 from edossier.pipeline.audit_trail import audit_head
@@ -159,6 +160,9 @@ def removed_content(source: SourceFile, pages: Sequence[Page]) -> str | None:
 def intake_objects(case: CaseNumber, source: SourceFile, pages: Sequence[Page]) -> list[tuple[str, Path, str]]:
     """The original and every page image a read produced (pages local): (key, local file, role)."""
     objects = [(layout.original_key(case, source.sha256, source.path.suffix), source.path, "original")]
+    converted = next((p.pdf for p in pages if p.pdf is not None), None)
+    if converted is not None and source.media_type != "application/pdf":  # OFD, Word: bound from this PDF
+        objects.append((layout.original_key(case, source.sha256, ".pdf"), converted, "converted"))
     return objects + [item for page in pages for item in page_objects(case, page)]
 
 
@@ -241,6 +245,8 @@ def make_document(
     """One input file becomes one document: its text classified, its title chosen."""
     text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
     classification = classify_document(text, source.declared_type, settings, source)
+    if any(o is not None and o.unread for o in ocr):  # a page with ink that no way of reading could read
+        classification = classification.model_copy(update={"needs_review": True})
     return Document(
         title=title or classification.title or source.title,
         source_sha256=source.sha256,
@@ -248,6 +254,7 @@ def make_document(
         classification=classification,
         ocr=tuple(ocr),
         volume=_volume(classification.type),
+        metadata=source.metadata,
     )
 
 
@@ -529,6 +536,8 @@ def _signed_input_remarks(ctx: CaseContext, sources: Sequence[SourceFile]) -> di
             remark = signature_remark(ctx.work.original(source), trust_roots(ctx.settings))
             if remark:
                 remarks[source.sha256] = remark
+        elif SIGNED_KEY in source.metadata:  # a sealed OFD: its seals were checked at intake
+            remarks[source.sha256] = source.metadata[SIGNED_KEY]
     return remarks
 
 
@@ -690,6 +699,13 @@ def _objects(
     for source in sources:
         original = work.original(source) if work else source.path
         objects.append((layout.original_key(case, source.sha256, source.path.suffix), original, "original"))
+    # An OFD's or Word file's pages are bound from the PDF it was converted to: kept where the work area looks.
+    for doc in docs:
+        source = by_hash[doc.source_sha256]
+        if source.media_type != "application/pdf" and any(p.kind == "born_digital" for p in doc.pages):
+            converted = work.born_digital_pdf(source) if work else next(p.pdf for p in doc.pages if p.pdf)
+            if converted is not None:
+                objects.append((layout.original_key(case, source.sha256, ".pdf"), converted, "converted"))
     for doc in docs:
         for page, result in zip(doc.pages, doc.ocr, strict=True):
             local = work.local(page, by_hash[doc.source_sha256]) if work and page.kind == "raster" else page

@@ -48,10 +48,19 @@ class WorkArea:
         return local
 
     def born_digital_pdf(self, source: SourceFile) -> Path:
-        """The PDF a born-digital page is bound from: the original without active content, as intake read it."""
+        """The PDF a born-digital page is bound from: the original without active content, as intake read it.
+
+        An OFD or Word original was converted to PDF at intake; that PDF is sealed
+        beside the original (role ``converted``) and found here by the original's hash.
+        """
         sanitized = self.root / "sanitized" / f"{source.sha256}.pdf"
         if sanitized.exists():
             return sanitized
+        if source.media_type != "application/pdf":
+            converted = self.root / "converted" / f"{source.sha256}.pdf"
+            if not converted.exists():
+                self._fetch(layout.original_key(self.case, source.sha256, ".pdf"), converted)
+            return converted
         original = self.original(source)
         sanitize_pdf(original, sanitized)  # written only when something had to be removed
         return sanitized if sanitized.exists() else original

@@ -25,7 +25,9 @@ def case_prefix(case: CaseNumber) -> str:
 
 
 def original_key(case: CaseNumber, sha256: str, suffix: str) -> str:
-    ext = suffix.lower() if suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff") else ""
+    known = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".heic", ".heif", ".ofd", ".docx", ".doc", ".wps",
+             ".rtf", ".odt")
+    ext = suffix.lower() if suffix.lower() in known else ""
     return f"{case_prefix(case)}/originals/{sha256}{ext}"
 
 

@@ -329,11 +329,16 @@ def csrf_token(session_token: str) -> str:
     return hmac.new(b"edossier-csrf", session_token.encode(), hashlib.sha256).hexdigest()
 
 
+def accounts_path(settings: Settings) -> Path:
+    """The account database file: every server process and ``edossier users`` share it."""
+    return settings.web.accounts_db or settings.data_dir / "web" / "accounts.sqlite3"
+
+
 def open_accounts(settings: Settings) -> Accounts:
     """The account database the settings name (the server and ``edossier users`` share it)."""
     web = settings.web
     return Accounts(
-        web.accounts_db or settings.data_dir / "web" / "accounts.sqlite3",
+        accounts_path(settings),
         idle_s=web.session_idle_s,
         max_s=web.session_max_s,
         min_password_length=web.min_password_length,

@@ -40,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
-from edossier.config import Settings
+from edossier.config import Settings, load_settings
 from edossier.errors import EdossierError
 from edossier.pipeline.process import trust_roots
 from edossier.storage import Store, open_store
@@ -60,6 +60,7 @@ COOKIE = "edossier_session"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _NOT_FOUND = "案件不存在或无权查阅"
+_REVIEWERS_ONLY = "仅书记员可审核网上提交"
 _VOLUME_CACHE = 64
 _CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
@@ -71,6 +72,10 @@ _CSP = (
 class Credentials(BaseModel):
     user: str = Field(max_length=64)
     password: str = Field(max_length=256)
+
+
+class Rejection(BaseModel):
+    reason: str | None = Field(default=None, max_length=200, description="why, as the submitter will read it")
 
 
 class PasswordChange(BaseModel):
@@ -437,7 +442,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @app.post("/api/cases/{case}/submissions", tags=["submission"], status_code=202,
               summary="Upload PDF or image files into a case; processed like a scan")
     def submit(case: str, request: Request, user: Ready, audit: Audited, r: R,
-               files: Annotated[list[UploadFile], File(description="PDF, PNG, JPEG or TIFF")],
+               files: Annotated[list[UploadFile], File(description="PDF, OFD, Word/WPS, RTF, ODT, PNG, JPEG, TIFF or HEIC")],
                doc_type: Annotated[str | None, Form()] = None,
                title: Annotated[str | None, Form(max_length=80)] = None) -> dict[str, Any]:
         number = CaseNumber.parse(case)
@@ -449,14 +454,46 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             audit("submission_refused", number.normalized,
                   detail={"files": [u.filename for u in uploads], "type": doc_type, "reason": str(exc)})
             raise
-        audit("submission_received", number.normalized, detail={"job": job.id, "files": job.files, "type": doc_type})
+        audit("submission_received", number.normalized,
+              detail={"job": job.id, "files": job.files, "type": doc_type, "pages": job.pages, "bytes": job.bytes})
         return job.as_dict()
 
-    @app.get("/api/submissions/{job_id}", tags=["submission"], summary="Progress and result of one's own submission")
+    @app.get("/api/submissions", tags=["submission"],
+             summary="One's own submissions, newest first; a clerk may ask for every held one (held=true)")
+    def submissions(user: Ready, r: R, held: bool = False) -> list[dict[str, Any]]:
+        if held:
+            if user.role != "clerk":
+                raise HTTPException(403, _REVIEWERS_ONLY)
+            return [j.as_dict() for j in r.submissions.queue.jobs(states=("held",))]
+        return [j.as_dict() for j in r.submissions.queue.jobs(user=user.name)]
+
+    @app.get("/api/submissions/{job_id}", tags=["submission"],
+             summary="Progress (pages done of the total) and result of one's own submission; a clerk sees any")
     def submission(job_id: str, user: Ready, r: R) -> dict[str, Any]:
         job = r.submissions.job(job_id)
-        if job is None or job.user != user.name:
+        if job is None or (job.user != user.name and user.role != "clerk"):
             raise Refusal(f"no submission {job_id} of {user.name}", "没有这次提交的记录", 404)
+        return job.as_dict()
+
+    @app.post("/api/submissions/{job_id}/release", tags=["submission"],
+              summary="A clerk releases a held submission: it is processed and published; audited")
+    def release(job_id: str, user: Ready, audit: Audited, r: R) -> dict[str, Any]:
+        return review(job_id, user, audit, r, release=True, reason=None)
+
+    @app.post("/api/submissions/{job_id}/reject", tags=["submission"],
+              summary="A clerk rejects a held submission: nothing is published, its files are deleted; audited")
+    def reject(job_id: str, user: Ready, audit: Audited, r: R, body: Rejection | None = None) -> dict[str, Any]:
+        return review(job_id, user, audit, r, release=False, reason=(body and body.reason) or "经法院审核，未予收入")
+
+    def review(job_id: str, user: User, audit: Audit, r: Reader, *, release: bool,
+               reason: str | None) -> dict[str, Any]:
+        if user.role != "clerk":
+            raise HTTPException(403, _REVIEWERS_ONLY)
+        job = r.submissions.review(job_id, user.name, release, reason)
+        if job is None:
+            raise Refusal(f"no held submission {job_id}", "没有这份待审核的提交（可能已有人审核）", 404)
+        audit("submission_released" if release else "submission_rejected", job.case,
+              detail={"job": job.id, "submitter": job.user, "files": job.files, "pages": job.pages, "reason": reason})
         return job.as_dict()
 
     @app.middleware("http")
@@ -488,21 +525,34 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     return app
 
 
-def server_config(settings: Settings, host: str | None = None, port: int | None = None) -> Any:
-    """The uvicorn configuration ``edossier serve`` runs: TLS when configured, else behind a reverse proxy.
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How ``edossier serve`` runs uvicorn: TLS when configured, else behind a reverse proxy.
 
     X-Forwarded-For and -Proto are believed from ``forwarded_allow_ips`` only, so
     the audit records the real client and the origin check sees https; a proxy
     serving the reader under a sub-path strips it and ``root_path`` names it.
     """
+    web = settings.web
+    return {"log_level": "info", "proxy_headers": True, "forwarded_allow_ips": web.forwarded_allow_ips,
+            "root_path": web.root_path, "ssl_certfile": web.tls_certificate, "ssl_keyfile": web.tls_key}
+
+
+def server_config(settings: Settings, host: str | None = None, port: int | None = None) -> Any:
+    """The uvicorn configuration of one server process (``edossier serve``)."""
     import uvicorn
 
     web = settings.web
-    return uvicorn.Config(
-        create_app(settings), host=host or web.host, port=port or web.port, log_level="info",
-        proxy_headers=True, forwarded_allow_ips=web.forwarded_allow_ips, root_path=web.root_path,
-        ssl_certfile=web.tls_certificate, ssl_keyfile=web.tls_key,
-    )
+    return uvicorn.Config(create_app(settings), host=host or web.host, port=port or web.port, **server_options(settings))
+
+
+def serve_app() -> FastAPI:
+    """The app each process of ``edossier serve --workers N`` builds, from the config file and environment.
+
+    The processes share everything through the store and the account database
+    (sessions, sign-in failures, the submission queue), so any of them may answer
+    any request.
+    """
+    return create_app(load_settings())
 
 
 def _me(user: User, token: str) -> dict[str, Any]:

@@ -44,7 +44,8 @@ _BY_CLASS: tuple[tuple[type[EdossierError], int, str], ...] = (
     (ClassifiedMaterialError, 422, "材料带有涉密标识，不能在网上提交；请与法院联系"),
     (EncryptedInputError, 422, "文件已加密（设有密码），无法处理；请提交未加密的文件"),
     (LimitExceededError, 413, "文件超过大小、页数或数量限制"),
-    (UnsupportedInputError, 415, "文件不是 PDF、PNG、JPEG 或 TIFF 格式"),
+    (UnsupportedInputError, 415, "文件类型不受支持（可提交 PDF、OFD、Word/WPS、RTF、ODT、PNG、JPEG、TIFF、HEIC；"
+                                 "含宏的文档和程序一律不收）"),
     (InputFileError, 422, "文件无法读取或已损坏"),
     (ServiceUnavailableError, 503, "存储服务暂时不可用，请稍后重试"),
     (IntegrityError, 500, "所存文件未通过完整性核验，已通知法院"),

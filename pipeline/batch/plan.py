@@ -16,9 +16,10 @@ from pathlib import Path
 
 from edossier.casenumber import CaseNumber
 from edossier.errors import EdossierError, InputFileError
+from edossier.ingest.sniff import KNOWN_SUFFIXES
 from edossier.pipeline.batch.state import PlannedMaterial
 
-INPUT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+INPUT_SUFFIXES = KNOWN_SUFFIXES
 
 
 def batch_id(source: Path, case_map: Path) -> str:

@@ -97,12 +97,13 @@ class SqliteBroker(Broker):
         return int(self.db.execute("SELECT COUNT(*) FROM message").fetchone()[0])
 
 
-def _owner() -> str:
+def consumer_owner() -> str:
     """Host, pid and a token per consumer: two consumers in one process must not ack each other's claims."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _dead(owner: str) -> bool:
+def owner_dead(owner: str) -> bool:
+    """Whether the process that claimed as OWNER is gone (only knowable on its own host)."""
     host, pid, _token = owner.rsplit(":", 2)
     if host != socket.gethostname():
         return False
@@ -121,7 +122,7 @@ class _SqliteConsumer(Consumer):
         self.queue_name = queue_name
         self.prefetch = max(1, prefetch)
         self.timeout_s = timeout_ms / 1000
-        self.owner = _owner()
+        self.owner = consumer_owner()
         self.held: set[str] = set()  # claimed, not yet acknowledged: at most PREFETCH of them
 
     def __next__(self) -> MessageProxy | None:
@@ -149,7 +150,7 @@ class _SqliteConsumer(Consumer):
             for owner in [r[0] for r in db.execute(
                 "SELECT DISTINCT owner FROM message WHERE queue = ? AND owner IS NOT NULL", (self.queue_name,)
             )]:
-                if _dead(owner):
+                if owner_dead(owner):
                     db.execute("UPDATE message SET owner = NULL WHERE owner = ?", (owner,))
             row = db.execute(
                 "SELECT id, body FROM message WHERE queue = ? AND (owner IS NULL OR lease_until < ?)"
@@ -175,7 +176,7 @@ class _SqliteConsumer(Consumer):
             (self.queue_name, now),
         ).fetchone():
             return True
-        return any(_dead(owner) for (owner,) in db.execute(
+        return any(owner_dead(owner) for (owner,) in db.execute(
             "SELECT DISTINCT owner FROM message WHERE queue = ? AND owner IS NOT NULL", (self.queue_name,)
         ))
 

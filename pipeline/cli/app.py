@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from edossier.config import Settings, load_settings
+if TYPE_CHECKING:
+    from edossier.config import Settings
 
 app = typer.Typer(
     name="edossier",
@@ -18,6 +19,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Keeps ``edossier`` a group of commands when only the invoked command's module is imported
+    (pipeline/cli/__init__.py): with one command registered, typer would make it the whole program."""
+
 _err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -32,6 +40,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable
 
 
 def settings_for(store: str | None = None, **overrides: Any) -> Settings:
+    from edossier.config import load_settings  # pydantic-settings: not paid by commands that need no settings
+
     return load_settings(store=store, **overrides)
 
 

@@ -27,9 +27,12 @@ def ocr(
     """OCR INPUT_FILE; pages with a good text layer keep their own text."""
     settings = settings_for(**({"ocr": {"engine": engine.value}} if engine else {}))
     result = ocr_file(input_file, settings, password)
+    pages = result["pages"]
+    assert isinstance(pages, list)
+    for page in pages:
+        if page.get("needs_review"):
+            typer.echo(f"{input_file}: page {page['page']} has ink but no text could be read; needs review", err=True)
     if json_out:
         print_json(result)
         return
-    pages = result["pages"]
-    assert isinstance(pages, list)
     typer.echo("\n\f".join(str(page["text"]) for page in pages))

@@ -16,7 +16,7 @@ from edossier.casenumber import CaseNumber
 
 @app.command("process")
 def process(
-    inputs: Annotated[list[Path], typer.Argument(help="PDF, PNG, JPEG or TIFF files, one document each")],
+    inputs: Annotated[list[Path], typer.Argument(help="PDF, OFD, Word/WPS (.docx .doc .wps), RTF, ODT, PNG, JPEG, TIFF or HEIC files, one document each")],
     case: Annotated[str, typer.Option("--case", help="case number (案号)")],
     doc_type: Annotated[
         str | None, typer.Option("--type", help="document type for every input (skips classification)")

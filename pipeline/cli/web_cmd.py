@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,13 +31,23 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="address to listen on (default from config)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="port (default from config)")] = None,
     store: StoreOption = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="server processes sharing the port and all state")] = 1,
 ) -> None:
     """Run the web reader: sign-in, dossiers, search, verification badge, online submission."""
     import uvicorn
 
-    from edossier.web.app import server_config
+    from edossier.web.app import server_config, server_options
 
-    uvicorn.Server(server_config(settings_for(store), host, port)).run()
+    settings = settings_for(store)
+    if workers == 1:
+        uvicorn.Server(server_config(settings, host, port)).run()
+        return
+    if store:
+        os.environ["EDOSSIER_STORE"] = store  # each worker process reads its settings at its own edge
+    # A worker imports the whole pipeline before it answers the supervisor's health check: uvicorn's
+    # 5 s default kills and restarts it over and over on a busy machine.
+    uvicorn.run("edossier.web.app:serve_app", factory=True, workers=workers, host=host or settings.web.host,
+                port=port or settings.web.port, timeout_worker_healthcheck=120, **server_options(settings))
 
 
 @users.command("add")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,27 @@ def test_ocr_born_digital_pdf_keeps_its_text(isolated: Path, capsys: pytest.Capt
 def test_ocr_bad_input(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ocr", str(SHARED_SAMPLES / "ocrmypdf" / "invalid.pdf")]) == 3
     assert "invalid.pdf" in capsys.readouterr().err
+
+
+def test_unread_page_is_flagged_for_review(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page with ink that no way of reading yields text (a detector that accepts no box, no second engine)."""
+    monkeypatch.setenv("EDOSSIER_OCR__DET_BOX_THRESH", "0.99")
+    monkeypatch.setenv("EDOSSIER_OCR__FALLBACK_ENGINE", "none")
+    assert main(["ocr", str(SHARED_SAMPLES / "tesseract" / "phototest.tif"), "--json"]) == 0
+    captured = capsys.readouterr()
+    (page,) = json.loads(captured.out)["pages"]
+    assert page["text"] == "" and page["read_by"] == "nothing" and page["needs_review"] is True
+    assert "page 1 has ink but no text could be read; needs review" in captured.err
+
+
+def test_casenumber_imports_no_pipeline_stage() -> None:
+    """`edossier casenumber` imported binding, signing, the web reader and OCR (2 s to start)."""
+    code = (
+        "import sys; from edossier.pipeline.cli import main; main(['casenumber', '(2024)浙0106民初123号']);"
+        "print(sorted(m for m in sys.modules if m.startswith(('edossier.pipeline.process', 'edossier.bind',"
+        " 'edossier.ocr', 'edossier.web', 'pydantic_settings'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", check=True).stdout
+    assert out.splitlines() == ["（2024）浙0106民初123号", "[]"]

@@ -80,3 +80,10 @@ def test_a_process_may_exit_while_the_models_still_load(delay: float) -> None:
     )
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+def test_compiled_models_are_cached_for_the_next_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """OpenVINO writes the compiled detector and recogniser to ocr.model_cache_dir; a second process loads them."""
+    engine = create_engine(OcrSettings(engine="rapidocr", jobs=1, model_cache_dir=tmp_path / "cache"))
+    engine.version()  # waits for the models
+    assert len(list((tmp_path / "cache").glob("*.blob"))) == 2

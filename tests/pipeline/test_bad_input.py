@@ -40,11 +40,11 @@ def make_inputs(tmp_path: Path) -> dict[str, Path]:
     ("name", "code", "problem"),
     [
         ("empty", 3, "is empty (0 bytes)"),
-        ("text", 4, "is not a PDF, PNG, JPEG or TIFF file"),
+        ("text", 4, "is not a PDF, OFD, Word/WPS"),
         ("jpeg_named_pdf", 3, "content is image/jpeg but the extension '.pdf'"),
         ("header_only", 3, "not a readable PDF"),
         ("truncated", 3, "PDF"),
-        ("unknown", 4, "is not a PDF, PNG, JPEG or TIFF file"),
+        ("unknown", 4, "is not a PDF, OFD, Word/WPS"),
         ("missing", 3, "no such file"),
     ],
 )

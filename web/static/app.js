@@ -128,6 +128,51 @@ async function listCases() {
     el("td", {}, el("a", { href: dossierHash(row.case, row.version, row.volumes[0]), className: "case-link" }, row.case)),
     el("td", {}, `第${row.version}版`), el("td", { className: "pages" }, pageCounts(row.pages)),
     el("td", { className: "time" }, localTime(row.updated)))));
+  await listSubmissions();
+}
+
+// --- the submitter's jobs and a clerk's review of held ones -----------------------------
+
+function jobNote(job) {
+  if (job.state === "accepted" || job.state === "unchanged") return `第${job.version}版`;
+  return job.reason || "";
+}
+
+async function listSubmissions() {
+  const mine = await api("api/submissions");
+  $("my-submissions").hidden = mine.length === 0;
+  $("my-submissions-table").tBodies[0].replaceChildren(...mine.map((job) => {
+    const row = el("tr", {}, el("td", {}, job.case), el("td", {}, job.files.join("、")),
+      el("td", { className: "state" }, job.state_name), el("td", {}, job.progress),
+      el("td", { className: "reason" }, jobNote(job)),
+      el("td", { className: "time" }, localTime(new Date(job.created * 1000).toISOString())));
+    row.dataset.job = job.id;
+    return row;
+  }));
+  $("review-panel").hidden = state.me.role !== "clerk";
+  if (state.me.role !== "clerk") return;
+  const held = await api("api/submissions?held=true");
+  $("review-table").tBodies[0].replaceChildren(...held.map((job) => {
+    const release = el("button", { type: "button", className: "release" }, "收入");
+    const reject = el("button", { type: "button", className: "reject" }, "退回");
+    release.addEventListener("click", () => review(job, "release", null));
+    reject.addEventListener("click", () => {
+      const reason = prompt("退回原因（提交人可见）", "经法院审核，未予收入");
+      if (reason !== null) review(job, "reject", reason);
+    });
+    const row = el("tr", {}, el("td", {}, job.case), el("td", {}, job.user),
+      el("td", {}, job.files.join("、")), el("td", {}, String(job.pages)), el("td", {}, job.reason || ""),
+      el("td", {}, release, reject));
+    row.dataset.job = job.id;
+    return row;
+  }));
+}
+
+async function review(job, action, reason) {
+  try {
+    await post(`api/submissions/${job.id}/${action}`, { reason });
+    await listSubmissions();
+  } catch (e) { error(e.message); }
 }
 
 $("global-search").addEventListener("submit", async (event) => {
@@ -390,9 +435,9 @@ $("submit-form").addEventListener("submit", async (event) => {
   status.textContent = "上传中…";
   try {
     let job = await api(`api/cases/${encodeURIComponent(d.case)}/submissions`, { method: "POST", body: form });
-    while (job.state === "queued" || job.state === "running") {
+    while (["queued", "checking", "running"].includes(job.state)) {
       status.dataset.state = job.state;
-      status.textContent = `${job.state === "queued" ? "排队中" : "处理中"}… ${job.progress.slice(-1)[0] || ""}`;
+      status.textContent = `${job.state_name}… ${job.progress}`;
       await new Promise((resolve) => setTimeout(resolve, 700));
       job = await api(`api/submissions/${job.id}`);
     }
@@ -405,7 +450,7 @@ $("submit-form").addEventListener("submit", async (event) => {
       status.textContent = `未新增材料：所交文件卷宗中已有，卷宗未改变（仍为第${job.version}版）。`;
       status.dataset.version = job.version;
     } else {
-      status.textContent = `未收入：${job.reason}`;
+      status.textContent = `${job.state === "refused" || job.state === "failed" ? "未收入" : job.state_name}：${job.reason}`;
     }
   } catch (e) { status.dataset.state = "refused"; status.textContent = `未收入：${e.message}`; }
 });

@@ -1,0 +1,190 @@
+"""What an OFD says about itself: its electronic seals and, for e-invoices, the invoice fields.
+
+Seals (GB/T 38540): each ``Signature.xml`` lists the parts it covers with their
+digests (SM3 or SHA) and points at the signed value, which holds the seal's
+picture. The digests are checked here against the package's own parts, so a
+part changed after sealing is caught. The SM2 signature over them is kept (the
+original is stored byte for byte, signed value included) but not verified: no
+SES/SM2 verifier is available to this project; the record says so.
+
+Invoice fields come from the OFD's own labels: ``CustomData`` in ``OFD.xml``
+and the ``CustomTags`` that point at the text objects holding each value.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from io import BytesIO
+
+from lxml import etree
+from PIL import Image
+
+from edossier.ingest.ofd import OfdDocument, parse_box
+from edossier.ingest.ofd_package import OfdPackage, child, children, descendants, local, text_of
+
+_DIGESTS = {
+    "1.2.156.10197.1.401": "sm3",
+    "sm3": "sm3",
+    "1.3.14.3.2.26": "sha1",
+    "sha1": "sha1",
+    "2.16.840.1.101.3.4.2.1": "sha256",
+    "sha256": "sha256",
+}
+_FIELDS = {
+    # field: (CustomTag element names, CustomData names)
+    "发票代码": (("InvoiceCode",), ("发票代码",)),
+    "发票号码": (("InvoiceNo",), ("发票号码",)),
+    "开票日期": (("IssueDate",), ("开票日期",)),
+    "金额": (("TaxExclusiveTotalAmount",), ("合计金额",)),
+    "税额": (("TaxTotalAmount",), ("合计税额",)),
+    "价税合计": (("TaxInclusiveTotalAmount",), ("价税合计",)),
+    "购买方名称": (("BuyerName",), ("购买方名称",)),
+    "购买方税号": (("BuyerTaxID",), ("购买方纳税人识别号",)),
+    "销售方名称": (("SellerName",), ("销售方名称",)),
+    "销售方税号": (("SellerTaxID",), ("销售方纳税人识别号",)),
+}
+
+
+@dataclass(frozen=True)
+class Seal:
+    """One electronic seal or signature on the OFD, as found and checked at intake."""
+
+    signed_at: str
+    method: str
+    provider: str
+    references: int
+    digests_ok: bool | None
+    """True when every covered part's digest matches; None when the digest method is unknown here."""
+    stamps: tuple[tuple[str, tuple[float, float, float, float]], ...]
+    """(page ID, boundary in mm) where the seal's picture is drawn."""
+    picture: bytes | None
+
+
+def seals(package: OfdPackage, doc: OfdDocument) -> list[Seal]:
+    if not doc.signatures_part or not package.has(doc.signatures_part):
+        return []
+    found = []
+    for entry in descendants(package.xml(doc.signatures_part), "Signature"):
+        part = OfdPackage.resolve(doc.signatures_part, entry.get("BaseLoc", ""))
+        found.append(_seal(package, part, package.xml(part)))
+    return found
+
+
+def _seal(package: OfdPackage, part: str, xml: etree._Element) -> Seal:
+    info = child(xml, "SignedInfo")
+    if info is None:
+        info = xml
+    refs = child(info, "References")
+    # Only exact names: ofdrw's n.ofd says 1.2.156.10197.1.401.2, whose digests are not plain SM3.
+    method = _DIGESTS.get((refs.get("CheckMethod", "") if refs is not None else "").lower())
+    references = children(refs, "Reference") if refs is not None else []
+    digests_ok: bool | None = None
+    if method is not None:
+        digests_ok = all(
+            package.has(name := OfdPackage.resolve(part, ref.get("FileRef", "")))
+            and base64.b64encode(hashlib.new(method, package.read(name)).digest()).decode()
+            == text_of(child(ref, "CheckValue"))
+            for ref in references
+        )
+    stamps = tuple((s.get("PageRef", ""), parse_box(s.get("Boundary"))) for s in children(info, "StampAnnot"))
+    value = text_of(child(xml, "SignedValue"))
+    signed_value = package.read(OfdPackage.resolve(part, value)) if value else b""
+    provider = child(info, "Provider")
+    return Seal(
+        signed_at=text_of(child(info, "SignatureDateTime")),
+        method=text_of(child(info, "SignatureMethod")),
+        provider=(provider.get("ProviderName", "") or text_of(child(provider, "ProviderName"))) if provider is not None else "",
+        references=len(references),
+        digests_ok=digests_ok,
+        stamps=stamps,
+        picture=_picture(signed_value),
+    )
+
+
+def _picture(signed_value: bytes) -> bytes | None:
+    """The seal's picture inside the signed value (a PNG or JPEG in the ASN.1), re-encoded as PNG."""
+    for magic in (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"):
+        at = signed_value.find(magic)
+        if at < 0:
+            continue
+        try:
+            with Image.open(BytesIO(signed_value[at:])) as image:
+                out = BytesIO()
+                image.convert("RGBA").save(out, format="PNG")
+                return out.getvalue()
+        except (OSError, ValueError):
+            continue
+    return None  # an OFD-format or unknown picture: the seal is recorded, not drawn
+
+
+def seal_remark(found: list[Seal]) -> str | None:
+    """The catalogue remark for a sealed OFD (None when it carries no seal)."""
+    if not found:
+        return None
+    if any(seal.digests_ok is False for seal in found):
+        return f"原件含电子签章{len(found)}个，签章后内容被改动（摘要不符）"
+    if all(seal.digests_ok for seal in found):
+        return f"原件含电子签章{len(found)}个，所签内容摘要核对一致；签名值未验证"
+    return f"原件含电子签章{len(found)}个，摘要算法不支持，未核对"
+
+
+def seal_metadata(found: list[Seal]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for n, seal in enumerate(found, 1):
+        state = {True: "摘要一致", False: "摘要不符", None: "未核对"}[seal.digests_ok]
+        out[f"电子签章{n}"] = (
+            f"{seal.signed_at} {seal.provider} 签名算法{seal.method} 覆盖{seal.references}个部件 {state}".strip()
+        )
+    return out
+
+
+def invoice_fields(package: OfdPackage, doc: OfdDocument) -> dict[str, str]:
+    """E-invoice fields from the OFD's CustomData and CustomTags; empty for other documents."""
+    body = child(doc.ofd_xml, "DocBody")
+    info = child(body, "DocInfo") if body is not None else None
+    custom = {c.get("Name", ""): text_of(c) for c in descendants(info, "CustomData")} if info is not None else {}
+    tagged = _tagged_text(package, doc)
+    out = {}
+    for field, (tags, names) in _FIELDS.items():
+        value = next((tagged[t] for t in tags if tagged.get(t)), "") or next((custom[n] for n in names if custom.get(n)), "")
+        if value:
+            out[field] = value
+    return out
+
+
+def _tagged_text(package: OfdPackage, doc: OfdDocument) -> dict[str, str]:
+    ref = child(doc.document, "CustomTags")
+    if ref is None or not text_of(ref):
+        return {}
+    index_part = OfdPackage.resolve(doc.doc_part, text_of(ref))
+    if not package.has(index_part):
+        return {}
+    objects: dict[str, str] | None = None
+    out: dict[str, str] = {}
+    for tag in descendants(package.xml(index_part), "CustomTag"):
+        loc = text_of(child(tag, "FileLoc"))
+        part = OfdPackage.resolve(index_part, loc) if loc else ""
+        if not part or not package.has(part):
+            continue
+        for element in package.xml(part).iter():
+            refs = children(element, "ObjectRef")
+            if not refs:
+                continue
+            if objects is None:
+                objects = _object_texts(doc)
+            value = "".join(objects.get(text_of(r), "") for r in refs).strip()
+            if value:
+                out.setdefault(local(element), value)
+    return out
+
+
+def _object_texts(doc: OfdDocument) -> dict[str, str]:
+    """Text object ID → its text, over every page and template."""
+    out = {}
+    for index in range(len(doc.page_refs)):
+        for layer in doc.page(index).layers:
+            for obj in descendants(layer, "TextObject"):
+                out[obj.get("ID", "")] = "".join("".join(code.itertext()) for code in children(obj, "TextCode"))
+    return out

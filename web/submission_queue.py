@@ -1,0 +1,334 @@
+"""The durable queue of online submissions: one table in the account database.
+
+Why a job table and not the batch's dramatiq broker: a submission is one
+pipeline run whose state the submitter polls (pages done of the total, held for
+review and why, accepted into which version) long after it ran, which a clerk
+reviews, and which counts against per-user and per-case limits at the moment it
+is admitted.  A broker message is none of that: it is deleted when
+acknowledged, and on Redis or RabbitMQ it cannot be counted or queried with the
+limits in one transaction.  The account database is already the state every
+server process shares (sessions, sign-in failures), so the queue lives there,
+and ``serve --workers N`` needs no other server.
+
+A job row is written, and the uploaded files are on disk under the data
+directory, before the submitter gets an answer.  Each server process runs one
+worker thread per lane; a worker claims a job with one write transaction
+(``BEGIN IMMEDIATE``: SQLite lets one writer at a time, across processes), so
+no two processes run the same job.  A claim records its owner (host, pid and a
+token, as the SQLite broker's consumers do); a job whose owner is gone, or
+that an earlier run of this same process id claimed, goes back to the queue,
+so a restart resumes what was cut off.  At most one job per case is processed
+at a time (publishing takes the case's next version number); checking a
+submission's pages does not hold the case.
+
+Lanes: a submission of up to ``small_submission_pages`` pages waits only
+behind other small ones; a big one (3,000 pages) never delays a one-page filing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edossier.config.settings import WebSettings
+from edossier.pipeline.batch.sqlite_broker import owner_dead
+from edossier.web.messages import Refusal
+
+SMALL, LARGE = "small", "large"
+LANES = (SMALL, LARGE)
+WAITING = ("queued", "checking", "running", "held")
+"""States of a submission not yet finished: they count against the limits."""
+CLAIMED = ("checking", "running")
+FINAL = ("accepted", "unchanged", "refused", "failed", "rejected")
+STATE_NAMES = {
+    "queued": "排队中", "checking": "检查中", "running": "处理中", "held": "待审核",
+    "accepted": "已收入", "unchanged": "未新增材料", "refused": "未收入", "failed": "处理失败", "rejected": "已退回",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submission_jobs (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    case_no TEXT NOT NULL,
+    client TEXT,
+    files TEXT NOT NULL,
+    materials TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    lane TEXT NOT NULL,
+    state TEXT NOT NULL,
+    checked INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,
+    runs INTEGER NOT NULL DEFAULT 0,
+    pages_done INTEGER NOT NULL DEFAULT 0,
+    version INTEGER,
+    reason TEXT,
+    reviewed_by TEXT,
+    created REAL NOT NULL,
+    started REAL,
+    checked_at REAL,
+    finished REAL
+);
+CREATE INDEX IF NOT EXISTS submission_jobs_lane ON submission_jobs(state, lane, created);
+CREATE INDEX IF NOT EXISTS submission_jobs_user ON submission_jobs(user, state);
+CREATE INDEX IF NOT EXISTS submission_jobs_case ON submission_jobs(case_no, state);
+"""
+
+_COLUMNS = ("id, user, case_no, client, files, materials, pages, bytes, lane, state, checked, owner, runs, "
+            "pages_done, version, reason, reviewed_by, created, started, checked_at, finished")
+_LIVE: set[str] = set()
+"""Owners claiming in this process now; a claim by this pid under another token is a dead incarnation's."""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    user: str
+    case: str
+    client: str | None
+    files: list[str]
+    materials: list[dict[str, Any]]
+    """per uploaded file: its name in the job's upload folder, media type, declared type and title"""
+    pages: int
+    bytes: int
+    lane: str
+    state: str = "queued"
+    checked: bool = False
+    """its pages passed the check, or a clerk released it"""
+    owner: str | None = None
+    runs: int = 0
+    """times a worker took it to be processed: 1, unless a server stopped while processing it"""
+    pages_done: int = 0
+    version: int | None = None
+    reason: str | None = None
+    reviewed_by: str | None = None
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    checked_at: float | None = None
+    finished: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """What the submitter (and a reviewing clerk) sees."""
+        return {
+            "id": self.id, "user": self.user, "case": self.case, "files": self.files, "state": self.state,
+            "state_name": STATE_NAMES[self.state], "pages": self.pages, "pages_done": self.pages_done,
+            "progress": f"已处理 {self.pages_done} / {self.pages} 页", "version": self.version,
+            "reason": self.reason, "reviewed_by": self.reviewed_by, "created": self.created,
+            "started": self.started, "checked_at": self.checked_at, "finished": self.finished,
+        }
+
+
+def lane_for(pages: int, web: WebSettings) -> str:
+    return SMALL if pages <= web.small_submission_pages else LARGE
+
+
+def new_owner(owner: str) -> str:
+    """Register OWNER (host:pid:token) as claiming in this process."""
+    _LIVE.add(owner)
+    return owner
+
+
+def retire_owner(owner: str) -> None:
+    _LIVE.discard(owner)
+
+
+def _gone(owner: str) -> bool:
+    host, pid, _token = owner.rsplit(":", 2)
+    if host == socket.gethostname() and pid == str(os.getpid()):
+        return owner not in _LIVE
+    return owner_dead(owner)
+
+
+class JobQueue:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self.db.executescript(_SCHEMA)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """One connection per thread; WAL so readers (status polls) never wait for a claim."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            self._local.db = db
+        return db
+
+    def _write(self) -> sqlite3.Connection:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        return db
+
+    # --- admission --------------------------------------------------------------------
+
+    def admit(self, job: Job, web: WebSettings) -> None:
+        """Record JOB as queued, or refuse it (429, in Chinese) if its user or case has too much waiting."""
+        db = self._write()
+        try:
+            marks = ",".join("?" * len(WAITING))
+            for column, value, names, limits in (
+                ("user", job.user, "您", (web.user_waiting_jobs, web.user_waiting_pages, web.user_waiting_bytes)),
+                ("case_no", job.case, "本案", (web.case_waiting_jobs, web.case_waiting_pages, web.case_waiting_bytes)),
+            ):
+                jobs, pages, size = db.execute(
+                    f"SELECT COUNT(*), COALESCE(SUM(pages), 0), COALESCE(SUM(bytes), 0) FROM submission_jobs"
+                    f" WHERE {column} = ? AND state IN ({marks})", (value, *WAITING),
+                ).fetchone()
+                max_jobs, max_pages, max_bytes = limits
+                if jobs + 1 > max_jobs:
+                    raise Refusal(f"{column} {value}: {jobs} submissions waiting (limit {max_jobs})",
+                                  f"{names}尚有 {jobs} 份提交未处理完，至多 {max_jobs} 份；请待处理完后再提交", 429)
+                if pages + job.pages > max_pages:
+                    raise Refusal(f"{column} {value}: {pages} + {job.pages} pages waiting (limit {max_pages})",
+                                  f"{names}待处理的材料共 {pages} 页，加上本次 {job.pages} 页将超过 {max_pages} 页的限额；"
+                                  "请待处理完后再提交", 429)
+                if size + job.bytes > max_bytes:
+                    raise Refusal(f"{column} {value}: {size} + {job.bytes} bytes waiting (limit {max_bytes})",
+                                  f"{names}待处理的材料将超过 {_size(max_bytes)} 的限额；请待处理完后再提交", 429)
+            db.execute(
+                f"INSERT INTO submission_jobs ({_COLUMNS}) VALUES ({','.join('?' * 21)})",
+                (job.id, job.user, job.case, job.client, json.dumps(job.files, ensure_ascii=False),
+                 json.dumps(job.materials, ensure_ascii=False), job.pages, job.bytes, job.lane, "queued", 0, None,
+                 0, 0, None, None, None, job.created, None, None, None),
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # --- workers ----------------------------------------------------------------------
+
+    def claim(self, lane: str, owner: str) -> Job | None:
+        """The oldest job of LANE this worker may take, now claimed by OWNER; None when there is none.
+
+        An unchecked job is taken to be checked (state ``checking``); a checked one
+        to be processed (``running``), unless another job of its case is running.
+        """
+        db = self._write()
+        try:
+            for (gone,) in db.execute(
+                "SELECT DISTINCT owner FROM submission_jobs WHERE state IN (?, ?) AND owner IS NOT NULL", CLAIMED
+            ).fetchall():
+                if _gone(gone):
+                    db.execute("UPDATE submission_jobs SET state = 'queued', owner = NULL "
+                               "WHERE owner = ? AND state IN (?, ?)", (gone, *CLAIMED))
+            row = db.execute(
+                "SELECT id, checked FROM submission_jobs WHERE state = 'queued' AND lane = ? AND (checked = 0 OR "
+                "case_no NOT IN (SELECT case_no FROM submission_jobs WHERE state = 'running')) ORDER BY created LIMIT 1",
+                (lane,),
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "UPDATE submission_jobs SET state = ?, owner = ?, runs = runs + ?, started = COALESCE(started, ?)"
+                    " WHERE id = ? AND state = 'queued'",
+                    ("running" if row[1] else "checking", owner, int(row[1]), time.time(), row[0]),
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return self.job(row[0]) if row else None
+
+    def passed_check(self, job_id: str, owner: str) -> bool:
+        """Record that the job's pages passed the check; True when its owner goes on to process it now,
+        False when another job of the case is running (it waits in the queue, checked)."""
+        db = self._write()
+        try:
+            busy = db.execute(
+                "SELECT 1 FROM submission_jobs WHERE state = 'running' AND case_no = "
+                "(SELECT case_no FROM submission_jobs WHERE id = ?) LIMIT 1", (job_id,)
+            ).fetchone()
+            db.execute(
+                "UPDATE submission_jobs SET checked = 1, checked_at = ?, state = ?, owner = ?, runs = runs + ?"
+                " WHERE id = ? AND owner = ? AND state = 'checking'",
+                (time.time(), "queued" if busy else "running", None if busy else owner, int(not busy), job_id, owner),
+            )
+            mine = db.execute("SELECT state FROM submission_jobs WHERE id = ? AND owner = ?",
+                              (job_id, owner)).fetchone()
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return mine is not None and mine[0] == "running"
+
+    def progress(self, job_id: str, owner: str, pages_done: int) -> None:
+        self.db.execute("UPDATE submission_jobs SET pages_done = MAX(pages_done, ?) WHERE id = ? AND owner = ?",
+                        (pages_done, job_id, owner))
+
+    def finish(self, job_id: str, owner: str, state: str, *, version: int | None = None,
+               reason: str | None = None) -> bool:
+        """End OWNER's claim with STATE (``held`` or a final state); False if the claim was lost meanwhile."""
+        done = state != "held"
+        cursor = self.db.execute(
+            "UPDATE submission_jobs SET state = ?, version = ?, reason = ?, owner = NULL,"
+            " checked_at = COALESCE(checked_at, ?), finished = ?,"
+            " pages_done = CASE WHEN ? THEN pages ELSE pages_done END"
+            " WHERE id = ? AND owner = ? AND state IN (?, ?)",
+            (state, version, reason, time.time(), time.time() if done else None, state in ("accepted", "unchanged"),
+             job_id, owner, *CLAIMED),
+        )
+        return cursor.rowcount == 1
+
+    def release_claims(self, owner: str) -> int:
+        """Put back in the queue what OWNER was checking or running (a server shutting down)."""
+        return self.db.execute(
+            "UPDATE submission_jobs SET state = 'queued', owner = NULL WHERE owner = ? AND state IN (?, ?)",
+            (owner, *CLAIMED),
+        ).rowcount
+
+    # --- review -----------------------------------------------------------------------
+
+    def review(self, job_id: str, reviewer: str, release: bool, reason: str | None) -> Job | None:
+        """A clerk's decision on a held job: back to the queue, checked (release), or rejected; None if not held."""
+        if release:
+            sql = ("UPDATE submission_jobs SET state = 'queued', checked = 1, reviewed_by = ?, reason = NULL"
+                   " WHERE id = ? AND state = 'held'")
+            args: tuple[object, ...] = (reviewer, job_id)
+        else:
+            sql = ("UPDATE submission_jobs SET state = 'rejected', reviewed_by = ?, reason = ?, finished = ?"
+                   " WHERE id = ? AND state = 'held'")
+            args = (reviewer, reason, time.time(), job_id)
+        if self.db.execute(sql, args).rowcount != 1:
+            return None
+        return self.job(job_id)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def job(self, job_id: str) -> Job | None:
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM submission_jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def jobs(self, *, user: str | None = None, states: tuple[str, ...] = (), limit: int = 100) -> list[Job]:
+        """Newest first: one user's, or every user's in STATES (a clerk's review list)."""
+        where: list[str] = []
+        args: list[object] = []
+        if user is not None:
+            where.append("user = ?")
+            args.append(user)
+        if states:
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            args.extend(states)
+        sql = f"SELECT {_COLUMNS} FROM submission_jobs {'WHERE ' + ' AND '.join(where) if where else ''}"
+        return [_job(r) for r in self.db.execute(f"{sql} ORDER BY created DESC LIMIT ?", (*args, limit))]
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{max(1, n // 1024)} KB"
+
+
+def _job(row: tuple) -> Job:  # type: ignore[type-arg]
+    (id_, user, case, client, files, materials, pages, size, lane, state, checked, owner, runs, pages_done,
+     version, reason, reviewed_by, created, started, checked_at, finished) = row
+    return Job(id=id_, user=user, case=case, client=client, files=json.loads(files), materials=json.loads(materials),
+               pages=pages, bytes=size, lane=lane, state=state, checked=bool(checked), owner=owner, runs=runs,
+               pages_done=pages_done, version=version, reason=reason, reviewed_by=reviewed_by, created=created,
+               started=started, checked_at=checked_at, finished=finished)
