@@ -449,7 +449,7 @@ class FileJournal:
 
     def signed_volumes(self, case: CaseNumber, version: int) -> dict[str, dict[str, Any]]:
         path = self._path(case, version)
-        return json.loads(path.read_text()) if path.exists() else {}
+        return json.loads(path.read_bytes()) if path.exists() else {}  # UTF-8, whatever the locale
 
     def note_signed(self, case: CaseNumber, version: int, volume: str, note: dict[str, Any]) -> None:
         path = self._path(case, version)
