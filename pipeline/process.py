@@ -25,6 +25,7 @@ from edossier.bind.pdfa import page_count
 from edossier.bind.sign import SignatureSpec, seal_version
 from edossier.bind.verify import signature_remark, verify_pdf
 from edossier.casenumber import CaseNumber
+from edossier.classify.cataloguing import CataloguedDocument
 from edossier.classify.classifier import classify_text
 from edossier.classify.doctypes import binding_order, load_doctypes
 from edossier.classify.metadata import extract_metadata
@@ -34,6 +35,7 @@ from edossier.errors import ClassifiedMaterialError, StageError
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.audit_trail import audit_head, record
+from edossier.pipeline.cataloguing import split_source
 from edossier.pipeline.page_ocr import Progress, ocr_pages
 from edossier.ocr import OcrEngine, cpu_count, create_engine
 from edossier.pipeline.quarantine import quarantine
@@ -143,10 +145,24 @@ def make_document(
     ocr: Sequence[OcrPage | None],
     settings: Settings,
     title: str | None = None,
+    found: CataloguedDocument | None = None,
 ) -> Document:
-    """One input file becomes one document: its text classified, its title chosen."""
-    text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
-    classification = classify_document(text, source.declared_type, settings, source)
+    """PAGES of one input file become one document: its text classified (or as FOUND by cataloguing), titled."""
+    if found is None:
+        text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
+        classification = classify_document(text, source.declared_type, settings, source)
+        facts: dict[str, Any] = {}
+    else:
+        classification = found.classification
+        title = title or found.title.value
+        facts = {
+            "date": found.date.value,
+            "author": found.author.value,
+            "boundary_confidence": found.boundary_confidence,
+            "found_confidence": {"title": found.title.confidence, "date": found.date.confidence,
+                                 "author": found.author.confidence},
+            "remark": found.remark,
+        }
     return Document(
         title=title or classification.title or source.title,
         source_sha256=source.sha256,
@@ -154,7 +170,28 @@ def make_document(
         classification=classification,
         ocr=tuple(ocr),
         volume=_volume(classification.type),
+        source_file=source.path.name,
+        **facts,
     )
+
+
+def make_documents(
+    source: SourceFile,
+    pages: Sequence[Page],
+    ocr: Sequence[OcrPage | None],
+    settings: Settings,
+    title: str | None = None,
+) -> list[Document]:
+    """One input file becomes its documents, cut as ``classify.split`` says (see pipeline/cataloguing.py)."""
+    def classify(text: str, declared: str | None) -> Classification:
+        return classify_document(text, declared or source.declared_type, settings, source)
+
+    parts = split_source(source, pages, ocr, settings.classify.split, classify)
+    named = title if len(parts) == 1 else None  # the clerk's title for the file names its only document
+    return [
+        make_document(source, [pages[i] for i in part.pages], [ocr[i] for i in part.pages], settings, named, part.found)
+        for part in parts
+    ]
 
 
 def _volume(label: str) -> Literal["main", "secondary"]:
@@ -315,7 +352,7 @@ def process_case(
             ocr = ocr_pages(pages, engine, work_dir, jobs, progress, then=partial(encode_for_binding, settings=settings))
         except StageError as exc:
             raise StageError(f"{src.path}: {exc}") from exc
-        new_docs.append(make_document(src, pages, ocr, settings, titles[src.sha256]))
+        new_docs.extend(make_documents(src, pages, ocr, settings, titles[src.sha256]))
     version = previous_version + 1
     inputs = [str(src.path) for src, _ in fresh]
     bind_and_publish(store, case, version, new_docs, [src for src, _ in fresh], settings, engine.cache_key(), inputs)
