@@ -133,21 +133,29 @@ def scanned_pdf(stack: Stack, path: Path, seed: int) -> Path:
 
 
 def ocr_stack(pdf: Path, work: Path) -> tuple[list[OcrPage | None], float]:
-    """Read PDF as ``process`` does (ingest, cleanup, default engine); OCR seconds of the first run are kept."""
+    """Read PDF as ``process`` does (ingest, cleanup, default engine); cached by the PDF's hash.
+
+    The pages' OCR is also cached by page hash (the pipeline's own cache), so a
+    changed stack re-reads only its new pages; the seconds of the first read are
+    kept with the cached result.
+    """
     from edossier.config import load_settings
     from edossier.ocr import cpu_count, create_engine
     from edossier.pipeline.page_ocr import ocr_pages
     from edossier.pipeline.process import Material, read_material
 
     settings = load_settings(data_dir=work)
-    timing = work / "timing" / f"{hashlib.sha256(pdf.read_bytes()).hexdigest()}.json"
+    cached = work / "stacks" / f"{hashlib.sha256(pdf.read_bytes()).hexdigest()}.json"
+    if cached.exists():
+        record = json.loads(cached.read_text())
+        return [OcrPage.model_validate(p) if p else None for p in record["pages"]], record["seconds"]
     start = time.perf_counter()
     _, pages = read_material(Material(path=pdf), settings, settings.work_dir, None)
     ocr = ocr_pages(pages, create_engine(settings.ocr), settings.work_dir, settings.ocr.jobs or cpu_count())
-    if not timing.exists():
-        timing.parent.mkdir(parents=True, exist_ok=True)
-        timing.write_text(json.dumps({"seconds": time.perf_counter() - start, "pages": len(pages)}))
-    return ocr, json.loads(timing.read_text())["seconds"]
+    seconds = time.perf_counter() - start
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps({"seconds": seconds, "pages": [o.model_dump(mode="json") if o else None for o in ocr]}))
+    return ocr, seconds
 
 
 def main() -> None:

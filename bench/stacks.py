@@ -401,7 +401,8 @@ def draw(page: LaidPage) -> Image.Image:
 
 
 def normalise_title(title: str) -> str:
-    return re.sub(r"[\s\u3000（）()〔〕\[\]【】：:、，,。.·]", "", unicodedata.normalize("NFKC", title or ""))
+    """A title as compared: width folded, without spaces, brackets, punctuation or blanks to fill in (＿＿)."""
+    return re.sub(r"[\s\u3000（）()〔〕\[\]【】：:、，,。.·_＿]", "", unicodedata.normalize("NFKC", title or ""))
 
 
 def main() -> None:

@@ -17,14 +17,13 @@ finer than that.
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from edossier.classify.boundaries import THRESHOLD, BoundaryModel, boundary_probabilities, load_boundary_model
 from edossier.classify.metadata import find_court, find_dates, find_parties
 from edossier.classify.model import DoctypeModel, load_model
-from edossier.classify.page_reading import PageReading
+from edossier.classify.page_reading import PageReading, centred, ends_sentence
 from edossier.classify.title_rules import match_title
 from edossier.classify.volume_catalogue import CatalogueRow, is_catalogue_page, map_rows, read_rows
 from edossier.types import Classification
@@ -66,18 +65,22 @@ def _date(row_date: str) -> str | None:
 
 
 def find_title(readings: Sequence[PageReading], classification: Classification) -> Found:
-    """The title as printed: the top line naming the type, else the one set largest at the top."""
+    """The title as printed: the top line naming the type, else the first centred top line, else a short first line."""
     first = next((r for r in readings if not r.blank), readings[0])
     top = first.top_lines(3)
     rule = match_title("\n".join(line.text for line in top))
     if rule is not None:
         return Found(rule.title, 0.9 if rule.label == classification.type else 0.6)
-    if top and first.width:
-        tallest = max(top, key=lambda l: l.box[3] - l.box[1])
-        median = statistics.median(l.box[3] - l.box[1] for l in first.lines)
-        if tallest.box[3] - tallest.box[1] >= 1.25 * median:
-            return Found(re.sub(r"\s+", "", tallest.text), 0.6)
+    heading = [l for l in top if centred(first, l) and not _AUTHOR_LINE.match(_squeeze(l.text))]
+    if heading:
+        return Found(_squeeze(heading[0].text), 0.6)
+    if top and first.width and top[0].box[2] < first.right - 2 * first.line_height and not ends_sentence(top[0]):
+        return Found(_squeeze(top[0].text), 0.4)  # a whole line, not the start of a wrapped paragraph
     return Found(None, 0.0)
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def find_date(readings: Sequence[PageReading]) -> Found:
@@ -98,7 +101,7 @@ def find_author(readings: Sequence[PageReading]) -> Found:
         return Found(heading, 0.9)
     last = next((r for r in reversed(readings) if not r.blank), readings[-1])
     for line in reversed(last.lines[-TAIL_LINES:]):
-        match = _AUTHOR_LINE.match(re.sub(r"\s+", "", line.text))
+        match = _AUTHOR_LINE.match(_squeeze(line.text))
         if match:
             return Found(match.group(1), 0.7)
     parties = [p for p in find_parties("\n".join(r.text for r in readings)) if p.agent_of is None]

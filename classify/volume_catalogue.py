@@ -4,9 +4,11 @@ Old volumes carry a catalogue page at the front: a ruled table headed 序号 /
 文号 / 责任者 / 题名 / 日期 / 页号 / 备注 (or 备考).  OCR reports each cell as a
 line with its box; the header cells fix the columns (a cell belongs to the
 column whose header starts last at or before the cell's centre, which holds for
-left-aligned and centred tables alike), and the 序号 cells fix the rows (every
-other cell joins the row whose 序号 is nearest in height, so a 题名 wrapped onto
-two lines stays one row).  The 页号 refers to the volume's stamped page numbers
+left-aligned and centred tables alike), and the 序号 and 页号 cells fix the rows
+(every other cell joins the nearest row, so a 题名 wrapped onto two lines stays
+one row).  OCR engines often read a whole table row as one line; the words of
+that line (RapidOCR reports one per cell) are the cells then.  A header cell
+misread by one character (贡任者) still counts when it can be only one column.  The 页号 refers to the volume's stamped page numbers
 where pages carry them, else to page order after the catalogue.
 """
 
@@ -18,11 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edossier.classify.page_reading import PageReading
-from edossier.types import OcrLine
 
-COLUMNS = {"序号": "number", "顺序号": "number", "文号": "doc_no", "文件编号": "doc_no", "责任者": "author",
-           "题名": "title", "文件题名": "title", "日期": "date", "页号": "pages", "页次": "pages", "备注": "remark",
-           "备考": "remark"}
+COLUMNS = {
+    "number": ("序号", "顺序号"),
+    "doc_no": ("文号", "文件编号"),
+    "author": ("责任者",),
+    "title": ("题名", "題名", "文件题名"),
+    "date": ("日期",),
+    "pages": ("页号", "页次"),
+    "remark": ("备注", "备考"),
+}
 MIN_HEADER_CELLS = 4
 _PAGES = re.compile(r"^([0-9]{1,4})(?:\s*[-—–~～至]\s*([0-9]{1,4}))?$")
 
@@ -39,64 +46,92 @@ class CatalogueRow:
     last_page: int | None
 
 
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    box: tuple[float, float, float, float]
+
+    @property
+    def x(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+    @property
+    def y(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace(" ", "").strip()
 
 
-def _header(reading: PageReading) -> list[tuple[str, OcrLine]]:
-    """The header cells (column name, line), left to right, if the page has a catalogue header row."""
-    for anchor in reading.lines:
-        if _fold(anchor.text) not in COLUMNS:
-            continue
-        mid = (anchor.box[1] + anchor.box[3]) / 2
-        same_row = [l for l in reading.lines if abs((l.box[1] + l.box[3]) / 2 - mid) < reading.line_height]
-        cells = sorted(((COLUMNS[_fold(l.text)], l) for l in same_row if _fold(l.text) in COLUMNS),
-                       key=lambda c: c[1].box[0])
-        if len({name for name, _ in cells}) >= MIN_HEADER_CELLS:
-            return cells
-    return []
+def _cells(reading: PageReading) -> list[_Cell]:
+    """Table cells: OCR often reads a whole table row as one line, but its words keep the cells apart."""
+    return [_Cell(_fold(part.text), part.box) for line in reading.lines for part in (line.words or (line,))
+            if _fold(part.text)]
+
+
+def _near(text: str, key: str) -> bool:
+    """KEY, or KEY with one character misread (贡任者 for 责任者)."""
+    return len(text) == len(key) and sum(a != b for a, b in zip(text, key)) <= 1
+
+
+def _header(cells: list[_Cell], line_height: float) -> dict[str, _Cell]:
+    """The header row's cells by column, if the page has a catalogue header (at least four columns)."""
+    for anchor in cells:
+        row = sorted((c for c in cells if abs(c.y - anchor.y) < line_height), key=lambda c: c.x)
+        exact = {name: c for c in row for name, keys in COLUMNS.items() if c.text in keys}
+        for cell in row:  # a misread header: the one column it can be that is not found yet
+            options = {name for name, keys in COLUMNS.items() if any(_near(cell.text, k) for k in keys)} - set(exact)
+            if len(options) == 1 and cell not in exact.values():
+                exact[options.pop()] = cell
+        if len(exact) >= MIN_HEADER_CELLS and ("pages" in exact or "number" in exact):
+            return exact
+    return {}
 
 
 def is_catalogue_page(reading: PageReading) -> bool:
-    return bool(_header(reading))
+    return bool(_header(_cells(reading), reading.line_height))
 
 
 def read_rows(reading: PageReading) -> list[CatalogueRow]:
     """The catalogue's rows, in order; an empty list when the page has no catalogue header."""
-    header = _header(reading)
+    cells = _cells(reading)
+    header = _header(cells, reading.line_height)
     if not header:
         return []
-    header_bottom = max(line.box[3] for _, line in header)
-    starts = [(line.box[0] - reading.line_height * 0.5, name) for name, line in header]
-    cells: dict[str, list[OcrLine]] = {}
-    for line in reading.lines:
-        if line.box[1] < header_bottom - 2 or any(line is h for _, h in header):
+    bottom = max(c.box[3] for c in header.values())
+    starts = sorted((c.box[0] - reading.line_height * 0.5, name) for name, c in header.items())
+    columns: dict[str, list[_Cell]] = {}
+    for cell in cells:
+        if cell.y <= bottom or cell in header.values():
             continue
-        centre = (line.box[0] + line.box[2]) / 2
-        column = max((s for s in starts if s[0] <= centre), default=starts[0])[1]
-        cells.setdefault(column, []).append(line)
-    anchor_column = "number" if "number" in cells else "pages"
-    anchors = sorted((l for l in cells.get(anchor_column, []) if _fold(l.text).replace("-", "").isdigit()),
-                     key=lambda l: l.box[1])
-    if not anchors:
+        column = max((s for s in starts if s[0] <= cell.x), default=starts[0])[1]
+        columns.setdefault(column, []).append(cell)
+    # Rows: where a 序号 or a 页号 stands (a 题名 wrapped onto two lines stays in one row).
+    anchors = sorted(c.y for name in ("number", "pages") for c in columns.get(name, []) if c.text[:1].isdigit())
+    rows_y: list[list[float]] = []
+    for y in anchors:
+        if rows_y and y - rows_y[-1][-1] < reading.line_height:
+            rows_y[-1].append(y)
+        else:
+            rows_y.append([y])
+    centres = [sum(group) / len(group) for group in rows_y]
+    if not centres:
         return []
-    rows: list[dict[str, list[OcrLine]]] = [{} for _ in anchors]
-    centres = [(a.box[1] + a.box[3]) / 2 for a in anchors]
-    for column, lines in cells.items():
-        for line in lines:
-            mid = (line.box[1] + line.box[3]) / 2
-            nearest = min(range(len(anchors)), key=lambda k: abs(centres[k] - mid))
-            rows[nearest].setdefault(column, []).append(line)
+    rows: list[dict[str, list[_Cell]]] = [{} for _ in centres]
+    for column, found in columns.items():
+        for cell in found:
+            nearest = min(range(len(centres)), key=lambda k: abs(centres[k] - cell.y))
+            rows[nearest].setdefault(column, []).append(cell)
     out = []
     for row in rows:
         def text(column: str) -> str:
-            return "".join(_fold(l.text) for l in sorted(row.get(column, []), key=lambda l: (l.box[1], l.box[0])))
+            return "".join(c.text for c in sorted(row.get(column, []), key=lambda c: (round(c.y), c.x)))
 
         match = _PAGES.match(text("pages"))
-        first = int(match.group(1)) if match else None
-        last = int(match.group(2)) if match and match.group(2) else None
         out.append(CatalogueRow(text("number"), text("doc_no"), text("author"), text("title"), text("date"),
-                                text("remark"), first, last))
+                                text("remark"), int(match.group(1)) if match else None,
+                                int(match.group(2)) if match and match.group(2) else None))
     return out
 
 

@@ -15,6 +15,8 @@ from bench.catalogue import scanned_pdf
 from bench.stacks import Stack, build_stack, read_corpus_docs
 from tests.edossier_cli import run
 
+pytestmark = pytest.mark.timeout(1200)  # OCR of a five-page stack, twice through the whole CLI
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "catalogue"
 NAMES = ("docs/判决书/wenshu_pj_a01af9fd.txt", "docs/申请书/td_xinshiws20_example.txt", "docs/裁定书/td_mscaijue21.txt")
 
