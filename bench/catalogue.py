@@ -32,8 +32,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.degrade import degrade, rotate
-from bench.stacks import Stack, draw, held_out, normalise_title, random_stacks, read_corpus_docs
 from edossier.classify.cataloguing import CataloguedDocument, Found, catalogue_documents
 from edossier.classify.classifier import predict
 from edossier.classify.model import DoctypeModel
@@ -41,6 +39,16 @@ from edossier.classify.page_reading import PageReading, read_page
 from edossier.classify.synthetic import synthetic_examples
 from edossier.classify.title_rules import match_title
 from edossier.classify.training import Example, train
+
+from bench.degrade import degrade, rotate
+from bench.stacks import (
+    Stack,
+    draw,
+    held_out,
+    normalise_title,
+    random_stacks,
+    read_corpus_docs,
+)
 from edossier.types import Classification, OcrPage
 
 OUT = Path(__file__).resolve().parent / "results" / "catalogue"
@@ -117,7 +125,7 @@ def every_title(readings: Sequence[PageReading], classify: Callable[[str], Class
     return out
 
 
-def held_out_doctype_model(docs: list) -> DoctypeModel:  # noqa: ANN001
+def held_out_doctype_model(docs: list) -> DoctypeModel:
     real = [Example(text=d.text, label=d.label, origin="corpus", name=d.name) for d in docs if not held_out(d.name)]
     return train(real + synthetic_examples(real))
 

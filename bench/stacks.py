@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from edossier.classify.metadata import find_case_numbers, find_court, find_dates
+from edossier.classify.title_rules import match_title
 from PIL import Image, ImageDraw, ImageFont
 
 from bench.pagegen import A4_300DPI, cjk_font, draw_seal
-from edossier.classify.metadata import find_case_numbers, find_court, find_dates
-from edossier.classify.title_rules import match_title
 from edossier.types import OcrLine, OcrPage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-
 from edossier.classify.metadata import find_case_numbers
 from edossier.classify.model import DoctypeModel, ModelFileError
 from edossier.classify.page_reading import (

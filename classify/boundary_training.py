@@ -16,10 +16,10 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-
 from edossier.classify.boundaries import FEATURES, FORMAT, BoundaryModel, stack_features
 from edossier.classify.model import DoctypeModel, load_model
 from edossier.classify.page_reading import read_page
+
 from edossier.types import OcrPage
 
 FOLDS = 5
@@ -60,7 +60,7 @@ def train_boundary_model(samples: Sequence[Sample], seed: int = 0, doctypes: Doc
     predicted = iso.predict(oof) >= 0.5
     tp = int((predicted & (y == 1)).sum())
     meta = {
-        "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "trained": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "sklearn": sklearn.__version__,
         "stacks": len(samples),
         "pages": int(len(y) + len(samples)),

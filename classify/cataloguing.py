@@ -19,13 +19,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
-from edossier.classify.boundaries import THRESHOLD, BoundaryModel, boundary_probabilities, load_boundary_model
+from edossier.classify.boundaries import (
+    THRESHOLD,
+    BoundaryModel,
+    boundary_probabilities,
+    load_boundary_model,
+)
 from edossier.classify.metadata import find_court, find_dates, find_parties
 from edossier.classify.model import DoctypeModel, load_model
 from edossier.classify.page_reading import PageReading, centred, ends_sentence
 from edossier.classify.title_rules import match_title
-from edossier.classify.volume_catalogue import CatalogueRow, is_catalogue_page, map_rows, read_rows
+from edossier.classify.volume_catalogue import (
+    CatalogueRow,
+    is_catalogue_page,
+    map_rows,
+    read_rows,
+)
+
 from edossier.types import Classification
 
 CATALOGUE_TITLE = "卷内目录"
@@ -137,7 +149,7 @@ def catalogue_documents(
         by_row = {i: row for i, row in zip(mapped, rows) if i is not None}
         disputed = listed ^ content
         unread = [row.number or "?" for row, i in zip(rows, mapped) if i is None]
-        complete = not unread and all(a < b for a, b in zip(mapped, mapped[1:]))  # type: ignore[operator]
+        complete = not unread and all(a < b for a, b in pairwise(mapped))  # type: ignore[operator]
         if complete:  # the volume's own catalogue, fully read, decides; where content disagrees, a clerk checks
             starts = {front} | listed
         else:
@@ -152,7 +164,7 @@ def catalogue_documents(
             Found(None, 0.0), Found(None, 0.0), 1.0, "catalogue_page",
             f"卷内目录第{'、'.join(unread)}行的页号对不上卷内页，待复核" if unread else ""))
     ordered = sorted(starts)
-    for first, after in zip(ordered, [*ordered[1:], len(readings)]):
+    for first, after in pairwise([*ordered, len(readings)]):
         pages = readings[first:after]
         classification = classify("\n".join(r.text for r in pages))
         title, date, author = find_title(pages, classification), find_date(pages), find_author(pages)

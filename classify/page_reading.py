@@ -79,7 +79,7 @@ def read_page(ocr: OcrPage | None, text: str = "") -> PageReading:
     stamp: int | None = None
     for line in sorted(ocr.lines, key=lambda l: (l.box[1], l.box[0])):
         folded = _fold(line.text).replace(" ", "")
-        x0, y0, x1, y1 = line.box
+        x0, y0, _, y1 = line.box
         if y0 > FOOTER_ZONE * height:
             match = _PAGE_OF.search(folded) or _PAGE_OF_SHORT.match(folded)
             dash = _DASH.match(folded)

@@ -125,12 +125,12 @@ def read_rows(reading: PageReading) -> list[CatalogueRow]:
             rows[nearest].setdefault(column, []).append(cell)
     out = []
     for row in rows:
-        def text(column: str) -> str:
-            return "".join(c.text for c in sorted(row.get(column, []), key=lambda c: (round(c.y), c.x)))
-
-        match = _PAGES.match(text("pages"))
-        out.append(CatalogueRow(text("number"), text("doc_no"), text("author"), text("title"), text("date"),
-                                text("remark"), int(match.group(1)) if match else None,
+        text = {column: "".join(c.text for c in sorted(found, key=lambda c: (round(c.y), c.x)))
+                for column, found in row.items()}
+        match = _PAGES.match(text.get("pages", ""))
+        out.append(CatalogueRow(text.get("number", ""), text.get("doc_no", ""), text.get("author", ""),
+                                text.get("title", ""), text.get("date", ""), text.get("remark", ""),
+                                int(match.group(1)) if match else None,
                                 int(match.group(2)) if match and match.group(2) else None))
     return out
 

@@ -15,11 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PIL import Image
-
-from edossier.classify.cataloguing import CataloguedDocument, Found, catalogue_documents, find_author, find_date
+from edossier.classify.cataloguing import (
+    CataloguedDocument,
+    Found,
+    catalogue_documents,
+    find_author,
+    find_date,
+)
 from edossier.classify.page_reading import read_page
 from edossier.ingest.coversheet import CoverSheet, read_cover_sheet
+from PIL import Image
+
 from edossier.types import Classification, OcrPage, Page, SourceFile
 
 COVER_MAX_LINES = 15  # a cover sheet carries a QR code and a few printed lines

@@ -12,13 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from bench.catalogue import ocr_stack, scanned_pdf
-from bench.stacks import LaidPage, Stack, build_stack, catalogue_page, held_out, read_corpus_docs
 from edossier.classify.cataloguing import catalogue_documents
 from edossier.classify.classifier import classify_text
 from edossier.classify.page_reading import read_page
 from edossier.config import ClassifySettings
+
+from bench.catalogue import ocr_stack, scanned_pdf
+from bench.stacks import (
+    LaidPage,
+    Stack,
+    build_stack,
+    catalogue_page,
+    held_out,
+    read_corpus_docs,
+)
 from edossier.types import Classification, OcrPage
 
 # About 35 pages through cleanup and OCR: minutes on a quiet 2-core machine, more on a busy one.
@@ -108,7 +115,7 @@ def test_volume_catalogue_is_read_mapped_and_kept(volume: tuple[Stack, list[OcrP
 
 
 def test_a_catalogue_that_disagrees_is_flagged(volume: tuple[Stack, list[OcrPage | None], OcrPage | None]) -> None:
-    stack, ocr, wrong_catalogue = volume
+    _, ocr, wrong_catalogue = volume
     readings = [read_page(wrong_catalogue)] + [read_page(o) for o in ocr[1:]]
     found = catalogue_documents(readings, classify)
     flagged = [d for d in found if d.remark]
