@@ -140,6 +140,18 @@ def scanned_pdf(stack: Stack, path: Path, seed: int) -> Path:
     return path
 
 
+def _page_images_hash(pdf: Path) -> str:
+    """The hash of the PDF's page images (its own bytes carry the time it was written)."""
+    import pymupdf
+
+    digest = hashlib.sha256()
+    with pymupdf.open(pdf) as doc:
+        for page in doc:
+            for image in page.get_images():
+                digest.update(doc.xref_stream_raw(image[0]))
+    return digest.hexdigest()
+
+
 def ocr_stack(pdf: Path, work: Path) -> tuple[list[OcrPage | None], float]:
     """Read PDF as ``process`` does (ingest, cleanup, default engine); cached by the PDF's hash.
 
@@ -153,7 +165,7 @@ def ocr_stack(pdf: Path, work: Path) -> tuple[list[OcrPage | None], float]:
     from edossier.pipeline.process import Material, read_material
 
     settings = load_settings(data_dir=work)
-    cached = work / "stacks" / f"{hashlib.sha256(pdf.read_bytes()).hexdigest()}.json"
+    cached = work / "stacks" / f"{_page_images_hash(pdf)}.json"
     if cached.exists():
         record = json.loads(cached.read_text())
         return [OcrPage.model_validate(p) if p else None for p in record["pages"]], record["seconds"]
