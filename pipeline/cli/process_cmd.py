@@ -7,20 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from edossier.pipeline.cli.app import (
-    JsonOption,
-    StoreOption,
-    app,
-    console,
-    print_json,
-    settings_for,
-    warn,
-)
+
+from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for, warn
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import Store, open_store
 from edossier.storage.layout import dossier_key
 from edossier.storage.manifest import read_manifest
-
 from edossier.casenumber import CaseNumber
 from edossier.types import Document
 
