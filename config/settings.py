@@ -93,6 +93,11 @@ class OcrSettings(Section):
 class ClassifySettings(Section):
     review_threshold: float = 0.6
     model_path: Path | None = None
+    split: Literal["auto", "none", "cover-sheets"] = Field(
+        default="auto",
+        description="how an input file is cut into documents: auto = at cover sheets, else by content "
+        "(智能编目); cover-sheets = only at cover sheets; none = one file, one document",
+    )
 
 
 class BindSettings(Section):

@@ -151,6 +151,17 @@ class Document(Frozen):
     volume: Literal["main", "secondary"] = "main"
     metadata: dict[str, str] = Field(default_factory=dict)
     """the original's own metadata (``SourceFile.metadata``), kept in the manifest."""
+    source_file: str | None = Field(default=None, description="name of the input file the pages came from")
+    date: str | None = Field(default=None, description="落款 date (ISO), as read by cataloguing")
+    author: str | None = Field(default=None, description="责任者: issuing court or party, as read by cataloguing")
+    boundary_confidence: float | None = Field(default=None, description="P(a document starts at its first page)")
+    found_confidence: dict[str, float] = Field(default_factory=dict, description="confidence of title, date, author")
+    remark: str = ""
+
+    @property
+    def source_pages(self) -> tuple[int, ...]:
+        """1-based page numbers of these pages in their input file."""
+        return tuple(page.index + 1 for page in self.pages)
 
     @property
     def text(self) -> str:

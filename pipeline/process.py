@@ -83,7 +83,7 @@ def process_case(
     documents = []
     for material, source, pages in fresh:
         ocr = _ocr(hooks, run, ctx, source, pages, engine)
-        documents.append(run_step(hooks, run("classify", source.path.name), steps.classify, ctx, source, pages, ocr,
+        documents.extend(run_step(hooks, run("classify", source.path.name), steps.classify, ctx, source, pages, ocr,
                                   material.title))
     sources = [src for _, src, _ in fresh]
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:

@@ -33,6 +33,7 @@ from edossier.bind.sign import SignatureSpec, seal_version
 from edossier.bind.verify import signature_remark, verify_pdf
 from edossier.bind.volumes import VOLUMES, Volume, volume_file_name, volume_of_file, volume_role
 from edossier.casenumber import CaseNumber
+from edossier.classify.cataloguing import CataloguedDocument
 from edossier.classify.classifier import classify_text
 from edossier.classify.doctypes import binding_order, load_doctypes
 from edossier.classify.metadata import extract_metadata
@@ -45,6 +46,7 @@ from edossier.ingest.ofd_intake import SIGNED_KEY
 from edossier.ingest.pages import open_source, read_pages
 from edossier.ocr import OcrEngine
 from edossier.pipeline.audit_trail import audit_head
+from edossier.pipeline.cataloguing import split_source
 from edossier.pipeline.hooks import AuditEvent
 from edossier.pipeline.page_ocr import recognize_page
 from edossier.pipeline.quarantine import quarantine
@@ -241,10 +243,24 @@ def make_document(
     ocr: Sequence[OcrPage | None],
     settings: Settings,
     title: str | None = None,
+    found: CataloguedDocument | None = None,
 ) -> Document:
-    """One input file becomes one document: its text classified, its title chosen."""
-    text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
-    classification = classify_document(text, source.declared_type, settings, source)
+    """PAGES of one input file become one document: its text classified (or as FOUND by cataloguing), titled."""
+    facts: dict[str, Any] = {}
+    if found is None:
+        text = "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
+        classification = classify_document(text, source.declared_type, settings, source)
+    else:
+        classification = found.classification
+        title = title or found.title.value
+        facts = {
+            "date": found.date.value,
+            "author": found.author.value,
+            "boundary_confidence": found.boundary_confidence,
+            "found_confidence": {"title": found.title.confidence, "date": found.date.confidence,
+                                 "author": found.author.confidence},
+            "remark": found.remark,
+        }
     if any(o is not None and o.unread for o in ocr):  # a page with ink that no way of reading could read
         classification = classification.model_copy(update={"needs_review": True})
     return Document(
@@ -255,14 +271,35 @@ def make_document(
         ocr=tuple(ocr),
         volume=_volume(classification.type),
         metadata=source.metadata,
+        source_file=source.path.name,
+        **facts,
     )
+
+
+def make_documents(
+    source: SourceFile,
+    pages: Sequence[Page],
+    ocr: Sequence[OcrPage | None],
+    settings: Settings,
+    title: str | None = None,
+) -> list[Document]:
+    """One input file becomes its documents, cut as ``classify.split`` says (see pipeline/cataloguing.py)."""
+    def classify(text: str, declared: str | None) -> Classification:
+        return classify_document(text, declared or source.declared_type, settings, source)
+
+    parts = split_source(source, pages, ocr, settings.classify.split, classify)
+    named = title if len(parts) == 1 else None  # the clerk's title for the file names its only document
+    return [
+        make_document(source, [pages[i] for i in part.pages], [ocr[i] for i in part.pages], settings, named, part.found)
+        for part in parts
+    ]
 
 
 def classify(
     ctx: CaseContext, source: SourceFile, pages: Sequence[Page], ocr: Sequence[OcrPage | None], title: str | None
-) -> Document:
-    """The classify step: ``make_document`` for the case."""
-    return make_document(source, pages, ocr, ctx.settings, title)
+) -> list[Document]:
+    """The classify step: the file's documents (``make_documents``) for the case."""
+    return make_documents(source, pages, ocr, ctx.settings, title)
 
 
 def _volume(label: str) -> Volume:

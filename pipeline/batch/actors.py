@@ -21,6 +21,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
+from pydantic import TypeAdapter
 
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings, load_settings, with_shared
@@ -141,8 +142,12 @@ def ocr_page(state_uri: str, batch: str, case_no: str, idx: int, page_no: int) -
     return result
 
 
+FILE_DOCUMENTS = TypeAdapter(list[Document])
+"""A material's documents as the batch state keeps them: one file may hold several (cataloguing)."""
+
+
 def classify_document(state_uri: str, batch: str, case_no: str, idx: int) -> None:
-    """One file becomes one document, classified from its OCR text."""
+    """One file becomes its documents, cut and classified from its OCR text."""
     ctx = context(state_uri, batch)
     record = ctx.state.material(batch, case_no, idx)
     if record.document is None:
@@ -152,8 +157,8 @@ def classify_document(state_uri: str, batch: str, case_no: str, idx: int) -> Non
         for page in record.pages:
             key = ctx.state.page_ocr_key(batch, case_no, idx, page.index) if page.kind == "raster" else None
             ocr.append(OcrPage.model_validate_json(ctx.store.get_bytes(key)) if key else None)
-        document = steps.classify(ctx.case(case_no), record.source, record.pages, ocr, None)
-        ctx.state.set_document(batch, case_no, idx, document.model_dump_json())
+        documents = steps.classify(ctx.case(case_no), record.source, record.pages, ocr, None)
+        ctx.state.set_document(batch, case_no, idx, FILE_DOCUMENTS.dump_json(documents).decode())
     if ctx.state.claim_bind(batch, case_no, _message_id()):
         _send("bind_case", state_uri, batch, case_no)
 
@@ -174,7 +179,7 @@ def bind_case(state_uri: str, batch: str, case_no: str) -> steps.Published | Non
     case = ctx.case(case_no, version)
     records = ctx.state.materials(batch, case_no)
     sources = [r.source for r in records if r.source]
-    documents = [Document.model_validate_json(r.document) for r in records if r.document]
+    documents = [doc for r in records if r.document for doc in FILE_DOCUMENTS.validate_json(r.document)]
     if latest_version(ctx.store, number) < version:  # else: published, then killed before recording it
         if not steps.new_documents(case, documents):
             ctx.state.finish_case(batch, case_no)

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for, warn
 from edossier.pipeline.process import Material, process_case
-from edossier.storage import open_store
+from edossier.storage import Store, open_store
 from edossier.storage.layout import dossier_key
+from edossier.storage.manifest import read_manifest
 from edossier.casenumber import CaseNumber
+from edossier.types import Document
+
+
+class Split(str, Enum):
+    auto = "auto"
+    cover_sheets = "cover-sheets"
+    none = "none"
+
+
+def catalogue_facts(store: Store, case: CaseNumber, version: int) -> list[dict[str, Any]]:
+    """Per catalogue entry of VERSION (same order), where its pages came from and what cataloguing read."""
+    documents = [Document.model_validate(d) for d in read_manifest(store, case, version).documents]
+    return [
+        {
+            "source_file": doc.source_file,
+            "source_pages": list(doc.source_pages),
+            "date": doc.date,
+            "author": doc.author,
+            "boundary_confidence": doc.boundary_confidence,
+        }
+        for doc in documents
+    ]
 
 
 @app.command("process")
@@ -23,11 +47,18 @@ def process(
     ] = None,
     engine: Annotated[str | None, typer.Option("--engine", help="OCR engine: tesseract or rapidocr")] = None,
     password: Annotated[str | None, typer.Option("--password", help="password of encrypted PDFs")] = None,
+    split: Annotated[
+        Split | None,
+        typer.Option("--split", help="cut each input into documents: auto (cover sheets, else by content), "
+                     "cover-sheets, or none (one file, one document); default: settings, auto"),
+    ] = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """OCR, classify, bind and sign INPUTS into the case's next dossier version."""
-    overrides = {"ocr": {"engine": engine}} if engine else {}
+    overrides: dict[str, dict[str, str]] = {"ocr": {"engine": engine}} if engine else {}
+    if split:
+        overrides["classify"] = {"split": split.value}
     settings = settings_for(store, **overrides)
     case_number = CaseNumber.parse(case)
     target = open_store(settings.store_uri, settings.storage)
@@ -46,7 +77,9 @@ def process(
                 "documents": [
                     {k: v for k, v in e.model_dump().items() if k != "needs_review"}
                     | {"needs_review": e.needs_review}
-                    for e in result.documents
+                    | found
+                    for e, found in zip(result.documents, catalogue_facts(target, case_number, result.version),
+                                        strict=True)
                 ],
                 "pdf": pdf,
             }
