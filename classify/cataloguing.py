@@ -135,13 +135,18 @@ def catalogue_documents(
     *,
     model: BoundaryModel | None = None,
     doctypes: DoctypeModel | None = None,
+    continued: frozenset[int] = frozenset(),
 ) -> list[CataloguedDocument]:
-    """The documents of a stack of pages, in order; CLASSIFY types a document's text (with its own checks)."""
+    """The documents of a stack of pages, in order; CLASSIFY types a document's text (with its own checks).
+
+    CONTINUED are pages known to go on from the page before (a scanner's double feed
+    repeats the previous sheet): content never starts a document there.
+    """
     if not readings:
         return []
     probabilities = boundary_probabilities(readings, doctypes or load_model(), model or load_boundary_model())
     front, rows = _front_catalogue(readings)
-    content = {i for i, p in enumerate(probabilities) if p >= THRESHOLD and i > front} | {front}
+    content = {i for i, p in enumerate(probabilities) if p >= THRESHOLD and i > front and i not in continued} | {front}
     starts, disputed, by_row, unread = set(content), set(), {}, []
     if rows:
         mapped = map_rows(rows, readings, front)

@@ -88,5 +88,6 @@ def split_source(
     if mode == "cover-sheets":
         return whole
     readings = [read_page(result, page.text) for page, result in zip(pages, ocr, strict=True)]
-    found = catalogue_documents(readings, lambda text: classify(text, None))
+    double_fed = frozenset(i for i, page in enumerate(pages) if "double_feed" in page.flags)
+    found = catalogue_documents(readings, lambda text: classify(text, None), continued=double_fed)
     return [Part(tuple(range(doc.first, doc.last + 1)), doc) for doc in found]

@@ -27,9 +27,11 @@ class BatchResult:
     """One batch's outcome, per case it touched."""
 
     device: str
-    split: BatchSplit
+    split: BatchSplit | None
+    """how the scanned pages were split; None for a born-digital file, filed whole"""
     versions: tuple[DossierVersion, ...]
-    report: Path
+    report: Path | None
+    """the QC report of a scanned batch (a born-digital file has no scanned pages to check)"""
     batch_dir: Path
 
 

@@ -1,12 +1,17 @@
-"""The hot-folder runner (``edossier watch``): take each file as it lands and file it as a scanned batch.
+"""The hot-folder runner (``edossier watch``): take each file as it lands and file it.
 
-A file is claimed, read page by page, checked as a scanner's pages are, and
-filed (``filing.file_batch``); it ends in done/ or in failed/ with the reason,
-so one bad file never stops the folder.
+A file is claimed and read.  A scan (every page an image) is checked as a
+scanner's pages are and filed as a scanned batch (``filing.file_batch``: cover
+sheets, blank and double-fed pages).  A born-digital file (an OFD, a Word
+document, a PDF with text) has no scanner pages to check: it is handed to the
+same steps as ``edossier process`` whole, with its own text, into the folder's
+case.  Either way it ends in done/ or in failed/ with the reason, so one bad
+file never stops the folder.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -15,7 +20,7 @@ from edossier.errors import EdossierError, InputFileError
 from edossier.ingest.batch_split import PageCheck, inspect_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.pipeline.filing import BatchResult, file_batch
-from edossier.pipeline.process import Say
+from edossier.pipeline.process import Material, Say, process_case
 from edossier.scanners.hot_folder import ClaimedFile, HotFolder
 from edossier.storage import Store
 
@@ -58,12 +63,14 @@ def take_file(
         source = open_source(claim.path, settings.limits)
         batch_dir = settings.work_dir / "folder" / source.sha256[:16]
         pages = list(read_pages(source, settings.work_dir, settings.limits))
-        checks: list[PageCheck] = []
-        for page in pages:
-            if page.image is None:
-                raise InputFileError(claim.path, "has born-digital pages; hand it over with `edossier process`")
-            checks.append(inspect_page(page.index + 1, page.image, checks[-1] if checks else None, settings.scan))
-        result = file_batch(claim.folder.uri, checks, batch_dir, settings, case_text, None, store, progress)
+        if any(page.image is None for page in pages):
+            result = _file_whole(claim, source.sha256, settings, case_text, store, progress)
+        else:
+            checks: list[PageCheck] = []
+            for page in pages:
+                assert page.image is not None
+                checks.append(inspect_page(page.index + 1, page.image, checks[-1] if checks else None, settings.scan))
+            result = file_batch(claim.folder.uri, checks, batch_dir, settings, case_text, None, store, progress)
     except Exception as exc:  # one bad file must not stop the folder: it goes to failed/ with the reason
         reason = str(exc) if isinstance(exc, EdossierError) else f"unexpected error: {exc!r}"
         target = claim.failed(reason)
@@ -74,3 +81,23 @@ def take_file(
     if progress:
         progress(f"{claim.original_name}: done, moved to {target}")
     return result
+
+
+def _file_whole(
+    claim: ClaimedFile,
+    sha256: str,
+    settings: Settings,
+    case_text: str | None,
+    store: Store | None,
+    progress: Say | None,
+) -> BatchResult:
+    """A born-digital file into the folder's case, by the steps ``process`` runs (no cover sheets to read)."""
+    if case_text is None:
+        raise InputFileError(claim.path, "is born-digital (no cover sheet can name its case); watch it with --case")
+    # the claimed copy is named by the folder; intake checks the content against the name it was handed over under
+    named = settings.work_dir / "folder" / sha256[:16] / claim.original_name
+    named.parent.mkdir(parents=True, exist_ok=True)
+    if not named.exists():
+        os.link(claim.path, named)
+    version = process_case([Material(named)], case_text, settings, store=store, progress=progress)
+    return BatchResult(claim.folder.uri, None, (version,), None, named.parent)

@@ -156,6 +156,11 @@ def _print_results(results: list[BatchResult], json_out: bool) -> None:
         return
     for result in results:
         split = result.split
+        if split is None:
+            for version in result.versions:
+                console.print(f"{result.device}: born-digital file filed whole; case {version.case}: "
+                              f"version {version.version}, {version.pages} pages", markup=False)
+            continue
         console.print(
             f"{result.device}: {split.pages_received} pages received, {len(split.documents)} documents, "
             f"{len(split.flags)} flags",
@@ -170,6 +175,9 @@ def _print_results(results: list[BatchResult], json_out: bool) -> None:
 
 def _as_json(result: BatchResult) -> dict[str, object]:
     split = result.split
+    versions = [{"case": v.case, "version": v.version, "pages": v.pages} for v in result.versions]
+    if split is None:
+        return {"device": result.device, "born_digital": True, "versions": versions, "report": None}
     return {
         "device": result.device,
         "pages_received": split.pages_received,
@@ -185,6 +193,6 @@ def _as_json(result: BatchResult) -> dict[str, object]:
         ],
         "not_bound": [p.number for p in split.left_out],
         "flags": [{"kind": f.kind, "page": f.page, "message": f.message} for f in split.flags],
-        "versions": [{"case": v.case, "version": v.version, "pages": v.pages} for v in result.versions],
+        "versions": versions,
         "report": str(result.report),
     }

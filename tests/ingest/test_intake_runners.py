@@ -151,7 +151,7 @@ def test_ofd_and_word_in_a_batch(tmp_path: Path) -> None:
     status = json.loads(done.stdout)
     assert done.returncode == 0 and status["cases"]["done"] == 1, (status, done.stderr[-2000:])
     store = data / "store"
-    manifest = json.loads(next(store.glob("cases/*/versions/000001/manifest.json")).read_text())
+    manifest = json.loads(next(store.glob("cases/*/versions/000001/manifest.json")).read_text(encoding="utf-8"))
     dossier = next(o for o in manifest["objects"] if o["role"] == "dossier")
     with pymupdf.open(store / dossier["key"]) as pdf:
         bound = "".join(page.get_text() for page in pdf)
@@ -181,3 +181,41 @@ def test_real_photos_are_not_warped_as_pages(name: str, dpi: float) -> None:
         photo = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
     cleaned = clean_image(photo, dpi, CleanupSettings())
     assert not any(c.kind == "perspective" for c in cleaned.corrections)
+
+
+def test_ofd_and_word_dropped_in_a_hot_folder(tmp_path: Path) -> None:
+    """``edossier watch``: born-digital files are filed whole into the folder's case with their own text."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    names = ["n.ofd", "olefile-test-ole-file.doc"]
+    for name in names:
+        shutil.copy(DATA / name, inbox / name)
+        os.utime(inbox / name, (time.time() - 60, time.time() - 60))  # landed a minute ago: stable
+    data = tmp_path / "data"
+    env = {**os.environ, "EDOSSIER_DATA_DIR": str(data), "EDOSSIER_CONFIG": str(data / "none.toml"),
+           "EDOSSIER_SCAN__FOLDER_STABLE_S": "0"}
+    edossier = str(Path(sys.executable).parent / "edossier")
+    done = subprocess.run([edossier, "watch", f"folder:{inbox}", "--case", "（2024）浙0102民初24号", "--once", "--json"],
+                          env=env, capture_output=True, text=True, encoding="utf-8", timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)
+    assert [r["born_digital"] for r in results] == [True, True]
+    assert [v["version"] for r in results for v in r["versions"]] == [1, 2]
+    assert not any(inbox.glob("failed/*")), list(inbox.glob("failed/*"))
+    store = data / "store"
+    manifest = json.loads(next(store.glob("cases/*/versions/000002/manifest.json")).read_text(encoding="utf-8"))
+    bound = ""
+    for volume in (o for o in manifest["objects"] if o["role"] in ("dossier", "dossier_secondary")):
+        with pymupdf.open(store / volume["key"]) as pdf:  # the 批复 is court-internal: it is bound in the 副卷
+            bound += "".join(page.get_text() for page in pdf)
+    assert char_recall("".join(ofd_page_texts(DATA / names[0])), bound) >= 0.9
+    assert "Test OLE file, saved as Word 97-2003 Document." in bound.replace("\n", " ")
+    originals = {o["sha256"]: store / o["key"] for o in manifest["objects"] if o["role"] == "original"}
+    for name in names:
+        data_bytes = (DATA / name).read_bytes()
+        assert originals[hashlib.sha256(data_bytes).hexdigest()].read_bytes() == data_bytes
