@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from edossier.errors import StageError
+from edossier.files import write_atomically
 from edossier.ocr import OcrEngine
 from edossier.ocr.fallback import read_page
 from edossier.types import OcrPage, Page
@@ -36,9 +37,8 @@ def recognize_page(page: Page, engine: OcrEngine, work_dir: Path) -> OcrPage | N
     except Exception as exc:  # an engine crash is a stage failure, reported with its page
         raise StageError(f"page {page.index + 1}: OCR failed: {exc}") from exc
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{cached.name}.part")
-    tmp.write_text(result.model_dump_json(), encoding="utf-8")  # not the locale's (ASCII under LANG=C)
-    tmp.replace(cached)
+    # a temporary name of its own: two identical pages (a double feed) may be read at the same time
+    write_atomically(cached, result.model_dump_json().encode("utf-8"))
     return result
 
 
