@@ -25,8 +25,11 @@ OpenVINO then uses its own no-op stub, so nothing can be sent from a court.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import locale
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -100,12 +103,34 @@ class OnnxRuntimeModel:
         return self._session.get_modelmeta().custom_metadata_map.get(key)
 
 
+@contextlib.contextmanager
+def _locale_kept() -> Iterator[None]:
+    """Put back the process's locale, which OpenVINO's model reading sets to "C".
+
+    The locale is process-wide: left at "C", every later text file and pipe of the
+    process (quarantine notes, a subprocess's output, all in Chinese) would be
+    read and written as ASCII after the first page was recognised.
+    """
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_ALL, saved)
+
+
 class OpenVinoModel:
     def __init__(
         self, path: Path, threads: int, streams: int, *, bf16: bool, top1: bool = False, cache_dir: Path | None = None
     ) -> None:
         import openvino
 
+        with _locale_kept():
+            self._compile(openvino, path, threads, streams, bf16=bf16, top1=top1, cache_dir=cache_dir)
+        self._requests = threading.local()
+
+    def _compile(
+        self, openvino: Any, path: Path, threads: int, streams: int, *, bf16: bool, top1: bool, cache_dir: Path | None
+    ) -> None:
         core = openvino.Core()
         if cache_dir is not None and _writable(cache_dir):
             # Compiling the two models takes ~1-2 s on 2 cores; a cached blob loads in a fraction of that.
@@ -129,7 +154,6 @@ class OpenVinoModel:
                 "ENABLE_CPU_PINNING": False,
             },
         )
-        self._requests = threading.local()
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
         request = getattr(self._requests, "request", None)

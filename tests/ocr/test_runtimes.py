@@ -87,3 +87,24 @@ def test_compiled_models_are_cached_for_the_next_process(tmp_path) -> None:  # t
     engine = create_engine(OcrSettings(engine="rapidocr", jobs=1, model_cache_dir=tmp_path / "cache"))
     engine.version()  # waits for the models
     assert len(list((tmp_path / "cache").glob("*.blob"))) == 2
+
+
+def test_reading_a_page_keeps_the_process_locale(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """OpenVINO sets the C locale while it reads a model; left so, every later text file of the
+    process (a quarantine note, a subprocess's Chinese output) was written as ASCII and failed."""
+    script = (
+        "import locale, sys\n"
+        "from edossier.config import OcrSettings\n"
+        "from edossier.ocr import create_engine\n"
+        "engine = create_engine(OcrSettings(engine='rapidocr', jobs=1, runtime='openvino'))\n"
+        f"engine.recognize({str(SAMPLES / '02-power-of-attorney.jpg')!r})\n"
+        f"open({str(tmp_path / 'note.txt')!r}, 'w').write('机密★1年')\n"
+        "print(locale.getpreferredencoding(False))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "EDOSSIER_CONFIG": str(tmp_path / "none.toml"),
+           "EDOSSIER_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
+                          encoding="utf-8", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "UTF-8"
+    assert (tmp_path / "note.txt").read_text(encoding="utf-8") == "机密★1年"
