@@ -119,7 +119,9 @@ def session(data_dir: Path, base: str) -> httpx.Client:
         accounts.add("judge", "judge", PASSWORD)
     accounts.close()
     client = httpx.Client(base_url=base, timeout=60)
-    client.post("/api/session", json={"user": "judge", "password": PASSWORD}).raise_for_status()
+    signed_in = client.post("/api/session", json={"user": "judge", "password": PASSWORD})
+    signed_in.raise_for_status()
+    client.headers["X-CSRF-Token"] = signed_in.json()["csrf"]  # as the reader's page sends it
     client.post("/api/password", json={"old": PASSWORD, "new": PASSWORD + "x"}).raise_for_status()
     return client
 

@@ -23,7 +23,6 @@ found that page but lost the top line of a coloured photo.)
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 import threading
@@ -208,7 +207,6 @@ class _Loaded:
             thresh=0.3, box_thresh=settings.det_box_thresh, max_candidates=1000, unclip_ratio=1.6, use_dilation=True
         )
         self.classifier = _line_direction_classifier(models["cls"]) if settings.line_orientation else None
-        self.widths = InputWidths()
 
     def read(self, image: np.ndarray, rescaled: bool = False) -> list[_Found]:
         """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them.
@@ -275,7 +273,7 @@ class _Loaded:
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             widest = max(max(ratios[i] for i in chunk), 320 / REC_HEIGHT)
-            batch_width = self.widths.fit(math.ceil(REC_HEIGHT * widest))
+            batch_width = input_width(math.ceil(REC_HEIGHT * widest))
             batch = np.zeros((len(chunk), 3, REC_HEIGHT, batch_width), dtype=np.float32)
             for row, i in enumerate(chunk):
                 line_width = min(batch_width, math.ceil(REC_HEIGHT * ratios[i]))
@@ -288,29 +286,24 @@ class _Loaded:
         return lines
 
 
-class InputWidths:
-    """The recogniser's input widths so far, reused where a line fits with little padding.
+WIDTH_SLACK = 1.15
+"""A line is padded to at most this much wider than it needs (or one ``WIDTH_STEP``)."""
 
-    OpenVINO prepares kernels for each new input shape, once per stream: ~45 ms,
-    about two lines' worth of recognition.  A line takes the narrowest width
-    already used that is at most ``SLACK`` wider than it needs, else a new width
-    rounded up to ``WIDTH_STEP``: a page's body lines, a few pixels apart, share one.
+
+def input_width(width: int) -> int:
+    """The recogniser input width for a line batch WIDTH pixels wide: a rung of a fixed ladder.
+
+    OpenVINO prepares kernels for each new input shape, once per stream (~45 ms,
+    about two lines' worth of recognition), so widths come from a ladder whose
+    rungs are ``WIDTH_STEP`` apart and at most ``WIDTH_SLACK`` apart: few shapes,
+    little padding.  The ladder is fixed, not learnt from the lines seen so far:
+    a page's result must not depend on what the process read before it, or the
+    same files would give different dossiers on different workers.
     """
-
-    SLACK = 1.15
-
-    def __init__(self) -> None:
-        self._used: list[int] = []
-        self._lock = threading.Lock()
-
-    def fit(self, width: int) -> int:
-        with self._lock:
-            for used in self._used:
-                if width <= used <= width * self.SLACK:
-                    return used
-            rounded = -(-width // WIDTH_STEP) * WIDTH_STEP
-            bisect.insort(self._used, rounded)
-            return rounded
+    rung = WIDTH_STEP
+    while rung < width:
+        rung = max(rung + WIDTH_STEP, -(-int(rung * WIDTH_SLACK) // WIDTH_STEP) * WIDTH_STEP)
+    return rung
 
 
 def _in_background(load: Callable[[], T]) -> Future[T]:

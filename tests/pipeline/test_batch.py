@@ -40,6 +40,8 @@ def _env(data: Path) -> dict[str, str]:
         **os.environ,
         "EDOSSIER_DATA_DIR": str(data),
         "EDOSSIER_OCR__JOBS": "1",
+        # one thread per worker process, whichever runs it: bfloat16 results (AMX CPUs) depend on the thread layout
+        "EDOSSIER_OCR__THREADS": "1",
         "EDOSSIER_BATCH_HEARTBEAT_MS": "2000",
         "EDOSSIER_BATCH_MAINTENANCE_CHANCE": "1000000",
         "OMP_THREAD_LIMIT": "1",

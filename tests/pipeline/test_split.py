@@ -32,7 +32,7 @@ def stack_pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Stack, Path]:
 def test_process_cuts_a_stack_into_its_documents(stack_pdf: tuple[Stack, Path], tmp_path: Path) -> None:
     stack, pdf = stack_pdf
     data = tmp_path / "data"
-    result = run(["process", str(pdf), "--case", "（2024）浙0102民初301号", "--json"], data, check=True)
+    result = run(["process", str(pdf), "--case", "（2024）浙0102民初301号", "--split", "auto", "--json"], data, check=True)
     documents = json.loads(result.stdout)["documents"]
     # documents come in binding order (by type); their pages, taken together, are the stack's in order
     assert sorted(d["source_pages"] for d in documents) == [list(range(d.first + 1, d.last + 2)) for d in stack.docs]
