@@ -157,17 +157,9 @@ def _check(  # type: ignore[no-untyped-def]
     stamp = status.timestamp_validity
     if at is None and stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
         problems.append(TRUST_PROBLEMS[1])
-    level = status.modification_level.name if status.modification_level is not None else None
-    return SignatureReport(
-        field=sig.field_name,
-        signer=status.signing_cert.subject.human_friendly if status.signing_cert else "?",
+    return _report(
+        sig, status, trusted, coverage, problems,
         signing_time=status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
-        intact=bool(status.intact),
-        valid=bool(status.valid),
-        trusted=trusted,
-        coverage=coverage,
-        modification_level=level,
-        problems=problems,
         timestamp=stamp.timestamp.isoformat() if stamp is not None else None,
         level=signature_level(sig, stamps),
         provable_until=provable_until(sig, stamps).isoformat(),
@@ -203,20 +195,29 @@ def _check_timestamp(  # type: ignore[no-untyped-def]
         problems.append("the timestamp's signature does not match the authority's key")
     elif not trusted:
         problems.append(TRUST_PROBLEMS[2])
-    level = status.modification_level.name if status.modification_level is not None else None
+    return _report(
+        sig, status, trusted, coverage, problems,
+        signing_time=status.timestamp.isoformat() if status.timestamp else None,
+        timestamp=status.timestamp.isoformat() if status.timestamp else None,
+        kind="document timestamp",
+        provable_until=certificate_expiry(sig.signer_cert).isoformat(),
+    )
+
+
+def _report(  # type: ignore[no-untyped-def]
+    sig, status, trusted: bool, coverage: str, problems: list[str], **rest: str | None
+) -> SignatureReport:
+    """The report fields a signature and a document timestamp share, from pyHanko's STATUS."""
     return SignatureReport(
         field=sig.field_name,
         signer=status.signing_cert.subject.human_friendly if status.signing_cert else "?",
-        signing_time=status.timestamp.isoformat() if status.timestamp else None,
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=trusted,
         coverage=coverage,
-        modification_level=level,
+        modification_level=status.modification_level.name if status.modification_level is not None else None,
         problems=problems,
-        timestamp=status.timestamp.isoformat() if status.timestamp else None,
-        kind="document timestamp",
-        provable_until=certificate_expiry(sig.signer_cert).isoformat(),
+        **rest,  # type: ignore[arg-type]
     )
 
 
