@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -29,16 +28,11 @@ from edossier.bind.sign import SignatureSpec, seal_version
 from edossier.config import BindSettings
 from tests.bind.bind_samples import born_digital_document, raster_document
 from tests.pki import P12_PASSPHRASE, running_pki
+from bench.machine import cpu_name
 
 LEVELS = ("B-T", "B-LT", "B-LTA")
 RESULTS = Path(__file__).with_name("results")
 
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:

@@ -1,13 +1,13 @@
 """Batch scaling: the same archive in-process with 1 and 2 processes, and through Redis with 1 and 2 workers.
 
-    python -m bench.batch [--cases 10] [--pages 6] [--scale 0.5] [--modes inprocess,redis] [--store s3://…]
+    python -m bench.batch [--cases 10] [--pages 6] [--scale 0.5] [--modes inprocess,redis] [--runs 3] [--store s3://…]
 
 The archive is rendered from the bundled sample texts (samples/*.gt.txt):
 CASES cases of PAGES pages each, as two multi-page TIFF documents per case
 (a complaint and a judgment), scaled by SCALE from A4 at 300 dpi.  Each run
 converts it into a fresh store and reports pages/s (over the whole wall time,
 start-up included, and from the first page done to the last), the ratio of 2
-workers to 1, and per-message overhead: the mean time a worker spends between one message's
+workers to 1 (1 and 2 workers run alternately, RUNS times each; median, min and max), and per-message overhead: the mean time a worker spends between one message's
 actor returning and the next one's starting (acknowledging, state writes, fetching the next
 message, waiting for work), against the mean OCR page time; the rest of wall time × workers
 not spent in actors is process start-up and idle tail, reported on its own.
@@ -24,6 +24,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.machine import machine
 from bench.pagegen import render_pages
 from edossier.pipeline.hooks import BETWEEN
 from edossier.pipeline.batch.run import batch_status
@@ -98,19 +100,22 @@ def measure(root: Path, case_map: Path, mode: str, workers: int, env: dict[str, 
     env = {**env, "EDOSSIER_DATA_DIR": str(data)}
     source = str(case_map.parent / "archive")
     where = ["--store", store] if store else []
-    start = time.perf_counter()
     if mode == "inprocess":
+        start = time.perf_counter()
         status = _run(["batch", source, "--cases", str(case_map), "--workers", str(workers), "--json", *where], env)
     else:
         url = "redis://127.0.0.1:6379/15"
         subprocess.run(["redis-cli", "-n", "15", "flushdb"], check=True, capture_output=True)
-        started = _run(["batch", source, "--cases", str(case_map), "--broker", url, "--json", *where], env)
+        # workers are started with the batch, as a service's would already be waiting: their start-up overlaps
+        # the enqueuing and is counted in the wall time
+        start = time.perf_counter()
         worker = subprocess.Popen([EDOSSIER, "worker", "--broker", url,
                                    "--processes", str(workers)], env=env)
         try:
+            started = _run(["batch", source, "--cases", str(case_map), "--broker", url, "--json", *where], env)
             state = open_state(started["state"])  # polled here: a CLI process per poll would load the machine
             while not (status := batch_status(state, started["batch"]))["finished"]:
-                time.sleep(0.5)
+                time.sleep(0.1)
         finally:
             worker.terminate()
             worker.wait()
@@ -135,6 +140,7 @@ def measure(root: Path, case_map: Path, mode: str, workers: int, env: dict[str, 
         "overhead_vs_page": round(overhead / ocr_mean, 4) if ocr_mean else None,
         "startup_and_idle_s": round(max(0.0, wall * workers - busy - between["seconds"]), 2),
         "failed": status["cases"]["failed"],
+        "steps": {step: round(t["seconds"] / t["messages"], 3) for step, t in timing.items() if t["messages"]},
     }
 
 
@@ -146,24 +152,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--languages", default="chi_sim")
     parser.add_argument("--modes", default="inprocess,redis", help="comma-separated: inprocess, redis")
     parser.add_argument("--store", default=None, help="store URI for every run (e.g. s3://bucket?endpoint=…)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each mode and worker count (alternating)")
     args = parser.parse_args(argv)
     env = {**os.environ, "EDOSSIER_OCR__LANGUAGES": args.languages, "EDOSSIER_OCR__JOBS": "1"}
+    print(f"CPU: {machine()}", flush=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         modes = args.modes.split(",")
-        for run, (mode, workers) in enumerate((m, w) for m in modes for w in (1, 2)):
+        plan = [(m, w, r) for r in range(args.runs) for m in modes for w in (1, 2)]
+        for run, (mode, workers, repeat) in enumerate(plan):
             # the same pages each run; in a shared store each run's cases have numbers of their own
             first = 1000 + (run * args.cases if args.store else 0)
             case_map = make_archive(root / f"src-{run}", args.cases, args.pages, args.scale, first_case=first)
-            result = measure(root, case_map, mode, workers, env, args.store)
+            result = {**measure(root / f"run-{run}", case_map, mode, workers, env, args.store), "run": repeat}
             results.append(result)
             print(json.dumps(result), flush=True)
-    for mode in sorted({r["mode"] for r in results}):
-        one, two = (next(r for r in results if r["mode"] == mode and r["workers"] == n) for n in (1, 2))
-        print(f"{mode}: 2 workers / 1 worker = {two['pages_per_s'] / one['pages_per_s']:.2f}x pages/s "
-              f"(wall, start-up included), {two['steady_pages_per_s'] / one['steady_pages_per_s']:.2f}x "
-              f"(first to last page)")
+    for mode in modes:
+        print(summary(mode, [r for r in results if r["mode"] == mode]))
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
+
+
+def summary(mode: str, results: list[dict]) -> str:
+    """Ratios paired by run (each 2-worker run against the 1-worker run beside it), as median, min and max."""
+    runs = sorted({r["run"] for r in results})
+    by = {(r["run"], r["workers"]): r for r in results}
+    wall = [by[n, 2]["pages_per_s"] / by[n, 1]["pages_per_s"] for n in runs]
+    steady = [by[n, 2]["steady_pages_per_s"] / by[n, 1]["steady_pages_per_s"] for n in runs]
+    overhead = [100 * r["overhead_vs_page"] for r in results if r["overhead_vs_page"] is not None]
+    one = [by[n, 1]["pages_per_s"] for n in runs]
+    two = [by[n, 2]["pages_per_s"] for n in runs]
+    return (f"{mode}, {len(runs)} runs: 1 worker {_spread(one)} pages/s, 2 workers {_spread(two)} pages/s; "
+            f"2 workers / 1 worker = {_spread(wall)}x (wall, start-up included), {_spread(steady)}x (first to "
+            f"last page); per-message overhead {_spread(overhead)} % of an OCR page")
+
 
 
 if __name__ == "__main__":

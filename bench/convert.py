@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -32,18 +31,13 @@ from edossier.config import LimitsSettings
 from edossier.ingest.office import convert_to_pdf, warm_up
 from edossier.ingest.ofd_intake import ofd_to_pdf
 from tests.ingest.intake_truth import DATA, char_recall, docx_text
+from bench.machine import cpu_name
 
 ROOT = Path(__file__).resolve().parent.parent
 JUDGMENT = ROOT / "tests" / "data" / "classify" / "mini-corpus" / "docs" / "判决书" / "wenshu_pj_3c5f2393.txt"
 BASE = DATA / "python-docx-test.docx"
 PAGES = 10
 
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def make_docx(target: Path, count: int) -> None:

@@ -25,7 +25,7 @@ import pymupdf
 from fastapi.testclient import TestClient
 
 from bench.pagegen import text_pdf
-from bench.web import machine
+from bench.machine import machine
 from edossier.config import load_settings
 from edossier.web.accounts import open_accounts
 from edossier.web.app import create_app

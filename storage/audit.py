@@ -67,6 +67,13 @@ class AuditLog:
         for key in self.store.list(PREFIX):
             yield self._entry(key)
 
+    def newest(self) -> Iterator[AuditEntry]:
+        """Entries from the newest back: what a writer recovering from a crash may already have written."""
+        with self._lock:
+            last = self._tail()
+        for sequence in range(last.sequence if last else 0, 0, -1):
+            yield self._entry(_key(sequence))
+
     def _read(self, key: str) -> bytes:
         """An entry's raw bytes: the chain, not the store's read check, judges them (see verify)."""
         with self.store.open_raw(key) as src:

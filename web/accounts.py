@@ -140,7 +140,8 @@ class Accounts:
         self.min_password_length = min_password_length
         self.throttle = throttle
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # other server processes and the submission queue write here too: wait for them as the queue does
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)

@@ -25,6 +25,7 @@ one of the party's document types, never a court's own (判决书, 传票, 笔�
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import os
@@ -34,7 +35,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -176,6 +177,8 @@ class Submissions:
     def _work(self, lane: str) -> None:
         while not self._stop.is_set():
             try:
+                for orphan in self.queue.adopt_outcomes(self.owner):
+                    self._audit_outcome(orphan, adopted=True)
                 job = self.queue.claim(lane, self.owner)
             except sqlite3.Error:
                 log.exception("submission queue: claim failed")
@@ -241,20 +244,37 @@ class Submissions:
         return "；".join(reasons) + "，须经法院审核后方可收入" if reasons else None
 
     def _end(self, job: Job, state: str, *, version: int | None = None, reason: str | None = None) -> None:
-        """Record the outcome (or the hold) and audit it; nothing if this worker's claim was lost meanwhile."""
+        """Record the outcome (or the hold), then audit it; nothing if this worker's claim was lost meanwhile."""
         if not self.queue.finish(job.id, self.owner, state, version=version, reason=reason):
             log.warning("submission %s: claim lost before it ended %s; another worker has it", job.id, state)
             return
-        if state != "held":
+        self._audit_outcome(replace(job, state=state, version=version, reason=reason))
+
+    def _audit_outcome(self, job: Job, *, adopted: bool = False) -> None:
+        """Audit JOB's recorded outcome and clear its mark; an adopted one only if its dead worker had not."""
+        if job.state != "held":
             shutil.rmtree(self.folder / job.id, ignore_errors=True)
-        self.audit.append(
-            job.user,
-            "submission_" + state,
-            job.case,
-            detail={"job": job.id, "files": job.files, "pages": job.pages, "version": version, "reason": reason,
-                    "worker": self.owner},
-            client=job.client,
-        )
+        action = "submission_" + job.state
+        if not (adopted and self._in_audit_trail(job, action)):
+            self.audit.append(
+                job.user,
+                action,
+                job.case,
+                detail={"job": job.id, "files": job.files, "pages": job.pages, "version": job.version,
+                        "reason": job.reason, "worker": self.owner},
+                client=job.client,
+            )
+        self.queue.audited(job.id)
+
+    def _in_audit_trail(self, job: Job, action: str) -> bool:
+        """Whether the trail already has ACTION for JOB, looking back no further than the job's start."""
+        since = dt.datetime.fromtimestamp(job.started or job.created, dt.timezone.utc).isoformat(timespec="milliseconds")
+        for entry in self.audit.newest():
+            if entry.time < since:
+                return False
+            if entry.action == action and entry.detail.get("job") == job.id:
+                return True
+        return False
 
 def receive_uploads(uploads: list[Upload], folder: Path, web: WebSettings, first: int = 1) -> list[Path]:
     """Check and keep UPLOADS in FOLDER as 001.pdf, 002.png, … (from FIRST); nothing is kept on any refusal.

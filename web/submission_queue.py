@@ -11,7 +11,11 @@ server process shares (sessions, sign-in failures), so the queue lives there,
 and ``serve --workers N`` needs no other server.
 
 A job row is written, and the uploaded files are on disk under the data
-directory, before the submitter gets an answer.  Each server process runs one
+directory, before the submitter gets an answer.  An outcome (or a hold) is
+recorded in the row first, marked as not yet in the audit trail; the worker
+then appends the audit entry and clears the mark.  A server killed in between
+leaves the mark, and a live worker adopts the outcome and audits it, once: the
+outcome is neither lost nor audited twice.  Each server process runs one
 worker thread per lane; a worker claims a job with one write transaction
 (``BEGIN IMMEDIATE``: SQLite lets one writer at a time, across processes), so
 no two processes run the same job.  A claim records its owner (host, pid and a
@@ -74,12 +78,14 @@ CREATE TABLE IF NOT EXISTS submission_jobs (
     created REAL NOT NULL,
     started REAL,
     checked_at REAL,
-    finished REAL
+    finished REAL,
+    audited INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS submission_jobs_lane ON submission_jobs(state, lane, created);
 CREATE INDEX IF NOT EXISTS submission_jobs_user ON submission_jobs(user, state);
 CREATE INDEX IF NOT EXISTS submission_jobs_case ON submission_jobs(case_no, state);
 """
+_UNAUDITED_INDEX = "CREATE INDEX IF NOT EXISTS submission_jobs_unaudited ON submission_jobs(owner) WHERE audited = 0"
 
 _COLUMNS = ("id, user, case_no, client, files, materials, pages, bytes, lane, state, checked, owner, runs, "
             "pages_done, version, reason, reviewed_by, created, started, checked_at, finished")
@@ -152,6 +158,9 @@ class JobQueue:
         self.path = path
         self._local = threading.local()
         self.db.executescript(_SCHEMA)
+        if "audited" not in {row[1] for row in self.db.execute("PRAGMA table_info(submission_jobs)")}:
+            self.db.execute("ALTER TABLE submission_jobs ADD COLUMN audited INTEGER NOT NULL DEFAULT 1")  # 0.6 queues
+        self.db.execute(_UNAUDITED_INDEX)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -212,7 +221,14 @@ class JobQueue:
 
         An unchecked job is taken to be checked (state ``checking``); a checked one
         to be processed (``running``), unless another job of its case is running.
+        An idle queue is looked at without the write lock, so polling workers never
+        make the account database's other writers (sign-ins, sessions) wait.
         """
+        if self.db.execute(
+            "SELECT 1 FROM submission_jobs WHERE (state = 'queued' AND lane = ?) OR state IN (?, ?) LIMIT 1",
+            (lane, *CLAIMED),
+        ).fetchone() is None:
+            return None
         db = self._write()
         try:
             for (gone,) in db.execute(
@@ -266,10 +282,11 @@ class JobQueue:
 
     def finish(self, job_id: str, owner: str, state: str, *, version: int | None = None,
                reason: str | None = None) -> bool:
-        """End OWNER's claim with STATE (``held`` or a final state); False if the claim was lost meanwhile."""
+        """End OWNER's claim with STATE (``held`` or a final state), to be audited by OWNER next (see
+        ``audited``); False if the claim was lost meanwhile."""
         done = state != "held"
         cursor = self.db.execute(
-            "UPDATE submission_jobs SET state = ?, version = ?, reason = ?, owner = NULL,"
+            "UPDATE submission_jobs SET state = ?, version = ?, reason = ?, audited = 0,"
             " checked_at = COALESCE(checked_at, ?), finished = ?,"
             " pages_done = CASE WHEN ? THEN pages ELSE pages_done END"
             " WHERE id = ? AND owner = ? AND state IN (?, ?)",
@@ -277,6 +294,31 @@ class JobQueue:
              job_id, owner, *CLAIMED),
         )
         return cursor.rowcount == 1
+
+    def audited(self, job_id: str) -> None:
+        """The outcome of JOB_ID is in the audit trail: the job no longer belongs to a worker."""
+        self.db.execute("UPDATE submission_jobs SET audited = 1, owner = NULL WHERE id = ? AND audited = 0",
+                        (job_id,))
+
+    def adopt_outcomes(self, owner: str) -> list[Job]:
+        """Outcomes whose worker died before auditing them, now OWNER's to audit (each adopted by one worker)."""
+        ended = ("held", *FINAL)
+        marks = ",".join("?" * len(ended))
+        owners = [o for (o,) in self.db.execute(
+            f"SELECT DISTINCT owner FROM submission_jobs WHERE audited = 0 AND state IN ({marks})", ended)]
+        if not any(_gone(o) for o in owners if o):
+            return []
+        db = self._write()
+        try:
+            rows = db.execute(f"SELECT id, owner FROM submission_jobs WHERE audited = 0 AND state IN ({marks})",
+                              ended).fetchall()
+            adopted = [id_ for id_, old in rows if old and _gone(old)]
+            db.executemany("UPDATE submission_jobs SET owner = ? WHERE id = ?", [(owner, id_) for id_ in adopted])
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return [job for id_ in adopted if (job := self.job(id_)) is not None]
 
     def release_claims(self, owner: str) -> int:
         """Put back in the queue what OWNER was checking or running (a server shutting down)."""
