@@ -1,0 +1,110 @@
+"""A clerk corrects the catalogue in the reader (headless Chromium): split a document in two, merge them back.
+
+Each correction must give a new version that the reader then shows, that
+``verify --case`` accepts (every earlier signature still valid), and that the
+audit trail records with the clerk, the action and the documents.  A judge
+sees no correction tools and is refused at the server.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edossier.casenumber import CaseNumber
+from edossier.pipeline.process import trust_roots
+from edossier.pipeline.verify_case import verify_case
+from edossier.storage import open_store
+from edossier.storage.audit import AuditLog
+from tests.web.test_browser import CHROMEDRIVER, CHROMIUM, browser, by_id, css, open_case, sign_in, wait  # noqa: F401
+from tests.web.web_dossiers import ARTIFACTS, CASE_A, CASE_A_VERSIONS
+
+pytestmark = pytest.mark.timeout(900)
+
+LATEST = len(CASE_A_VERSIONS)
+
+
+def catalogue(driver) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """The catalogue entries the reader shows: number, title, first page."""
+    return [{"number": int(e.get_attribute("data-number")), "title": e.find_element("css selector", ".title").text,
+             "first": int(e.get_attribute("data-first-page"))} for e in css(driver, "#catalogue li.entry")]
+
+
+def show_page(driver, page: int) -> None:  # type: ignore[no-untyped-def]
+    """Scroll the viewer to PAGE as a reader does when following a link to it."""
+    parts = driver.execute_script("return location.hash").split("/")
+    driver.execute_script("location.hash = arguments[0]", "/".join([*parts[:5], str(page)]))
+    wait(driver, lambda d: by_id(d, "viewer").get_attribute("data-current-page") == str(page))
+
+
+def opened(driver, version: int) -> None:  # type: ignore[no-untyped-def]
+    wait(driver, lambda d: f"第{version}版" in by_id(d, "dossier-title").text
+         and by_id(d, "viewer").get_attribute("data-ready") == "true"
+         and css(d, '.page[data-rendered="true"]'), timeout=180)
+
+
+def checked(live_server, version: int, action: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Version VERSION verifies with every earlier one, and the trail has the clerk's correction in it."""
+    settings = live_server.env.settings
+    store = open_store(settings.store_uri, settings.storage)
+    report = verify_case(store, CaseNumber.parse(CASE_A), trust_roots(settings))
+    assert report["valid"], report["problems"]
+    assert report["versions"][-1] == version
+    entries = list(AuditLog(store).entries())
+    published = [e for e in entries if e.action == "recatalogue" and e.detail["version"] == version]
+    requested = [e for e in entries if e.action == "catalogue_corrected" and e.detail["version"] == version]
+    assert len(published) == len(requested) == 1
+    assert published[0].user == requested[0].user == "clerk1" and requested[0].client == "127.0.0.1"
+    assert published[0].detail["action"] == action
+    return published[0].detail
+
+
+def test_clerk_splits_a_document_and_merges_it_back(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    sign_in(browser, live_server.url, "clerk1")
+    open_case(browser, CASE_A)
+    opened(browser, LATEST)
+    before = catalogue(browser)
+    complaint = next(e for e in before if e["title"] == "民事起诉状")
+    number, first = int(complaint["number"]), int(complaint["first"])
+
+    show_page(browser, first + 1)
+    assert by_id(browser, "recatalogue").is_displayed()
+    wait(browser, lambda d: f"第{number}件《民事起诉状》（第{first}–{first + 1}页）" in by_id(d, "recat-current").text)
+    by_id(browser, "recat-split").click()
+    opened(browser, LATEST + 1)
+    assert by_id(browser, "recat-status").text == f"已更正编目，卷宗为第{LATEST + 1}版"
+    split = catalogue(browser)
+    assert len(split) == len(before) + 1
+    assert [(e["title"], e["first"]) for e in split[:number]] == [(e["title"], e["first"]) for e in before[:number]]
+    assert split[number]["first"] == first + 1  # the second page now starts a document of its own
+    assert [e["first"] for e in split[number + 1:]] == [e["first"] for e in before[number:]]
+    browser.save_screenshot(str(ARTIFACTS / "catalogue-split.png"))
+    detail = checked(live_server, LATEST + 1, "split")
+    assert detail["documents"] == ["民事起诉状", split[number]["title"]] and detail["page"] == first + 1
+
+    next(e for e in css(browser, "#catalogue li.entry") if e.get_attribute("data-number") == str(number)).click()
+    wait(browser, lambda d: by_id(d, "viewer").get_attribute("data-current-page") == str(first)
+         and f"第{number}件《民事起诉状》（第{first}–{first}页）" in by_id(d, "recat-current").text)
+    assert not by_id(browser, "recat-split").is_enabled()  # a document's first page already starts it
+    by_id(browser, "recat-merge").click()
+    opened(browser, LATEST + 2)
+    merged = catalogue(browser)
+    assert [(e["title"], e["first"]) for e in merged] == [(e["title"], e["first"]) for e in before]
+    browser.save_screenshot(str(ARTIFACTS / "catalogue-merged.png"))
+    assert checked(live_server, LATEST + 2, "merge")["documents"] == ["民事起诉状", split[number]["title"]]
+
+
+def test_a_judge_cannot_correct_the_catalogue(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    sign_in(browser, live_server.url, "judge1")
+    open_case(browser, CASE_A)
+    assert not by_id(browser, "recatalogue").is_displayed()
+    key = CaseNumber.parse(CASE_A).key
+    status = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch("api/me").then((r) => r.json()).then((me) => fetch(`api/cases/${encodeURIComponent(arguments[0])}/catalogue`, {
+          method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": me.csrf},
+          body: JSON.stringify({version: 1, action: "merge", document: 1}),
+        })).then(async (r) => done([r.status, await r.json()]));
+    """, key)
+    assert status[0] == 403 and status[1]["detail"] == "仅书记员可更正编目", json.dumps(status, ensure_ascii=False)
