@@ -18,7 +18,8 @@ import pymupdf
 import pytest
 
 from bench.catalogue import scanned_pdf
-from bench.stacks import build_stack, read_corpus_docs
+from bench.stacks import build_stack, random_stacks, read_corpus_docs
+from edossier.classify.boundary_training import train_boundary_model
 from edossier.casenumber import CaseNumber
 from edossier.config import load_settings
 from edossier.pipeline.recatalogue import boundary_samples
@@ -133,6 +134,9 @@ def test_split_merge_and_retype_are_signed_versions(tmp_path: Path) -> None:
     samples = boundary_samples(store)
     assert [(len(pages), starts) for pages, starts in samples] == [(last - first + 1, {1}), (last - first + 1, set())]
     assert all(page.lines for pages, _ in samples for page in pages)  # the OCR lines the boundary model reads
+    laid_out = [(s.ocr(), s.starts) for s in random_stacks(list(docs.values()), 12, seed=3, sizes=(2, 4))]
+    model = train_boundary_model([*laid_out, *samples], seed=1)
+    assert model.meta["stacks"] == len(laid_out) + 2  # the clerk's two stacks are trained on
 
     out = tmp_path / "models"
     trained = run(["train-classifier", str(MINI_CORPUS), "-o", str(out), "--json"], data, check=True)
