@@ -43,7 +43,7 @@ from edossier.pipeline.steps import Binding, BoundVolume, CaseContext, PreviousV
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
 from edossier.storage.manifest import read_manifest
-from edossier.types import Classification, Document, DocumentEntry, DossierVersion, OcrPage
+from edossier.types import Classification, Document, DocumentEntry, DossierVersion, OcrPage, Page
 
 Action = Literal["split", "merge", "retitle"]
 CLERK = "clerk"
@@ -228,10 +228,10 @@ def _retitle(correction: Correction, documents: Sequence[Document], entries: Seq
     label = (correction.type or "").strip() or doc.classification.type
     if len(title) > 80:
         raise CorrectionRefused("a title has at most 80 characters", "题名不能超过80个字")
-    known = {t.label: t for t in load_doctypes()}
+    known = {t.label: "secondary" if t.volume == "secondary" else "main" for t in load_doctypes()}
     if label not in known:
         raise CorrectionRefused(f"unknown document type {label!r}", f"未知的文书类型“{label}”")
-    volume = "secondary" if known[label].volume == "secondary" else "main"
+    volume = known[label]
     if volume != doc.volume:
         raise CorrectionRefused(
             f"type {label} belongs to the other volume; its pages are sealed in this one",
@@ -258,11 +258,16 @@ def _retitle(correction: Correction, documents: Sequence[Document], entries: Seq
     )
 
 
+def volume_types(volume: str) -> list[str]:
+    """The types a document bound in VOLUME may be given: those of its own volume (classify/doctypes.toml)."""
+    return [t.label for t in load_doctypes() if ("secondary" if t.volume == "secondary" else "main") == volume]
+
+
 def _ocr(doc: Document) -> tuple[OcrPage | None, ...]:
     return doc.ocr or (None,) * len(doc.pages)
 
 
-def _described(doc: Document, pages: Sequence[Any], ocr: Sequence[OcrPage | None], settings: Settings,
+def _described(doc: Document, pages: Sequence[Page], ocr: Sequence[OcrPage | None], settings: Settings,
                keep: bool) -> Document:
     """DOC cut down to PAGES: its date and 责任者 read again; title and type kept (KEEP) or read from the pages.
 
@@ -293,7 +298,7 @@ def _in_volume(documents: Sequence[Document], i: int) -> int:
     return sum(1 for d in documents[:i] if d.volume == documents[i].volume) + 1
 
 
-def _training_pages(pages: Sequence[Any], ocr: Sequence[OcrPage | None]) -> list[dict[str, Any]]:
+def _training_pages(pages: Sequence[Page], ocr: Sequence[OcrPage | None]) -> list[dict[str, Any]]:
     return [{"text": p.text, "ocr": o.model_dump(mode="json") if o else None} for p, o in zip(pages, ocr, strict=True)]
 
 

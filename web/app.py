@@ -43,7 +43,7 @@ from edossier.casenumber import CaseNumber
 from edossier.config import Settings, load_settings
 from edossier.errors import EdossierError
 from edossier.pipeline.process import trust_roots
-from edossier.pipeline.recatalogue import Correction, CorrectionRefused, correct_catalogue
+from edossier.pipeline.recatalogue import Correction, CorrectionRefused, correct_catalogue, volume_types
 from edossier.storage import Store, open_store
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import Manifest, list_cases, published_versions, read_manifest
@@ -390,6 +390,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             "pages": vol.page_count, "created": manifest.created,
             "documents": [asdict(d) for d in vol.documents],
             "pdf": f"{base}/pdf", "download": f"{base}/download", "trust": f"{base}/trust",
+            "types": volume_types(volume) if user.role == "clerk" else [],  # what a correction may retype to
         }
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/pdf", tags=["dossier"],

@@ -95,6 +95,28 @@ def test_clerk_splits_a_document_and_merges_it_back(browser, live_server) -> Non
     assert checked(live_server, LATEST + 2, "merge")["documents"] == ["民事起诉状", split[number]["title"]]
 
 
+def test_clerk_retitles_a_document(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    sign_in(browser, live_server.url, "clerk1")
+    open_case(browser, CASE_A)
+    latest = LATEST + 2  # after the split and the merge
+    opened(browser, latest)
+    power = next(e for e in css(browser, "#catalogue li.entry") if e.find_element("css selector", ".title").text
+                 == "授权委托书")
+    number = power.get_attribute("data-number")
+    power.click()
+    wait(browser, lambda d: f"第{number}件《授权委托书》" in by_id(d, "recat-current").text)
+    types = [o.get_attribute("value") for o in css(browser, "#recat-type option")]
+    assert "授权委托书" in types and "评议笔录" not in types  # the 正卷's types only: its pages stay in the 正卷
+    by_id(browser, "recat-title").clear()
+    by_id(browser, "recat-title").send_keys("授权委托书（特别授权）")
+    by_id(browser, "recat-retitle").click()
+    opened(browser, latest + 1)
+    titles = [e["title"] for e in catalogue(browser)]
+    assert titles[int(number) - 1] == "授权委托书（特别授权）"
+    detail = checked(live_server, latest + 1, "retitle")
+    assert (detail["old_title"], detail["title"], detail["type"]) == ("授权委托书", "授权委托书（特别授权）", "授权委托书")
+
+
 def test_a_judge_cannot_correct_the_catalogue(browser, live_server) -> None:  # type: ignore[no-untyped-def]
     sign_in(browser, live_server.url, "judge1")
     open_case(browser, CASE_A)

@@ -409,14 +409,10 @@ function showCorrection(page) {
   if (doc && $("recat-title").dataset.document !== String(doc.number)) {
     $("recat-title").dataset.document = doc.number;
     $("recat-title").value = doc.title;
-    loadCorrectionTypes().then(() => { $("recat-type").value = doc.type; });
+    // the types of the volume the document is bound in: its pages cannot move to the other one
+    $("recat-type").replaceChildren(...d.types.map((label) => el("option", { value: label }, label)));
+    $("recat-type").value = doc.type;
   }
-}
-
-async function loadCorrectionTypes() {
-  const select = $("recat-type");
-  if (select.options.length) return;
-  for (const label of await api("api/doctypes")) select.append(el("option", { value: label }, label));
 }
 
 async function correctCatalogue(action, extra = {}) {
