@@ -36,13 +36,13 @@ from edossier.classify.cataloguing import find_author, find_date, find_title
 from edossier.classify.doctypes import load_doctypes
 from edossier.classify.page_reading import read_page
 from edossier.config import Settings
-from edossier.errors import EdossierError, ExitCode, NotFoundError
+from edossier.errors import EdossierError, ExitCode, ImmutableObjectError, NotFoundError
 from edossier.pipeline import steps
 from edossier.pipeline.hooks import Audit, AuditEvent, Hook, StepRun, Timing, run_step
 from edossier.pipeline.steps import Binding, BoundVolume, CaseContext, PreviousVolume, SignedVolume
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
-from edossier.storage.manifest import read_manifest
+from edossier.storage.manifest import latest_version, read_manifest
 from edossier.types import Classification, Document, DocumentEntry, DossierVersion, OcrPage, Page
 
 Action = Literal["split", "merge", "retitle"]
@@ -132,7 +132,16 @@ def correct_catalogue(
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         bound = run_step(hooks, run("bind"), bind_correction, ctx, plan, Path(tmp))
         signed = run_step(hooks, run("sign"), steps.sign, ctx, bound)
-        return run_step(hooks, run("publish"), publish_correction, ctx, signed, plan)
+        try:
+            return run_step(hooks, run("publish"), publish_correction, ctx, signed, plan)
+        except ImmutableObjectError as exc:
+            # another version (a submission, another clerk) took the number meanwhile: the clerk's numbers and
+            # pages were those of the version before it, so the correction is not made on the new one blindly
+            latest = latest_version(store, case)
+            if latest == previous.version:
+                raise
+            raise CorrectionRefused(f"case {case}: version {latest} was published meanwhile ({exc})",
+                                    f"卷宗刚生成了第{latest}版，请打开最新版本后再更正") from exc
 
 
 def plan_correction(

@@ -116,6 +116,20 @@ def test_clerk_retitles_a_document(browser, live_server) -> None:  # type: ignor
     detail = checked(live_server, latest + 1, "retitle")
     assert (detail["old_title"], detail["title"], detail["type"]) == ("授权委托书", "授权委托书（特别授权）", "授权委托书")
 
+    # a correction asked on the version before the latest is refused: its numbers and pages may have moved
+    stale = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch("api/me").then((r) => r.json()).then((me) => fetch(`api/cases/${encodeURIComponent(arguments[0])}/catalogue`, {
+          method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": me.csrf},
+          body: JSON.stringify({version: arguments[1], action: "merge", document: 1}),
+        })).then(async (r) => done([r.status, await r.json()]));
+    """, CaseNumber.parse(CASE_A).key, latest)
+    assert stale == [409, {"detail": f"卷宗已有第{latest + 1}版，请打开最新版本后再更正"}]
+    settings = live_server.env.settings
+    refused = [e for e in AuditLog(open_store(settings.store_uri, settings.storage)).entries()
+               if e.action == "catalogue_correction_refused"]
+    assert [(e.user, e.detail["version"], e.detail["action"]) for e in refused] == [("clerk1", latest, "merge")]
+
 
 def test_a_judge_cannot_correct_the_catalogue(browser, live_server) -> None:  # type: ignore[no-untyped-def]
     sign_in(browser, live_server.url, "judge1")
