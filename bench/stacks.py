@@ -405,6 +405,16 @@ def normalise_title(title: str) -> str:
     return re.sub(r"[\s\u3000（）()〔〕\[\]【】：:、，,。.·_＿]", "", unicodedata.normalize("NFKC", title or ""))
 
 
+def corrected_stacks() -> list[tuple[list[OcrPage], set[int]]]:
+    """Clerks' boundary corrections in the configured store: real scanned pages with a person's decision."""
+    from edossier.config import load_settings
+    from edossier.pipeline.recatalogue import boundary_samples
+    from edossier.storage import open_store
+
+    settings = load_settings()
+    return boundary_samples(open_store(settings.store_uri, settings.storage))
+
+
 def main() -> None:
     from edossier.classify.boundary_training import save_packaged, train_boundary_model
 
@@ -412,11 +422,16 @@ def main() -> None:
     parser.add_argument("command", choices=["train"])
     parser.add_argument("corpus", nargs="?", type=Path, default=CORPUS)
     parser.add_argument("--stacks", type=int, default=400)
+    parser.add_argument("--no-corrections", action="store_true",
+                        help="leave out the boundaries clerks drew or removed (edossier catalogue, the reader)")
     args = parser.parse_args()
     docs = [d for d in read_corpus_docs(args.corpus) if not held_out(d.name)]
     stacks = random_stacks(docs, args.stacks, seed=1)
     rng = random.Random(2)
-    model = train_boundary_model([(s.ocr(rng), s.starts) for s in stacks], seed=1)
+    samples = [(s.ocr(rng), s.starts) for s in stacks]
+    if not args.no_corrections:
+        samples += corrected_stacks()
+    model = train_boundary_model(samples, seed=1)
     path = save_packaged(model)
     print(f"{path}: {model.meta}")
 

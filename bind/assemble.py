@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -77,6 +78,19 @@ class Bookmark:
     title: str
     page: int
     """1-based page of the whole dossier."""
+
+
+_DOCUMENT_MARK = re.compile(r"^[0-9]+\. ")
+
+
+def document_bookmark(number: int, title: str, label: str, page: int) -> Bookmark:
+    """A document's bookmark: catalogue number, title and type (one format, at binding and at a correction)."""
+    return Bookmark(f"{number}. {title}（{label}）", page)
+
+
+def is_document_bookmark(mark: Bookmark) -> bool:
+    """Whether MARK names a document (not a cover, catalogue or closing sheet): what a correction renumbers."""
+    return bool(_DOCUMENT_MARK.match(mark.title))
 
 
 @dataclass(frozen=True)
@@ -142,7 +156,7 @@ def assemble(
                 remark=remark,
             )
         )
-        bookmarks.append(Bookmark(f"{number}. {document.title}（{label}）", page))
+        bookmarks.append(document_bookmark(number, document.title, label, page))
         page = last + 1
     closing_page = page
     bookmarks.append(Bookmark(f"备考表（第{meta.version}版）", closing_page))

@@ -78,12 +78,14 @@ def seal_version(
     meta: DossierMetadata,
     bookmarks: Sequence[Bookmark],
     addition: Path | None = None,
+    earlier: Sequence[Bookmark] | None = None,
 ) -> None:
     """Write OUTPUT = BASE + (ADDITION's pages, the whole outline, metadata, signature).
 
     BASE is the assembled first version, or the previous signed version when
     ADDITION holds the pages of a later one.  BOOKMARKS are this version's own;
-    earlier ones are read back from BASE.
+    earlier ones are read back from BASE, unless EARLIER gives them (a catalogue
+    correction renames and renumbers the documents' bookmarks).
     """
     signer = load_signer(spec)
     long_term = spec.level in ("B-LT", "B-LTA")
@@ -109,7 +111,7 @@ def seal_version(
     try:
         with open(base, "rb") as inf, open(tmp, "w+b") as outf:
             writer = IncrementalPdfFileWriter(inf, strict=False)
-            earlier = read_bookmarks(writer.prev)
+            earlier = read_bookmarks(writer.prev) if earlier is None else earlier
             if addition is not None:
                 with open(addition, "rb") as extra:
                     _append_pages(writer, PdfFileReader(extra, strict=False))

@@ -201,6 +201,11 @@ class WebSettings(Section):
     case_waiting_jobs: int = Field(default=10, ge=1, description="submissions one case may have waiting (429)")
     case_waiting_pages: int = Field(default=20_000, ge=1, description="pages one case may have waiting (429)")
     case_waiting_bytes: int = Field(default=2 * 1024**3, ge=1, description="bytes one case may have waiting (429)")
+    catalogue_review_below: float = Field(
+        default=0.8, ge=0, le=1,
+        description="a document cataloguing was less sure than this that it starts where it does is marked 待复核 "
+        "for a clerk (the reader, edossier catalogue)",
+    )
 
 
 class StorageSettings(Section):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edossier import __version__
-from edossier.bind.assemble import Addition, Continuation, CoverFacts, DossierMetadata, assemble
+from edossier.bind.assemble import Addition, Bookmark, Continuation, CoverFacts, DossierMetadata, assemble
 from edossier.bind.devcert import DEV_PASSPHRASE, ensure_dev_key
 from edossier.bind.image_codec import codec_settings, encode_into_cache
 from edossier.bind.order import order_documents
@@ -357,9 +357,15 @@ class BoundVolume:
     addition: Addition
     previous: PreviousVolume | None
     signed: Path
+    corrected: tuple[DocumentEntry, ...] | None = None
+    """a catalogue correction's whole catalogue of the volume (None: the previous one plus the addition's)."""
+    outline: tuple[Bookmark, ...] | None = None
+    """a catalogue correction's bookmarks before the addition's (None: the previous PDF's, read back)."""
 
     @property
     def entries(self) -> list[DocumentEntry]:
+        if self.corrected is not None:
+            return list(self.corrected)
         return [*(self.previous.entries if self.previous else ()), *self.addition.entries]
 
 
@@ -414,7 +420,7 @@ def sign_volume(bound: BoundVolume, settings: Settings) -> SignedVolume:
     try:
         if bound.previous:
             seal_version(bound.previous.pdf, bound.signed, spec, bound.meta, bound.addition.bookmarks,
-                         addition=bound.unsigned)
+                         addition=bound.unsigned, earlier=bound.outline)
         else:
             seal_version(bound.unsigned, bound.signed, spec, bound.meta, bound.addition.bookmarks)
     except SigningError:
@@ -535,7 +541,7 @@ def bind(
             entries = tuple(DocumentEntry.model_validate(e) for e in noted["entries"])
             volumes.append(SignedVolume(volume, pdf, entries))
             continue
-        previous = _previous_volume(ctx, volume, earlier, out_dir) if grown else None
+        previous = previous_volume(ctx, volume, earlier, out_dir) if grown else None
         if added:
             pages = [doc.model_copy(update={"pages": tuple(ctx.work.local(p, local[doc.source_sha256])
                                                            for p in doc.pages)}) for doc in added]
@@ -552,9 +558,10 @@ def sign(ctx: CaseContext, binding: Binding) -> Binding:
     return Binding(binding.documents, binding.sources, signed, binding.remarks, binding.provenance)
 
 
-def _previous_volume(
+def previous_volume(
     ctx: CaseContext, volume: Volume, entries: tuple[DocumentEntry, ...], tmp: Path
 ) -> PreviousVolume | None:
+    """VOLUME's signed PDF in the previous version (copied into TMP) with ENTRIES, its catalogue; None if it has none."""
     if ctx.previous is None or not entries:
         return None
     role = volume_role(volume)

@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -43,6 +43,7 @@ from edossier.casenumber import CaseNumber
 from edossier.config import Settings, load_settings
 from edossier.errors import EdossierError
 from edossier.pipeline.process import trust_roots
+from edossier.pipeline.recatalogue import Correction, CorrectionRefused, correct_catalogue, volume_types
 from edossier.storage import Store, open_store
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import Manifest, list_cases, published_versions, read_manifest
@@ -61,6 +62,7 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _NOT_FOUND = "案件不存在或无权查阅"
 _REVIEWERS_ONLY = "仅书记员可审核网上提交"
+_CATALOGUERS_ONLY = "仅书记员可更正编目"
 _VOLUME_CACHE = 64
 _CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
@@ -76,6 +78,17 @@ class Credentials(BaseModel):
 
 class Rejection(BaseModel):
     reason: str | None = Field(default=None, max_length=200, description="why, as the submitter will read it")
+
+
+class CatalogueCorrection(BaseModel):
+    """A clerk's correction of the catalogue of the version on screen (see pipeline/recatalogue.py)."""
+
+    version: int = Field(ge=1, description="the version the clerk is looking at; a newer one refuses the correction")
+    action: Literal["split", "merge", "retitle"]
+    document: int = Field(ge=1, description="the document's position in the version's catalogue (正卷 first)")
+    page: int | None = Field(default=None, ge=1, description="split: the volume page that starts the new document")
+    title: str | None = Field(default=None, max_length=80)
+    type: str | None = Field(default=None, max_length=40)
 
 
 class PasswordChange(BaseModel):
@@ -115,7 +128,7 @@ class Reader:
             cached = self._volumes.get(key)
         if cached is None:
             manifest = read_manifest(self.store, case, version)
-            cached = (manifest, volume_of(manifest, name))
+            cached = (manifest, volume_of(manifest, name, self.settings.web.catalogue_review_below))
             with self._trust_lock:
                 if len(self._volumes) >= _VOLUME_CACHE:
                     self._volumes.pop(next(iter(self._volumes)))
@@ -377,6 +390,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             "pages": vol.page_count, "created": manifest.created,
             "documents": [asdict(d) for d in vol.documents],
             "pdf": f"{base}/pdf", "download": f"{base}/download", "trust": f"{base}/trust",
+            "types": volume_types(volume) if user.role == "clerk" else [],  # what a correction may retype to
         }
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/pdf", tags=["dossier"],
@@ -414,6 +428,30 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if not 1 <= page <= vol.page_count:
             raise Refusal(f"no page {page}", f"本卷没有第{page}页", 404)
         return page_highlights(volume_pdf(r.store, vol, r.cache), page, q)
+
+    @app.post("/api/cases/{case}/catalogue", tags=["dossier"],
+              summary="A clerk splits, merges, retitles or retypes a document: a new signed version; audited")
+    def correct(case: str, body: CatalogueCorrection, user: Ready, audit: Audited, r: R) -> dict[str, Any]:
+        number = readable_case(case, user)
+        if user.role != "clerk":
+            raise HTTPException(403, _CATALOGUERS_ONLY)
+        asked = body.model_dump(exclude_none=True)
+        settings = r.settings.model_copy(update={"user": user.name})  # the version is the clerk's act
+        correction = Correction(body.action, body.document, body.page, body.title, body.type)
+        try:
+            done = correct_catalogue(number.normalized, correction, settings, store=r.store, seen_version=body.version)
+        except CorrectionRefused as exc:
+            audit("catalogue_correction_refused", number.normalized, detail={**asked, "reason": str(exc)})
+            raise Refusal(str(exc), exc.chinese, 409) from None
+        audit("catalogue_corrected", number.normalized, done.event.objects, done.event.detail)
+        r.index.index_case(number)
+        detail = done.event.detail
+        corrected = done.summary.documents[done.changed[0] - 1]  # the catalogue of both volumes, in order
+        return {
+            "case": number.normalized, "version": done.summary.version, "volume": detail["volume"],
+            "page": corrected.first_page, "corrected": list(done.changed),
+            "message": f"已更正编目，卷宗为第{done.summary.version}版",
+        }
 
     # --- search -------------------------------------------------------------------
 

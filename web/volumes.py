@@ -19,6 +19,7 @@ from pathlib import Path
 from edossier.bind.volumes import VOLUME_NAMES, VOLUMES, volume_role
 from edossier.casenumber import CaseNumber
 from edossier.errors import IntegrityError, NotFoundError
+from edossier.pipeline.recatalogue import needs_review
 from edossier.storage.layout import MANIFEST, version_key
 from edossier.storage.manifest import Manifest, ManifestEntry
 from edossier.storage.store import Store
@@ -35,6 +36,10 @@ class VolumeDocument:
     """The document's first page in its volume PDF: also the number printed on it."""
     last_page: int
     needs_review: bool
+    """待复核: the type is unsure, or where the document starts (``pipeline.recatalogue.needs_review``)."""
+    number: int = 0
+    """1-based position in the version's whole catalogue (正卷 first): how a correction names the document."""
+    boundary_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,14 @@ class Volume:
     source_sha256: str
 
 
-def volume_of(manifest: Manifest, name: str) -> Volume:
-    """The documents and page texts of volume NAME in MANIFEST, numbered as its signed PDF is."""
+def volume_of(manifest: Manifest, name: str, review_below: float = 0.0) -> Volume:
+    """The documents and page texts of volume NAME in MANIFEST, numbered as its signed PDF is.
+
+    A document cataloguing was less sure than REVIEW_BELOW that it starts where it does needs review.
+    """
     if name not in VOLUMES:
         raise NotFoundError(f"no volume {name!r}")
+    numbers = [n for n, r in enumerate(manifest.documents, start=1) if r.get("volume", "main") == name]
     records = [r for r in manifest.documents if r.get("volume", "main") == name]
     entries = [DocumentEntry.model_validate(e) for e in manifest.catalogue if e.get("volume", "main") == name]
     if not records:
@@ -75,7 +84,7 @@ def volume_of(manifest: Manifest, name: str) -> Volume:
         )
     docs: list[VolumeDocument] = []
     pages: list[PageText] = []
-    for record, entry in zip(records, entries, strict=True):
+    for number, record, entry in zip(numbers, records, entries, strict=True):
         doc = Document.model_validate(record)
         listed = entry.last_page - entry.first_page + 1
         if listed != len(doc.pages):
@@ -84,7 +93,8 @@ def volume_of(manifest: Manifest, name: str) -> Volume:
         ocr = doc.ocr or (None,) * len(doc.pages)
         for offset, (page, result) in enumerate(zip(doc.pages, ocr, strict=True)):
             pages.append(PageText(entry.first_page + offset, len(docs), result.text if result else page.text))
-        docs.append(VolumeDocument(entry.title, entry.type, entry.first_page, entry.last_page, entry.needs_review))
+        docs.append(VolumeDocument(entry.title, entry.type, entry.first_page, entry.last_page,
+                                   needs_review(doc, entry, review_below), number, doc.boundary_confidence))
     recorded = manifest.provenance.get("volume_pages", {}).get(name)
     # every addition ends with its closing sheet, so without a record the last one follows the last document
     page_count = int(recorded) if recorded else max(d.last_page for d in docs) + 1

@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "dossier_cmd": ("get", "list", "verify"),
     "audit_cmd": ("audit",),
     "classify_cmd": ("classify", "relabel", "train-classifier"),
+    "catalogue_cmd": ("catalogue",),
     "web_cmd": ("users", "serve"),
     "filings_cmd": ("filings", "service"),
     "batch_cmd": ("batch", "worker", "status"),

@@ -221,6 +221,7 @@ async function openDossier(c, version, volume, page) {
   $("dossier-title").textContent = `${info.case} 第${info.version}版 ${info.volume_name}`;
   $("download").href = info.download;
   renderCatalogue(info);
+  $("recat-title").dataset.document = "";
   renderVolumeSwitch(info);
   loadVersions(info);
   $("tab-submit-button").hidden = !(state.me.role === "clerk" || (["lawyer", "party"].includes(state.me.role) && state.me.cases.includes(info.case)));
@@ -240,6 +241,7 @@ function renderCatalogue(info) {
       el("span", { className: "pages" }, `第${doc.first_page}–${doc.last_page}页 · ${doc.type}`));
     if (doc.needs_review) item.append(" ", el("span", { className: "review" }, "待复核"));
     item.dataset.index = i;
+    item.dataset.number = doc.number;
     item.dataset.firstPage = doc.first_page;
     item.addEventListener("click", () => { location.hash = dossierHash(info.case, info.version, info.volume, doc.first_page); });
     return item;
@@ -375,7 +377,63 @@ function updateIndicator(known) {
   const total = state.pdf ? state.pdf.numPages : 0;
   $("page-indicator").textContent = `第 ${current} / ${total} 页`;
   $("viewer").dataset.currentPage = current;
+  showCorrection(current);
 }
+
+// --- a clerk's catalogue corrections (编目更正) -----------------------------------------
+// The document on screen is the one whose pages hold the page shown: split it there, merge it
+// with the next one, or correct its title and type.  Each correction is a new signed version,
+// which the reader then opens.
+
+function shownDocument(page) {
+  const d = state.dossier;
+  return d ? d.documents.find((doc) => doc.first_page <= page && page <= doc.last_page) : undefined;
+}
+
+function showCorrection(page) {
+  const box = $("recatalogue");
+  const d = state.dossier;
+  box.hidden = !(d && state.me && state.me.role === "clerk");
+  if (box.hidden) return;
+  const doc = shownDocument(page);
+  box.dataset.page = page;
+  box.dataset.document = doc ? doc.number : "";
+  $("recat-current").textContent = doc
+    ? `第${page}页 · 第${doc.number}件《${doc.title}》（第${doc.first_page}–${doc.last_page}页）`
+    : `第${page}页是目录或备考表，不属于任何文件`;
+  $("recat-split").textContent = `自第${page}页起拆分`;
+  $("recat-split").disabled = !doc || page === doc.first_page;
+  const next = doc ? d.documents[d.documents.indexOf(doc) + 1] : undefined;
+  $("recat-merge").disabled = !next || next.first_page !== doc.last_page + 1;
+  $("recat-retitle").disabled = !doc;
+  if (doc && $("recat-title").dataset.document !== String(doc.number)) {
+    $("recat-title").dataset.document = doc.number;
+    $("recat-title").value = doc.title;
+    // the types of the volume the document is bound in: its pages cannot move to the other one
+    $("recat-type").replaceChildren(...d.types.map((label) => el("option", { value: label }, label)));
+    $("recat-type").value = doc.type;
+  }
+}
+
+async function correctCatalogue(action, extra = {}) {
+  const d = state.dossier;
+  const box = $("recatalogue");
+  const status = $("recat-status");
+  status.dataset.state = "sending";
+  status.textContent = "正在更正并签名…";
+  try {
+    const result = await post(`api/cases/${encodeURIComponent(d.case)}/catalogue`,
+      { version: d.version, action, document: Number(box.dataset.document), ...extra });
+    status.dataset.state = "done";
+    status.dataset.version = result.version;
+    status.textContent = result.message;
+    location.hash = dossierHash(d.case, result.version, result.volume, result.page);
+  } catch (e) { status.dataset.state = "refused"; status.textContent = e.message; }
+}
+
+$("recat-split").addEventListener("click", () => correctCatalogue("split", { page: Number($("recatalogue").dataset.page) }));
+$("recat-merge").addEventListener("click", () => correctCatalogue("merge"));
+$("recat-retitle").addEventListener("click", () => correctCatalogue("retitle", { title: $("recat-title").value.trim(), type: $("recat-type").value }));
 
 async function markPage(n) {
   const d = state.dossier;
