@@ -27,7 +27,7 @@ import math
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
@@ -207,6 +207,10 @@ class _Loaded:
             thresh=0.3, box_thresh=settings.det_box_thresh, max_candidates=1000, unclip_ratio=1.6, use_dilation=True
         )
         self.classifier = _line_direction_classifier(models["cls"]) if settings.line_orientation else None
+        # A page's line batches are shared out over the recogniser's streams (one per job): a page read
+        # alone keeps every core busy, pages read at once queue their batches here.  Each batch's
+        # result depends only on its own lines, never on which stream or thread ran it.
+        self._batches = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="rapidocr-rec")
 
     def read(self, image: np.ndarray, rescaled: bool = False) -> list[_Found]:
         """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them.
@@ -268,10 +272,10 @@ class _Loaded:
         crops = [with_margin(crop, self.settings.rec_margin) for crop in crops]
         ratios = [crop.shape[1] / crop.shape[0] for crop in crops]
         order = sorted(range(len(crops)), key=ratios.__getitem__)
-        lines: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         size = self.settings.rec_batch_num
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
+        chunks = [order[start : start + size] for start in range(0, len(order), size)]
+
+        def batch_of(chunk: list[int]) -> list[tuple[str, float]]:
             widest = max(max(ratios[i] for i in chunk), 320 / REC_HEIGHT)
             batch_width = input_width(math.ceil(REC_HEIGHT * widest))
             batch = np.zeros((len(chunk), 3, REC_HEIGHT, batch_width), dtype=np.float32)
@@ -280,7 +284,11 @@ class _Loaded:
                 resized = cv2.resize(crops[i], (line_width, REC_HEIGHT), interpolation=cv2.INTER_AREA)
                 batch[row, :, :, :line_width] = model_input(resized)[0]
             index, probability = self.recogniser(batch)
-            decoded, _ = self.decoder.decode(index, probability, remove_duplicate=True)
+            decoded: list[tuple[str, float]] = self.decoder.decode(index, probability, remove_duplicate=True)[0]
+            return decoded
+
+        lines: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        for chunk, decoded in zip(chunks, self._batches.map(batch_of, chunks), strict=True):
             for row, i in enumerate(chunk):
                 lines[i] = decoded[row]
         return lines

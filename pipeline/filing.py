@@ -16,10 +16,10 @@ from edossier.config import Settings
 from edossier.errors import InputFileError
 from edossier.ingest.batch_split import BatchSplit, PageCheck, split_batch, write_document
 from edossier.pipeline.process import Say, process_case
-from edossier.pipeline.qc_report import write_qc_report
+from edossier.pipeline.qc_report import unread_pages, write_qc_report
 from edossier.pipeline.steps import Material
-from edossier.storage import Store
-from edossier.types import DossierVersion
+from edossier.storage import Store, open_store
+from edossier.types import DossierVersion, sha256_file
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ def file_batch(
         write_qc_report(report, case or "", device, split, "no pages to store")
         raise InputFileError(batch_dir, "the batch holds no pages to store (only cover sheets)")
     by_case: dict[str, list[Material]] = {}
+    sources: dict[str, tuple[PageCheck, ...]] = {}  # each document file, by hash, and its batch pages
     for index, doc in enumerate(split.documents, 1):
         doc_case = doc.cover.case if doc.cover else case
         if doc_case is None:
@@ -69,6 +70,7 @@ def file_batch(
                 doc.pages[0].image, f"a cover sheet in this batch is for case {doc_case}, not {case}; nothing was stored"
             )
         tiff = write_document(doc.pages, batch_dir / "documents" / f"扫描件-{index:03d}.tif")
+        sources[sha256_file(tiff)] = doc.pages
         flags = tuple(doc.page_flags(p) for p in doc.pages)
         by_case.setdefault(doc_case, []).append(
             Material(
@@ -78,12 +80,14 @@ def file_batch(
                 page_flags=flags,
             )
         )
+    store = store or open_store(settings.store_uri, settings.storage)
     versions = tuple(
         process_case(materials, doc_case, settings, store=store, progress=progress)
         for doc_case, materials in by_case.items()
     )
     label = ", ".join(v.case for v in versions)
-    write_qc_report(report, label, device, split, "stored", versions[-1].version if len(versions) == 1 else None)
+    version = versions[-1].version if len(versions) == 1 else None
+    write_qc_report(report, label, device, split, "stored", version, unread_pages(store, versions, sources))
     write_state(batch_dir, device, "done", split.pages_received + 1, declared_pages)
     return BatchResult(device, split, versions, report, batch_dir)
 

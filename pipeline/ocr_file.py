@@ -8,15 +8,16 @@ from edossier.config import Settings
 from edossier.ocr import create_engine
 from edossier.ocr.engine import cpu_count
 from edossier.pipeline.page_ocr import ocr_pages
-from edossier.pipeline.steps import Material, read_material
+from edossier.pipeline.reading import Material, read_material
 
 
 def ocr_file(path: Path, settings: Settings, password: str | None = None) -> dict[str, object]:
     """Pages of PATH with their text: OCRed raster pages, born-digital pages from their own text layer."""
     work_dir = settings.work_dir
     work_dir.mkdir(parents=True, exist_ok=True)
-    _, pages = read_material(Material(path=path), settings, work_dir, password)
+    # The engine first: its models load on another core while the pages are rasterised and cleaned up.
     engine = create_engine(settings.ocr)
+    _, pages = read_material(Material(path=path), settings, work_dir, password)
     results = ocr_pages(pages, engine, work_dir, settings.ocr.jobs or cpu_count())
     out = []
     for page, ocr in zip(pages, results, strict=True):

@@ -66,6 +66,7 @@ def process_case(
     def run(step: str, what: str) -> StepRun:
         return StepRun(step, case.normalized, what, store, settings.user)
 
+    engine = engine or create_engine(settings.ocr)  # its models load on another core while the inputs are read
     read = []
     for material in materials:
         source, pages = run_step(hooks, run("read", material.path.name), steps.read, material, settings,
@@ -79,7 +80,6 @@ def process_case(
     if ctx.previous and not fresh:
         return steps.summary_of(ctx.previous)
 
-    engine = engine or create_engine(settings.ocr)
     documents = []
     for material, source, pages in fresh:
         ocr = _ocr(hooks, run, ctx, source, pages, engine)

@@ -41,14 +41,18 @@ from edossier.classify.secrecy import refuse_classified
 from edossier.config import Settings
 from edossier.errors import ClassifiedMaterialError, SigningError, StageError
 from edossier.files import write_atomically
-from edossier.ingest.cleanup import clean_page
 from edossier.ingest.ofd_intake import SIGNED_KEY
-from edossier.ingest.pages import open_source, read_pages
 from edossier.ocr import OcrEngine
 from edossier.pipeline.audit_trail import audit_head
 from edossier.pipeline.cataloguing import split_source
 from edossier.pipeline.hooks import AuditEvent
 from edossier.pipeline.page_ocr import recognize_page
+from edossier.pipeline.reading import (  # the first steps, re-exported: the runners call them as steps.read…
+    Material as Material,
+    clean_up as clean_up,
+    read as read,
+    read_material as read_material,
+)
 from edossier.pipeline.quarantine import quarantine
 from edossier.pipeline.work import WorkArea, identity
 from edossier.storage import Store, layout
@@ -64,17 +68,6 @@ from edossier.types import (
     sha256_file,
 )
 
-
-
-@dataclass(frozen=True)
-class Material:
-    """One input file as handed over, with what the clerk said about it."""
-
-    path: Path
-    declared_type: str | None = None
-    title: str | None = None
-    page_flags: tuple[tuple[str, ...], ...] = ()
-    """review flags per page, raised before reading (e.g. by the scanning window)."""
 
 
 @dataclass(frozen=True)
@@ -115,39 +108,6 @@ class CaseContext:
     def known_sources(self) -> frozenset[str]:
         """Originals the previous version already holds: handed over again, they add nothing."""
         return frozenset(doc.source_sha256 for doc in self.previous_documents)
-
-
-# -- read and clean up -----------------------------------------------------
-
-
-def read(material: Material, settings: Settings, work_dir: Path, password: str | None) -> tuple[SourceFile, list[Page]]:
-    """Open one input (bad input stops here with one line naming it) and rasterise or extract its pages."""
-    source = open_source(material.path, settings.limits, material.declared_type)
-    return source, list(read_pages(source, work_dir, settings.limits, password))
-
-
-def clean_up(
-    pages: Sequence[Page], settings: Settings, work_dir: Path, flags: Sequence[tuple[str, ...]] = ()
-) -> list[Page]:
-    """Each raster page becomes an upright, straight kept image plus a cleaned image for OCR, both by hash."""
-    cleaned = []
-    for index, page in enumerate(pages):
-        page = clean_page(page, settings.cleanup, work_dir)
-        if page.kind == "raster" and page.recognition_image is not None:
-            recognition = page.sha256 if page.recognition_image == page.image else sha256_file(page.recognition_image)
-            page = page.model_copy(update={"recognition_sha256": recognition})
-        if index < len(flags) and flags[index]:
-            page = page.model_copy(update={"flags": page.flags + flags[index]})
-        cleaned.append(page)
-    return cleaned
-
-
-def read_material(
-    material: Material, settings: Settings, work_dir: Path, password: str | None
-) -> tuple[SourceFile, list[Page]]:
-    """Read and clean up one input into WORK_DIR: what ``ocr``, ``cleanup`` and ``classify`` start from."""
-    source, pages = read(material, settings, work_dir, password)
-    return source, clean_up(pages, settings, work_dir, material.page_flags)
 
 
 def removed_content(source: SourceFile, pages: Sequence[Page]) -> str | None:

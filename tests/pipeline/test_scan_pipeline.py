@@ -122,6 +122,26 @@ def test_cover_sheet_for_another_case_stops_the_batch(tmp_path, pages):
     assert latest_version(open_store(settings.store_uri), CaseNumber.parse(CASE)) == 0
 
 
+def test_the_qc_report_lists_pages_with_ink_that_no_ocr_could_read(tmp_path, pages):
+    """A page with ink that yields no text by any way (a detector that accepts no box, no second engine)
+    is listed 待复核 with its thumbnail; a blank page is not listed as unread."""
+    settings = load_settings(
+        data_dir=tmp_path / "data", scan={"resolution": 75, "folder_stable_s": 0}, limits={"raster_dpi": 100},
+        ocr={"det_box_thresh": 0.99, "fallback_engine": "none"},
+    )
+    feed = [pages["cover_complaint"], pages["complaint"], pages["blank"]]
+    with EsclTestServer(feed) as server:
+        (result,) = scan_to_case(f"escl:{server.url}", CASE, settings)
+    report = result.report.read_text()
+    assert "page 2: ink but no text could be read (待复核)" in report
+    assert "page 3: ink" not in report and "page 3: blank" in report
+    assert report.count("<figure>") == 2 and "<b>2</b> flags" in report
+    manifest = read_manifest(open_store(settings.store_uri), CaseNumber.parse(CASE))
+    (document,) = manifest.documents
+    assert document["classification"]["needs_review"]
+    assert [page["read_by"] for page in document["ocr"] if page] == ["nothing"]
+
+
 def _batch_pdf(target: Path, images: list[Path]) -> Path:
     """What a multifunction printer writes to its scan folder: one image-only PDF per batch."""
     doc = pymupdf.open()
