@@ -212,7 +212,7 @@ def _write_chunks(documents, front_matter, closing, folder, first_number, chunk_
 
     def flush() -> Path:
         nonlocal pdf, index, number
-        for page in pdf:
+        for page in pdf.pages():
             stamp_page_number(page, number)
             number += 1
         path = folder / f"chunk-{index:05d}.pdf"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -265,6 +266,7 @@ def validate_at(sig: EmbeddedPdfSignature, trust_roots: Sequence[x509.Certificat
     except Exception as exc:  # noqa: BLE001 - pyHanko raising instead of reporting is a failed validation too
         return LongTermStatus("INDETERMINATE", False, f"{type(exc).__name__}: {exc}")
     indication = result.ades_subindic
+    assert isinstance(indication, enum.Enum)  # each of pyHanko's sub-indication kinds is an Enum
     verdict = f"{type(indication).__name__.removeprefix('AdES').upper()}/{indication.name}"
     passed = indication.name == "OK" and verdict.startswith("PASSED")
     return LongTermStatus(verdict, passed, None if passed else result.failure_msg)

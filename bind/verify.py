@@ -8,9 +8,10 @@ that changing any single byte of the file makes verification fail.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -46,7 +47,7 @@ class SignatureReport:
     trusted: bool
     coverage: str
     modification_level: str | None
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)  # not field(): a member is named so
     timestamp: str | None = None
     """Time asserted by the timestamp authority (PAdES B-T); None for B-B."""
     kind: str = "signature"

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class _Fitted:
     intercept: np.ndarray
     classes: list[str]
     columns: np.ndarray  # the kept columns of the full count matrix
-    tfidf: object
+    tfidf: Any  # a fitted sklearn TfidfTransformer: sklearn has no type hints
 
 
 def count_matrix(examples: Sequence[Example]) -> tuple[object, np.ndarray]:

@@ -233,7 +233,7 @@ class _Loaded:
         if rescaled:
             large = max(scaled.shape[:2]) > LARGE_PAGE
             scale = DetPreProcess(*(LARGE_PAGE_SCALE if large else RAPIDOCR_DET_SCALE)).resize
-        boxes, _ = self.find_boxes(self.detector(model_input(scale(scaled)))[0], scaled.shape[:2])
+        boxes, _ = self.find_boxes(self.detector(model_input(scale(scaled)))[0], scaled.shape[:2])  # type: ignore[arg-type]  # None only when a side scales below 16 px
         if len(boxes) == 0:
             return []
         boxes = TextDetector.sorted_boxes(boxes)

@@ -92,7 +92,7 @@ def _party(line: str) -> Party:
 
 class Casework:
     def __init__(self, settings: Settings, store: Store, audit: AuditLog, accounts: Accounts,
-                 on_published: Callable[[CaseNumber], None] = lambda case: None, *, background: bool = True) -> None:
+                 on_published: Callable[[CaseNumber], object] = lambda case: None, *, background: bool = True) -> None:
         self.settings = settings
         self.store = store
         self.audit = audit
@@ -451,7 +451,7 @@ def _retrying(run: Callable[[], object]):  # type: ignore[no-untyped-def]
                 raise
 
 
-def _notify(on_published: Callable[[CaseNumber], None], case: CaseNumber) -> None:
+def _notify(on_published: Callable[[CaseNumber], object], case: CaseNumber) -> None:
     try:
         on_published(case)
     except Exception:  # the search index catches up on its next sync
