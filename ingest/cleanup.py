@@ -346,7 +346,7 @@ def _recognition(
     if removed:
         flat.reshape(-1)[ink[speck[owner]]] = 255
         steps.append(Correction(kind="recognition_despeckle", value=removed))
-    cv2.bitwise_or(flat, cv2.compare(flat, int(settings.recognition_paper * 255), cv2.CMP_GE), dst=flat)  # type: ignore[call-overload]  # OpenCV takes a scalar; its stubs list arrays only
+    cv2.bitwise_or(flat, cv2.compare(flat, int(settings.recognition_paper * 255), cv2.CMP_GE), dst=flat)  # type: ignore[call-overload]  # a scalar: the stubs list arrays
     return flat, dpi, steps, (content, max_ink_mm2)
 
 
