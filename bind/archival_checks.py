@@ -75,7 +75,7 @@ def check_dossier_pdf(
     fonts = [p for p in pdfa if "font" in p]
     structure = [p for p in pdfa if p not in fonts and not _security_problem(p)]
     return [
-        item("authenticity", "电子签名 signatures", signatures, f"all valid ({levels})"),  # type: ignore[arg-type]
+        item("authenticity", "电子签名 signatures", signatures, f"all valid ({levels})"),
         item("integrity", "页数与目录 pages and catalogue", _accounting_problems(pdf, entries, expected_pages,
                                                                           document_pages),
              f"{len(entries)} documents, pages 1-{expected_pages} accounted for"),

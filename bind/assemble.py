@@ -19,7 +19,7 @@ import datetime as dt
 import multiprocessing
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +216,11 @@ class _LazyPool:
         return self._pool.map(_encode, jobs)
 
 
-def _write_chunks(documents, front_matter, closing, folder, first_number, chunk_pages, codec, cache, pool) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+def _write_chunks(
+    documents: Sequence[Document], front_matter: Callable[[pymupdf.Document], None],
+    closing: Callable[[pymupdf.Document], None], folder: Path, first_number: int, chunk_pages: int,
+    codec: CodecSettings, cache: Path | None, pool: _LazyPool,
+) -> Iterator[Path]:
     """Yield chunk files in order; each holds at most CHUNK_PAGES pages."""
     number = first_number
     index = 0
@@ -226,7 +230,7 @@ def _write_chunks(documents, front_matter, closing, folder, first_number, chunk_
 
     def flush() -> Path:
         nonlocal pdf, index, number
-        for page in pdf:
+        for page in pdf.pages():
             stamp_page_number(page, number)
             number += 1
         path = folder / f"chunk-{index:05d}.pdf"
@@ -312,7 +316,7 @@ def _image_object(pdf: pymupdf.Document, image: EncodedImage) -> int:
         params = f"<</K -1/Columns {image.width}/Rows {image.height}/BlackIs1 {black}>>"
     else:
         space, bits, filter_, params = ("/DeviceGray" if image.grey else "/DeviceRGB"), 8, "/DCTDecode", None
-    xref = pdf.get_new_xref()
+    xref: int = pdf.get_new_xref()
     pdf.update_object(xref, f"<</Type/XObject/Subtype/Image/Width {image.width}/Height {image.height}"
                             f"/ColorSpace{space}/BitsPerComponent {bits}>>")
     pdf.update_stream(xref, image.data, new=True, compress=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEV_PASSPHRASE = b"edossier-development"
@@ -63,7 +64,7 @@ def _create(p12: Path, pem: Path) -> None:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    blob = serialization.pkcs12.serialize_key_and_certificates(
+    blob = pkcs12.serialize_key_and_certificates(
         b"edossier-dev", key, cert, None, serialization.BestAvailableEncryption(DEV_PASSPHRASE)
     )
     for path, data in ((p12, blob), (pem, cert.public_bytes(serialization.Encoding.PEM))):

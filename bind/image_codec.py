@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageStat, TiffImagePlugin
 
 from edossier.config import BindSettings
 
@@ -103,6 +103,7 @@ def _header(encoded: EncodedImage) -> dict[str, object]:
 
 
 def encode_page_image(path: Path, settings: CodecSettings) -> EncodedImage:
+    image: Image.Image
     with Image.open(path) as image:
         image.load()
         if image.mode == "1":
@@ -144,6 +145,7 @@ def _g4(bilevel: Image.Image) -> EncodedImage:
     bilevel.save(buffer, format="TIFF", compression="group4", tiffinfo={278: bilevel.height})
     raw = buffer.getvalue()
     with Image.open(io.BytesIO(raw)) as tiff:
+        assert isinstance(tiff, TiffImagePlugin.TiffImageFile)  # written as a TIFF just above
         offsets, counts = tiff.tag_v2[273], tiff.tag_v2[279]
         photometric = tiff.tag_v2.get(262, 0)
     if len(offsets) != 1:

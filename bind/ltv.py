@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy, NonRevokedStatusAssertion
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
@@ -156,10 +158,10 @@ def pageless_timestamp_field(writer: IncrementalPdfFileWriter, number: int) -> s
 
 def _collect(
     pdf: Path, signatures: Sequence[EmbeddedPdfSignature], context: ValidationContext
-) -> list:  # type: ignore[type-arg]
+) -> list[ValidationPath]:
     """Validation paths (with their revocation answers fetched into CONTEXT) of every signature given."""
-    async def collect() -> list:  # type: ignore[type-arg]
-        paths = []
+    async def collect() -> list[ValidationPath]:
+        paths: list[ValidationPath] = []
         try:
             for sig in signatures:
                 try:
@@ -230,7 +232,8 @@ def newest_timestamp_expiry(reader: PdfFileReader) -> dt.datetime | None:
 
 def certificate_expiry(cert: x509.Certificate) -> dt.datetime:
     """The certificate's notAfter."""
-    return cert["tbs_certificate"]["validity"]["not_after"].native
+    expiry: dt.datetime = cert["tbs_certificate"]["validity"]["not_after"].native
+    return expiry
 
 
 def validate_at(sig: EmbeddedPdfSignature, trust_roots: Sequence[x509.Certificate], at: dt.datetime) -> LongTermStatus:
@@ -265,6 +268,7 @@ def validate_at(sig: EmbeddedPdfSignature, trust_roots: Sequence[x509.Certificat
     except Exception as exc:  # noqa: BLE001 - pyHanko raising instead of reporting is a failed validation too
         return LongTermStatus("INDETERMINATE", False, f"{type(exc).__name__}: {exc}")
     indication = result.ades_subindic
+    assert isinstance(indication, enum.Enum)  # each of pyHanko's sub-indication kinds is an Enum
     verdict = f"{type(indication).__name__.removeprefix('AdES').upper()}/{indication.name}"
     passed = indication.name == "OK" and verdict.startswith("PASSED")
     return LongTermStatus(verdict, passed, None if passed else result.failure_msg)

@@ -123,7 +123,7 @@ def _metadata_problems(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _intent_problems(pdf: pikepdf.Pdf) -> list[str]:
-    intents = pdf.Root.get("/OutputIntents", [])
+    intents = pdf.Root.get("/OutputIntents", pikepdf.Array())
     pdfa = [i for i in intents if i.get("/S") == "/GTS_PDFA1"]
     if len(pdfa) != 1:
         return ["needs exactly one GTS_PDFA1 output intent"]
@@ -135,7 +135,7 @@ def _intent_problems(pdf: pikepdf.Pdf) -> list[str]:
 
 def _page_problems(page: pikepdf.Page) -> list[str]:
     problems = []
-    resources = page.obj.get("/Resources", {})
+    resources = page.obj.get("/Resources", pikepdf.Dictionary())
     for name, font in resources.get("/Font", {}).items():
         fonts = [font, *font.get("/DescendantFonts", [])]
         descriptors = [f.get("/FontDescriptor") for f in fonts if "/FontDescriptor" in f]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -63,7 +64,9 @@ class SignatureSpec:
 
 def load_signer(spec: SignatureSpec) -> signers.SimpleSigner:
     try:
-        signer = signers.SimpleSigner.load_pkcs12(str(spec.pkcs12), passphrase=spec.passphrase)
+        signer: signers.SimpleSigner | None = signers.SimpleSigner.load_pkcs12(
+            str(spec.pkcs12), passphrase=spec.passphrase
+        )
     except (OSError, ValueError) as exc:
         raise StageError(f"{spec.pkcs12}: cannot load the signing key ({exc})") from None
     if signer is None:
@@ -124,7 +127,11 @@ def seal_version(
     tmp.replace(output)
 
 
-def _finish(writer, meta, bookmarks, signer, metadata, timestamper, outf) -> None:  # type: ignore[no-untyped-def]
+def _finish(
+    writer: IncrementalPdfFileWriter, meta: DossierMetadata, bookmarks: Sequence[Bookmark],
+    signer: signers.SimpleSigner, metadata: signers.PdfSignatureMetadata,
+    timestamper: timestamps.HTTPTimeStamper | None, outf: BinaryIO,
+) -> None:
     write_outline(writer, bookmarks, meta.volume)
     info = writer.document_meta
     info.title = meta.title
@@ -133,6 +140,7 @@ def _finish(writer, meta, bookmarks, signer, metadata, timestamper, outf) -> Non
     info.keywords = list(meta.keywords)
     info.creator = f"edossier {__version__}"
     # the widget sits on this version's closing sheet (its last page), a page no earlier signature covers
+    assert metadata.field_name is not None  # seal_version always names the field
     field = fields.SigFieldSpec(metadata.field_name, on_page=-1)
     signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper, new_field_spec=field, output=outf)
 

@@ -27,7 +27,8 @@ def text_font() -> pymupdf.Font:
 
 @lru_cache(maxsize=65536)
 def _advance(ch: str) -> float:
-    return text_font().glyph_advance(ord(ch))
+    advance: float = text_font().glyph_advance(ord(ch))
+    return advance
 
 
 def text_width(text: str, fontsize: float) -> float:

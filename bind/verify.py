@@ -8,15 +8,20 @@ that changing any single byte of the file makes verification fail.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from asn1crypto import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
-from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffPolicy, ModificationLevel
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import (
+    DocumentTimestampStatus, ModificationInfo, PdfSignatureStatus, SignatureCoverageLevel,
+)
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -46,7 +51,7 @@ class SignatureReport:
     trusted: bool
     coverage: str
     modification_level: str | None
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)  # not field(): a member is named so
     timestamp: str | None = None
     """Time asserted by the timestamp authority (PAdES B-T); None for B-B."""
     kind: str = "signature"
@@ -73,7 +78,7 @@ class VerifyReport:
     def valid(self) -> bool:
         return bool(self.signatures) and not self.problems and all(s.ok for s in self.signatures)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
             "path": self.path,
@@ -127,8 +132,9 @@ def verify_pdf(
     return VerifyReport(path=str(path), signatures=reports, problems=problems, at=at.isoformat() if at else None)
 
 
-def _check(  # type: ignore[no-untyped-def]
-    sig, handle: BinaryIO, context: ValidationContext, last: bool, policy, stamps, roots, at: dt.datetime | None
+def _check(
+    sig: EmbeddedPdfSignature, handle: BinaryIO, context: ValidationContext, last: bool, policy: DiffPolicy,
+    stamps: Sequence[EmbeddedPdfSignature], roots: Sequence[x509.Certificate], at: dt.datetime | None
 ) -> SignatureReport:
     """A signature: integrity and changes after it always; trust now, or as of AT by PAdES long-term validation."""
     problems: list[str] = []
@@ -166,8 +172,9 @@ def _check(  # type: ignore[no-untyped-def]
     )
 
 
-def _check_timestamp(  # type: ignore[no-untyped-def]
-    sig, handle: BinaryIO, context: ValidationContext, last: bool, policy, delegated: bool
+def _check_timestamp(
+    sig: EmbeddedPdfSignature, handle: BinaryIO, context: ValidationContext, last: bool, policy: DiffPolicy,
+    delegated: bool
 ) -> SignatureReport:
     """A document timestamp, validated as a timestamp.
 
@@ -204,8 +211,8 @@ def _check_timestamp(  # type: ignore[no-untyped-def]
     )
 
 
-def _report(  # type: ignore[no-untyped-def]
-    sig, status, trusted: bool, coverage: str, problems: list[str], **rest: str | None
+def _report(
+    sig: EmbeddedPdfSignature, status: PdfSignatureStatus | DocumentTimestampStatus, trusted: bool, coverage: str, problems: list[str], **rest: str | None
 ) -> SignatureReport:
     """The report fields a signature and a document timestamp share, from pyHanko's STATUS."""
     return SignatureReport(
@@ -217,11 +224,11 @@ def _report(  # type: ignore[no-untyped-def]
         coverage=coverage,
         modification_level=status.modification_level.name if status.modification_level is not None else None,
         problems=problems,
-        **rest,  # type: ignore[arg-type]
+        **rest,  # type: ignore[arg-type]  # each caller passes the fields' own types
     )
 
 
-def _covers_all(status) -> bool:  # type: ignore[no-untyped-def]
+def _covers_all(status: ModificationInfo) -> bool:
     """The whole file, or its revision followed only by validation material (a DSS update, PAdES B-LTA)."""
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True
@@ -229,12 +236,12 @@ def _covers_all(status) -> bool:  # type: ignore[no-untyped-def]
         ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
 
-def _modification_problem(status) -> str:  # type: ignore[no-untyped-def]
+def _modification_problem(status: ModificationInfo) -> str:
     detail = status.diff_result if isinstance(status.diff_result, Exception) else status.modification_level
     return f"the file was changed after this signature in a way a dossier never grows: {detail}"
 
 
-def _contents_problems(sig, handle: BinaryIO) -> list[str]:  # type: ignore[no-untyped-def]
+def _contents_problems(sig: EmbeddedPdfSignature, handle: BinaryIO) -> list[str]:
     """The signature's own hex string must be exactly what the signer wrote (read alone: files can be large)."""
     byte_range = list(sig.byte_range)
     position = handle.tell()

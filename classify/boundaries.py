@@ -33,6 +33,7 @@ from edossier.classify.page_reading import (
     right_set,
 )
 from edossier.classify.title_rules import match_title
+from edossier.types import OcrLine
 
 FORMAT = 1
 MODEL_GLOB = "boundary-*.npz"
@@ -62,7 +63,8 @@ class BoundaryModel:
     def probability(self, features: np.ndarray) -> np.ndarray:
         """Calibrated probability that each row's page starts a new document."""
         raw = ((np.atleast_2d(features) - self.mean) / self.scale) @ self.coef + self.intercept
-        return np.interp(raw, self.calibration_x, self.calibration_y)
+        probability: np.ndarray = np.interp(raw, self.calibration_x, self.calibration_y)
+        return probability
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +110,7 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace(" ", "").strip()
 
 
-def _tail(reading: PageReading, count: int = 6) -> tuple:
+def _tail(reading: PageReading, count: int = 6) -> tuple[OcrLine, ...]:
     return reading.lines[-count:]
 
 

@@ -30,7 +30,9 @@ Sample = tuple[Sequence[OcrPage], set[int]]
 
 def feature_table(samples: Sequence[Sample], doctypes: DoctypeModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, labels (1 = starts a document) and the stack each row came from."""
-    rows, labels, groups = [], [], []
+    rows: list[np.ndarray] = []
+    labels: list[int] = []
+    groups: list[int] = []
     for n, (pages, starts) in enumerate(samples):
         table = stack_features([read_page(p) for p in pages], doctypes, starts)
         rows.append(table)

@@ -154,7 +154,7 @@ def catalogue_documents(
         by_row = {i: row for i, row in zip(mapped, rows) if i is not None}
         disputed = listed ^ content
         unread = [row.number or "?" for row, i in zip(rows, mapped) if i is None]
-        complete = not unread and all(a < b for a, b in pairwise(mapped))  # type: ignore[operator]
+        complete = not unread and all(a < b for a, b in pairwise(mapped))  # type: ignore[operator]  # no None: unread is empty
         if complete:  # the volume's own catalogue, fully read, decides; where content disagrees, a clerk checks
             starts = {front} | listed
         else:

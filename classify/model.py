@@ -54,7 +54,8 @@ class DoctypeModel:
         idx = np.asarray(cols)
         values = (1.0 + np.log(np.asarray(tf, dtype=np.float64))) * self.idf[idx]
         values /= np.linalg.norm(values)
-        return self.coef[:, idx].astype(np.float64) @ values + self.intercept
+        scores: np.ndarray = self.coef[:, idx].astype(np.float64) @ values + self.intercept
+        return scores
 
     def probabilities(self, text: str, rule_label: str | None = None) -> np.ndarray:
         """Calibrated class probabilities: softmax(scores / T + the bonus of the type the title names)."""
@@ -63,7 +64,8 @@ class DoctypeModel:
             logits[self.classes.index(rule_label)] += self.rule_bonus.get(rule_label, 0.0)
         logits = logits - logits.max()
         exp = np.exp(logits)
-        return exp / exp.sum()
+        probabilities: np.ndarray = exp / exp.sum()
+        return probabilities
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from edossier.classify.metadata import find_case_numbers, find_cause, find_court
 from edossier.classify.training import Example
@@ -29,17 +30,19 @@ class _Vocab:
     courts: tuple[str, ...]
     case_numbers: tuple[str, ...]
     causes: tuple[str, ...]
-    lists: dict[str, object]
+    lists: dict[str, Any]
 
 
-def _templates() -> dict[str, object]:
+def _templates() -> dict[str, Any]:
     raw = resources.files("edossier.classify").joinpath("synthetic_templates.toml").read_text("utf-8")
     return tomllib.loads(raw)
 
 
-def mine_vocabulary(texts: Sequence[str], lists: dict[str, object]) -> _Vocab:
+def mine_vocabulary(texts: Sequence[str], lists: dict[str, Any]) -> _Vocab:
     """Courts, case numbers and causes of action as they occur in TEXTS."""
-    courts, numbers, causes = set(), set(), set(lists["causes"])  # type: ignore[arg-type]
+    courts: set[str] = set()
+    numbers: set[str] = set()
+    causes: set[str] = set(lists["causes"])
     for text in texts:
         court = find_court(text)
         if court and "×" not in court:
@@ -51,7 +54,7 @@ def mine_vocabulary(texts: Sequence[str], lists: dict[str, object]) -> _Vocab:
     return _Vocab(tuple(sorted(courts)) or ("人民法院",), tuple(sorted(numbers)), tuple(sorted(causes)), lists)
 
 
-def _person(rng: random.Random, lists: dict[str, object]) -> str:
+def _person(rng: random.Random, lists: dict[str, Any]) -> str:
     given = str(lists["given"])
     return rng.choice(str(lists["surnames"])) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2))))
 
@@ -63,13 +66,13 @@ def _date(rng: random.Random) -> str:
 def _slots(rng: random.Random, vocab: _Vocab) -> dict[str, str]:
     lists = vocab.lists
     court = rng.choice(vocab.courts)
-    org = rng.choice(lists["org_stem"]) + rng.choice(lists["org_suffix"])  # type: ignore[operator]
-    org2 = rng.choice(lists["org_stem"]) + rng.choice(lists["org_suffix"])  # type: ignore[operator]
-    evidence = rng.sample(list(lists["evidence"]), 7)  # type: ignore[arg-type]
+    org = rng.choice(lists["org_stem"]) + rng.choice(lists["org_suffix"])
+    org2 = rng.choice(lists["org_stem"]) + rng.choice(lists["org_suffix"])
+    evidence = rng.sample(list(lists["evidence"]), 7)
     rows = []
     for n, item in enumerate(evidence[: rng.randint(3, 7)], start=1):
         rows.append(
-            f"{n} {item} {rng.choice(lists['sources'])} 证明{rng.choice(lists['purposes'])} "  # type: ignore[arg-type]
+            f"{n} {item} {rng.choice(lists['sources'])} 证明{rng.choice(lists['purposes'])} "
             f"{rng.randint(1, 9)}-{rng.randint(10, 30)}"
         )
     header = rng.choice(["序号 证据名称 证据来源 证明目的 页码", "序号 证据名称 证明对象 页数", "编号 证据名称及内容 证明目的"])
@@ -88,18 +91,18 @@ def _slots(rng: random.Random, vocab: _Vocab) -> dict[str, str]:
         "lawyer": _person(rng, lists),
         "org": org,
         "org2": org2,
-        "firm": rng.choice(lists["firms"]),  # type: ignore[arg-type]
+        "firm": rng.choice(lists["firms"]),
         "party_role": rng.choice(["原告", "被告", "申请人", "上诉人", "第三人"]),
         "evidence_rows": "\n".join([header, *rows]),
         "n_items": str(len(rows)),
         "evidence_one": evidence[0],
         "evidence_two": evidence[1],
-        "served_docs": "、".join(f"{d}一份" for d in rng.sample(list(lists["served"]), rng.randint(1, 4))),  # type: ignore[arg-type]
-        "method": rng.choice(lists["methods"]),  # type: ignore[arg-type]
-        "post": rng.choice(lists["posts"]),  # type: ignore[arg-type]
+        "served_docs": "、".join(f"{d}一份" for d in rng.sample(list(lists["served"]), rng.randint(1, 4))),
+        "method": rng.choice(lists["methods"]),
+        "post": rng.choice(lists["posts"]),
         "sex": rng.choice(["男", "女"]),
         "sex_short": rng.choice(["男", "女"]),
-        "nation": rng.choice(lists["nations"]),  # type: ignore[arg-type]
+        "nation": rng.choice(lists["nations"]),
         "nation_short": "汉",
         "address": f"{city}{rng.choice(['人民路', '解放路', '中山路', '建设路', '长堤街'])}{rng.randint(1, 999)}号",
         "phone": f"1{rng.randint(3, 9)}{rng.randint(100000000, 999999999)}",
@@ -125,7 +128,7 @@ def ocr_noise(text: str, rng: random.Random, rate: float = 0.02) -> str:
             ch = ch + " "
         out.append(ch)
     lines = "".join(out).split("\n")
-    joined = []
+    joined: list[str] = []
     for line in lines:
         if joined and rng.random() < rate * 3:
             joined[-1] += " " + line
@@ -150,13 +153,13 @@ def synthetic_examples(
 ) -> list[Example]:
     """Top up each templated type to TARGET examples (real ones count), deterministic for SEED."""
     table = _templates()
-    vocab = mine_vocabulary([e.text for e in real], table["vocab"])  # type: ignore[arg-type]
+    vocab = mine_vocabulary([e.text for e in real], table["vocab"])
     rng = random.Random(seed)
     have: dict[str, int] = {}
     for example in real:
         have[example.label] = have.get(example.label, 0) + 1
     made = []
-    for label, templates in sorted(table["templates"].items()):  # type: ignore[union-attr]
+    for label, templates in sorted(table["templates"].items()):
         for n in range(max(0, target - have.get(label, 0))):
             text = _fill(templates[n % len(templates)], _slots(rng, vocab), rng)
             made.append(Example(text=ocr_noise(text, rng, rng.choice((0.0, 0.02, 0.05))), label=label,

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,9 @@ def read_corpus(corpus_dir: Path) -> list[Example]:
     return examples
 
 
+Counts = Any  # a scipy.sparse matrix of term counts: scipy ships no type hints
+
+
 @dataclass
 class _Fitted:
     vocabulary: list[str]
@@ -67,10 +71,10 @@ class _Fitted:
     intercept: np.ndarray
     classes: list[str]
     columns: np.ndarray  # the kept columns of the full count matrix
-    tfidf: object
+    tfidf: Any  # a fitted sklearn TfidfTransformer: sklearn has no type hints
 
 
-def count_matrix(examples: Sequence[Example]) -> tuple[object, np.ndarray]:
+def count_matrix(examples: Sequence[Example]) -> tuple[Counts, np.ndarray]:
     """One sparse n-gram count matrix for all examples (folds select rows from it)."""
     from sklearn.feature_extraction import DictVectorizer
 
@@ -79,7 +83,7 @@ def count_matrix(examples: Sequence[Example]) -> tuple[object, np.ndarray]:
     return matrix, np.asarray(vectorizer.feature_names_)
 
 
-def _fit(counts, names: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> _Fitted:  # noqa: ANN001
+def _fit(counts: Counts, names: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> _Fitted:
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.feature_selection import chi2
     from sklearn.svm import LinearSVC
@@ -97,7 +101,7 @@ def _fit(counts, names: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> 
                    keep, tfidf)
 
 
-def _decision(fitted: _Fitted, counts, classes: list[str]) -> np.ndarray:  # noqa: ANN001
+def _decision(fitted: _Fitted, counts: Counts, classes: list[str]) -> np.ndarray:
     """Linear scores of rows of COUNTS in the order of CLASSES (absent classes score very low)."""
     matrix = fitted.tfidf.transform(counts[:, fitted.columns])
     raw = matrix @ fitted.coef.T + fitted.intercept
@@ -134,8 +138,8 @@ def rule_matrix(examples: Sequence[Example], classes: Sequence[str], bonus: dict
     return out
 
 
-def _oof_scores(counts, names: np.ndarray, labels: np.ndarray, weights: np.ndarray,
-                classes: list[str]) -> np.ndarray:  # noqa: ANN001
+def _oof_scores(counts: Counts, names: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+                classes: list[str]) -> np.ndarray:
     """Out-of-fold linear scores, the honest input for calibration."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -169,7 +173,7 @@ def _calibrate(scores: np.ndarray, rules: np.ndarray, labels: Sequence[str], cla
     return float(temperature), float(weight)
 
 
-def _as_model(fitted: _Fitted, temperature: float, bonus: dict[str, float], meta: dict | None = None) -> DoctypeModel:
+def _as_model(fitted: _Fitted, temperature: float, bonus: dict[str, float], meta: dict[str, Any] | None = None) -> DoctypeModel:
     return DoctypeModel(
         classes=tuple(fitted.classes),
         vocabulary=tuple(fitted.vocabulary),

@@ -15,10 +15,10 @@ __version__ = "0.1.0"
 # model: ~0.5 s and ~100 MB in every CLI call and worker process, for
 # Page.get_layout(), which edossier never calls.  A None entry makes that import
 # fail quietly, which PyMuPDF handles.
-sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]  # None blocks the import at run time
 
 # OpenVINO (the default PP-OCR runtime, ocr/inference.py) imports its telemetry
 # client, openvino-telemetry, for its model-conversion tools.  Court data and
 # usage never leave the machine: with the import blocked, OpenVINO falls back to
 # its built-in no-op stub.
-sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]  # None blocks the import at run time

@@ -18,7 +18,7 @@ _DANGEROUS_ACTIONS = {"/JavaScript": "javascript", "/Launch": "launch", "/Import
                       "/SubmitForm": "submit_form", "/GoToE": "embedded_goto", "/Rendition": "rendition"}
 
 
-def _action_kinds(action: pikepdf.Object, seen: set[int] | None = None) -> set[str]:
+def _action_kinds(action: pikepdf.Object, seen: set[tuple[int, int]] | None = None) -> set[str]:
     kinds: set[str] = set()
     seen = seen if seen is not None else set()
     if not isinstance(action, pikepdf.Dictionary):

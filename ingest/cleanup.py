@@ -201,7 +201,7 @@ def _outline(grey: np.ndarray, scale: float, size: tuple[int, int]) -> _Outline:
         width = max(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3]))
         height = max(np.linalg.norm(corners[3] - corners[0]), np.linalg.norm(corners[2] - corners[1]))
         out = (int(round(width)), int(round(height)))
-        target = np.float32([[0, 0], [out[0] - 1, 0], [out[0] - 1, out[1] - 1], [0, out[1] - 1]])
+        target = np.array([[0, 0], [out[0] - 1, 0], [out[0] - 1, out[1] - 1], [0, out[1] - 1]], dtype=np.float32)
         matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target).astype(np.float64)
         value = ";".join(f"{x:.0f},{y:.0f}" for x, y in corners)
         return _Outline(matrix, out, Correction(kind="perspective", value=value))
@@ -250,7 +250,7 @@ def _apply(
         return None
     linear = matrix[:2, :2]
     if not perspective and np.allclose(linear, np.round(linear), atol=1e-12):
-        quarter = {
+        quarter: dict[tuple[int, ...], int | None] = {
             (1, 0, 0, 1): None,
             (0, -1, 1, 0): cv2.ROTATE_90_CLOCKWISE,
             (-1, 0, 0, -1): cv2.ROTATE_180,
@@ -346,7 +346,7 @@ def _recognition(
     if removed:
         flat.reshape(-1)[ink[speck[owner]]] = 255
         steps.append(Correction(kind="recognition_despeckle", value=removed))
-    cv2.bitwise_or(flat, cv2.compare(flat, int(settings.recognition_paper * 255), cv2.CMP_GE), dst=flat)
+    cv2.bitwise_or(flat, cv2.compare(flat, int(settings.recognition_paper * 255), cv2.CMP_GE), dst=flat)  # type: ignore[call-overload]  # a scalar: the stubs list arrays
     return flat, dpi, steps, (content, max_ink_mm2)
 
 

@@ -94,7 +94,7 @@ def read_cover_sheet(image: Image.Image) -> CoverReading:
     if grey.width > 1400:  # cover codes are large; a smaller image decodes faster and as well
         grey = grey.resize((1400, round(grey.height * 1400 / grey.width)))
     damaged: str | None = None
-    for code in zxingcpp.read_barcodes(grey, formats=zxingcpp.QRCode, return_errors=True):
+    for code in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormats(zxingcpp.QRCode), return_errors=True):
         if not code.valid:
             if _extent(code) >= MIN_DAMAGED_EXTENT * grey.width:
                 damaged = f"a QR code on the page cannot be read ({str(code.error).split(' @')[0]})"

@@ -55,13 +55,15 @@ def ink_points(text_mask: np.ndarray, seed: int = 0) -> np.ndarray:
     points = np.column_stack((xs[order], ys[order])).astype(np.float64)
     points += rng.uniform(-0.5, 0.5, points.shape)
     height, width = text_mask.shape
-    return points - np.array([(width - 1) / 2, (height - 1) / 2])
+    centred: np.ndarray = points - np.array([(width - 1) / 2, (height - 1) / 2])
+    return centred
 
 
 def normal_offsets(points: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
     """Distance of each point along the line normal, for lines at each angle (rows: angles)."""
     theta = np.radians(angles_deg)[:, None]
-    return points[:, 0] * np.sin(theta) + points[:, 1] * np.cos(theta)
+    offsets: np.ndarray = points[:, 0] * np.sin(theta) + points[:, 1] * np.cos(theta)
+    return offsets
 
 
 def sharpness(points: np.ndarray, angles_deg: np.ndarray, bin_px: float, phases: int = 1) -> np.ndarray:

@@ -23,7 +23,7 @@ def seal_mask(image: np.ndarray, margin: int = RED_MARGIN) -> np.ndarray | None:
     if image.ndim == 2:
         return None
     blue, green, red = cv2.split(image)
-    return cv2.compare(cv2.subtract(red, cv2.max(green, blue)), margin, cv2.CMP_GT)
+    return cv2.compare(cv2.subtract(red, cv2.max(green, blue)), margin, cv2.CMP_GT)  # type: ignore[call-overload, no-any-return]  # a scalar: the stubs list arrays
 
 
 def text_grey(image: np.ndarray, seal: np.ndarray | None) -> np.ndarray:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 from lxml import etree
@@ -230,9 +231,9 @@ class _Painter:
             elif name == "ImageObject":
                 self._image(obj, origin)
 
-    def _params(self, ref: str | None) -> dict[str, object]:
+    def _params(self, ref: str | None) -> dict[str, Any]:
         """A DrawParam with what it inherits (Relative) flattened: line width, fill and stroke colour."""
-        out: dict[str, object] = {}
+        out: dict[str, Any] = {}
         seen: set[str] = set()
         while ref and ref not in seen and ref in self.doc.resources.draw_params:
             seen.add(ref)
@@ -266,7 +267,7 @@ class _Painter:
             self.fonts[font_id] = font
         return self.fonts[font_id]
 
-    def _text(self, obj: etree._Element, origin: tuple[float, float], params: dict[str, object]) -> None:
+    def _text(self, obj: etree._Element, origin: tuple[float, float], params: dict[str, Any]) -> None:
         m = self._place(obj, origin)
         if abs(m[0] * m[3] - m[1] * m[2]) < 1e-9:
             return  # a degenerate CTM draws nothing (producers use it for invisible spaces)
@@ -301,7 +302,7 @@ class _Painter:
             # Unfilled text (the hidden text layer of a scanned OFD) stays text, invisible (render mode 3).
             writer.write_text(self.page, matrix=flip * place * flip, render_mode=0 if fill else 3)
 
-    def _path(self, obj: etree._Element, origin: tuple[float, float], params: dict[str, object]) -> None:
+    def _path(self, obj: etree._Element, origin: tuple[float, float], params: dict[str, Any]) -> None:
         m = self._place(obj, origin)
         if self.shape is None:
             self.shape = self.page.new_shape()

@@ -13,6 +13,7 @@ converter is restarted on the next file, and the file is refused with a reason.
 from __future__ import annotations
 
 import atexit
+import http.client
 import os
 import re
 import shutil
@@ -123,7 +124,7 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         super().__init__()
         self.timeout = timeout
 
-    def make_connection(self, host: str):  # type: ignore[no-untyped-def]
+    def make_connection(self, host: tuple[str, dict[str, str]] | str) -> http.client.HTTPConnection:
         connection = super().make_connection(host)
         connection.timeout = self.timeout
         return connection

@@ -153,7 +153,8 @@ def _unlocked_page_count(path: Path, doc: pymupdf.Document, password: str | None
             raise EncryptedInputError(path, "is encrypted and the password given is wrong")
     if doc.page_count == 0:
         raise InputFileError(path, "has no pages")
-    return doc.page_count
+    pages: int = doc.page_count
+    return pages
 
 
 def _pdf_page(

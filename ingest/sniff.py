@@ -140,7 +140,7 @@ def _zip_type(path: Path) -> str:
 
 def _ole_type(path: Path) -> str:
     try:
-        with olefile.OleFileIO(path) as ole:
+        with olefile.OleFileIO(str(path)) as ole:
             if not ole.exists("WordDocument"):
                 raise UnsupportedInputError(path, f"is an OLE file that is not a Word/WPS document, not {READABLE}")
             if ole.exists("Macros") or ole.exists("_VBA_PROJECT_CUR"):

@@ -100,7 +100,8 @@ class OnnxRuntimeModel:
         return [output]
 
     def metadata(self, key: str) -> str | None:
-        return self._session.get_modelmeta().custom_metadata_map.get(key)
+        value: str | None = self._session.get_modelmeta().custom_metadata_map.get(key)
+        return value
 
 
 @contextlib.contextmanager
@@ -185,7 +186,7 @@ def openvino_precision(core: Any, bf16: bool) -> str:
     return "bf16" if bf16 and "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
 
 
-def _with_top1_head(model):  # type: ignore[no-untyped-def]
+def _with_top1_head(model: Any) -> Any:  # openvino.Model: openvino has no type hints
     """MODEL with its per-step probabilities replaced by the best class index and its probability.
 
     Built from reductions rather than TopK: OpenVINO fuses max, compare-select and

@@ -14,6 +14,7 @@ import os
 import threading
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from edossier.config import OcrSettings
 from edossier.errors import StageError
@@ -53,7 +54,7 @@ class PaddleOcrEngine(OcrEngine):
     def version(self) -> str:
         return f"{metadata.version('paddleocr')}:{self.folder.name}:red{int(self.settings.drop_red)}"
 
-    def _engine(self):  # type: ignore[no-untyped-def]
+    def _engine(self) -> Any:  # a PaddleOCR: paddleocr has no type hints
         if self._ocr is None:
             os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
             from paddleocr import PaddleOCR

@@ -32,6 +32,7 @@ def load_for_ocr(image: Path, drop_red: bool = True) -> np.ndarray:
         with Image.open(image) as img:
             if not drop_red:
                 return np.asarray(img.convert("RGB"))
+            red: Image.Image
             if img.mode == "L":
                 red = img
             elif img.mode in ("RGB", "RGBA"):

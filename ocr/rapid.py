@@ -30,7 +30,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import cv2
 import numpy as np
@@ -42,6 +42,9 @@ from edossier.ocr.layout import reading_order
 from edossier.ocr.inference import Runtime, load_model, pick_runtime, require_metadata
 from edossier.ocr.prepare import as_bgr, load_for_ocr
 from edossier.types import OcrPage, OcrWord
+
+if TYPE_CHECKING:
+    from rapidocr.ch_ppocr_cls import TextClassifier
 
 T = TypeVar("T")
 
@@ -237,13 +240,15 @@ class _Loaded:
         if rescaled:
             large = max(scaled.shape[:2]) > LARGE_PAGE
             scale = DetPreProcess(*(LARGE_PAGE_SCALE if large else RAPIDOCR_DET_SCALE)).resize
-        boxes, _ = self.find_boxes(self.detector(model_input(scale(scaled)))[0], scaled.shape[:2])
+        boxes, _ = self.find_boxes(self.detector(model_input(scale(scaled)))[0], scaled.shape[:2])  # type: ignore[arg-type]  # None only when a side scales below 16 px
         if len(boxes) == 0:
             return []
         boxes = TextDetector.sorted_boxes(boxes)
         crops = [get_rotate_crop_image(scaled, box.copy()) for box in boxes]
         if self.classifier is not None:
-            crops = self.classifier([crop if crop.ndim == 3 else as_bgr(crop) for crop in crops]).img_list
+            turned = self.classifier([crop if crop.ndim == 3 else as_bgr(crop) for crop in crops]).img_list
+            assert turned is not None  # the classifier hands back every crop, turned where it had to be
+            crops = turned
         lines = self.recognise(crops)
         boxes = map_boxes_to_original(boxes.astype(np.float64), record, height, width)
         return [
@@ -355,7 +360,7 @@ def model_input(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(scaled.transpose(2, 0, 1)[None])
 
 
-def _line_direction_classifier(model: Path):  # type: ignore[no-untyped-def]
+def _line_direction_classifier(model: Path) -> TextClassifier:
     """RapidOCR's line-direction classifier on ONNX Runtime (off by default; cheap when on)."""
     import rapidocr
     from rapidocr.ch_ppocr_cls import TextClassifier

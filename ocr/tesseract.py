@@ -10,6 +10,7 @@ import os
 import shutil
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pytesseract
 from PIL import Image
@@ -60,7 +61,7 @@ class TesseractEngine(OcrEngine):
         return page_result(self, width, height, _lines(data))
 
 
-def _lines(data: dict[str, list]) -> list[OcrLine]:
+def _lines(data: dict[str, list[Any]]) -> list[OcrLine]:
     """Words grouped by Tesseract's own block, paragraph and line numbers."""
     groups: dict[tuple[int, int, int], list[OcrWord]] = {}
     for i, text in enumerate(data["text"]):

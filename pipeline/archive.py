@@ -216,8 +216,8 @@ def _fetch_volumes(
 ) -> dict[str, Path]:
     """The version's volume PDFs whose role starts with PREFIX, named as publish_version expects them."""
     volumes: dict[str, Path] = {}
-    for entry in manifest.objects if prefix else ():
-        if entry.role.startswith(prefix):  # type: ignore[arg-type]
+    for entry in manifest.objects:
+        if prefix and entry.role.startswith(prefix):
             volume = entry.role.removeprefix("sealed_").removeprefix("dossier").removeprefix("_") or "main"
             volumes[entry.role] = store.get_file(entry.key, folder / volume_file_name(volume))
     return volumes

@@ -65,7 +65,7 @@ def classify_file(path: Path, settings: Settings) -> dict[str, Any]:
         "title": classification.title,
         "case_numbers": list(metadata.case_numbers),
         "court": metadata.court,
-        "parties": [p for p in metadata.as_dict()["parties"]],  # type: ignore[union-attr]
+        "parties": metadata.as_dict()["parties"],
         "dates": list(metadata.dates),
         "cause": metadata.cause,
     }

@@ -63,8 +63,9 @@ def scan_to_case(
         batch_dir = _new_batch_dir(settings, case)
     checks = _spooled(batch_dir, settings)
     if status != "scanned":
-        with open_device(device, settings.scan) as scanner:
-            assert isinstance(scanner, Scanner)
+        scanner = open_device(device, settings.scan)
+        assert isinstance(scanner, Scanner)
+        with scanner:
             _scan_pages(scanner, batch_dir, checks, settings, declared_pages, on_page)
     write_state(batch_dir, device, "scanned", len(checks) + 1, declared_pages)
     return [file_batch(device, checks, batch_dir, settings, case.normalized, declared_pages, store, progress)]

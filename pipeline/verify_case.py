@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from edossier.bind.verify import verify_pdf
 from edossier.casenumber import CaseNumber
@@ -23,7 +24,7 @@ from edossier.storage.manifest import published_versions, read_manifest
 
 def verify_case(
     store: Store, case: CaseNumber, trust_roots: list[Path], at: dt.datetime | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     problems: list[str] = []
     read_manifest(store, case)  # a case with no published version is "not found", not "invalid"
     versions = published_versions(store, case)

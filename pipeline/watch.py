@@ -35,7 +35,7 @@ def drain_folder(
     keep_watching: Callable[[], bool] = lambda: False,
 ) -> list[BatchResult]:
     """Take files from FOLDER until none is ready (or, while KEEP_WATCHING(), wait for more)."""
-    results = []
+    results: list[BatchResult] = []
     while True:
         claim = folder.claim_next()
         if claim is None:

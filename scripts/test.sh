@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README command (2): set up, make sure every service the tests use is up, run the whole suite.
+# README command (2): set up, make sure every service the tests use is up, lint and type-check, run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,4 +9,6 @@ for service in scripts/services/*.sh; do
 done
 echo "==> ruff"
 .venv/bin/ruff check .
+echo "==> mypy"
+.venv/bin/python scripts/typecheck.py
 exec .venv/bin/python -m pytest -q -ra "$@"

@@ -48,7 +48,7 @@ def export_bag(
     expected: dict[str, str] = {}
     for number in versions:
         key = manifest_key(case, number)
-        expected[key] = store.info(key).sha256  # type: ignore[union-attr]
+        expected[key] = store.info(key).sha256  # type: ignore[union-attr]  # a published manifest is sealed: never None
         for entry in read_manifest(store, case, number).objects:
             expected[entry.key] = entry.sha256
     target.mkdir(parents=True, exist_ok=True)

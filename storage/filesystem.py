@@ -13,7 +13,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -120,7 +120,7 @@ def _copy(source: Source, out: BinaryIO) -> None:
         shutil.copyfileobj(src, out, BLOCK)
 
 
-def _link_read_only(target: Path, write) -> None:  # type: ignore[no-untyped-def]
+def _link_read_only(target: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write to a temporary name, fsync, make read-only, then hard-link to TARGET (fails if it exists)."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:

@@ -127,7 +127,7 @@ class S3Store(Store):
         if sealed is None:
             return None
         stat = self._call(f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=sealed[0]))
-        return ObjectInfo(key=key, size=sealed[1], sha256=stat.metadata.get(SHA256_META, ""))
+        return ObjectInfo(key=key, size=sealed[1], sha256=(stat.metadata or {}).get(SHA256_META, ""))
 
     def retention(self, key: str) -> tuple[str | None, dt.datetime | None, bool]:
         """(mode, retain-until, legal hold) of the sealed version, from HEAD headers.
@@ -140,7 +140,7 @@ class S3Store(Store):
             raise NotFoundError(f"{key}: not in the store {self.uri}")
         meta = self._call(
             f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=sealed[0])
-        ).metadata
+        ).metadata or {}  # minio types it optional; a HEAD response always has headers
         until = meta.get("x-amz-object-lock-retain-until-date")
         hold = meta.get("x-amz-object-lock-legal-hold", "OFF") == "ON"
         return meta.get("x-amz-object-lock-mode"), _parse_s3_time(until) if until else None, hold
@@ -199,7 +199,7 @@ class S3Store(Store):
                 raise NotFoundError(f"{key}: not in the store {self.uri}") from None
             raise
         try:
-            yield response  # type: ignore[misc]
+            yield response  # type: ignore[misc]  # urllib3's response reads like a file but is no BinaryIO subclass
         finally:
             response.close()
             response.release_conn()

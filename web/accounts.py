@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -311,10 +312,11 @@ class Accounts:
                 f"密码至少需要 {self.min_password_length} 个字符",
             )
 
-    def _row(self, name: str) -> tuple | None:  # type: ignore[type-arg]
-        return self._db.execute(
+    def _row(self, name: str) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._db.execute(
             "SELECT name, role, password_hash, must_change, disabled FROM users WHERE name=?", (name,)
         ).fetchone()
+        return row
 
 
 def _digest(token: str) -> str:

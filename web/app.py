@@ -23,7 +23,7 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from importlib import resources
@@ -56,6 +56,7 @@ from edossier.web.submission import Submissions, Upload, check_filing, declarabl
 from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, fixity, volume_names, volume_of, volume_pdf
 
 log = logging.getLogger(__name__)
+CallNext = Callable[[Request], Awaitable[Response]]
 
 COOKIE = "edossier_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -180,7 +181,8 @@ def client_address(request: Request) -> str | None:
 
 
 def reader(request: Request) -> Reader:
-    return request.app.state.reader
+    found: Reader = request.app.state.reader
+    return found
 
 def signed_in(request: Request, r: Annotated[Reader, Depends(reader)]) -> User:
     user = r.accounts.session_user(request.cookies.get(COOKIE))
@@ -232,7 +234,7 @@ def _origin_of(url: str | None) -> str | None:
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         reader = Reader(settings, store)
         app.state.reader = reader
         threading.Thread(target=reader.index.sync, kwargs={"force": True}, daemon=True).start()
@@ -251,7 +253,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     static = Path(str(resources.files("edossier.web").joinpath("static")))
 
     @app.middleware("http")
-    async def refuse_forgeries(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def refuse_forgeries(request: Request, call_next: CallNext) -> Response:
         """Refuse a state-changing request that did not come from the reader's own page (see ``forged``)."""
         reason = forged(request, settings.web.trusted_origins)
         if reason is None:
@@ -266,7 +268,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return JSONResponse({"detail": "请求来源无法确认，已拒绝；请在本系统页面中操作并刷新后重试"}, status_code=403)
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def security_headers(request: Request, call_next: CallNext) -> Response:
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = _CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -535,7 +537,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return job.as_dict()
 
     @app.middleware("http")
-    async def upload_size(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def upload_size(request: Request, call_next: CallNext) -> Response:
         """Refuse an oversized upload from its declared length, before the body is read."""
         path = request.url.path
         if request.method == "POST" and path.endswith(("/submissions", "/service", "/resubmit", "/api/filings")):

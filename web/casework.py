@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from edossier.bind.approval_record import DECISIONS, ApprovalRecord
 from edossier.bind.assemble import CoverFacts
@@ -45,6 +46,7 @@ PARTY_ROLES = ("原告", "被告", "第三人", "申请人", "被申请人", "�
                "自诉人", "被告人", "起诉人")
 ROLE_NAMES = {"clerk": "书记员", "judge": "法官", "archivist": "档案员", "lawyer": "律师", "party": "当事人"}
 _PUBLISH_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 class CaseworkError(EdossierError):
@@ -92,7 +94,7 @@ def _party(line: str) -> Party:
 
 class Casework:
     def __init__(self, settings: Settings, store: Store, audit: AuditLog, accounts: Accounts,
-                 on_published: Callable[[CaseNumber], None] = lambda case: None, *, background: bool = True) -> None:
+                 on_published: Callable[[CaseNumber], object] = lambda case: None, *, background: bool = True) -> None:
         self.settings = settings
         self.store = store
         self.audit = audit
@@ -441,17 +443,17 @@ def _clerk_only(user: User) -> None:
         raise CaseworkError("只有书记员可以办理立案与送达", 403)
 
 
-def _retrying(run: Callable[[], object]):  # type: ignore[no-untyped-def]
+def _retrying(run: Callable[[], T]) -> T:
     """RUN again when a concurrent submission published the version number it meant to take."""
-    for attempt in range(_PUBLISH_ATTEMPTS):
+    for _ in range(_PUBLISH_ATTEMPTS - 1):
         try:
             return run()
         except ImmutableObjectError:
-            if attempt == _PUBLISH_ATTEMPTS - 1:
-                raise
+            pass
+    return run()
 
 
-def _notify(on_published: Callable[[CaseNumber], None], case: CaseNumber) -> None:
+def _notify(on_published: Callable[[CaseNumber], object], case: CaseNumber) -> None:
     try:
         on_published(case)
     except Exception:  # the search index catches up on its next sync

@@ -80,7 +80,7 @@ class SearchIndex:
             self._db.execute("DELETE FROM page_text")
             self._db.execute("DELETE FROM indexed")
         self.sync(force=True)
-        return self._db.execute("SELECT count(*) FROM page_text").fetchone()[0]
+        return int(self._db.execute("SELECT count(*) FROM page_text").fetchone()[0])
 
     def sync(self, force: bool = False) -> list[str]:
         """Index the latest version of any case that moved since the last look; the cases updated.

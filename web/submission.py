@@ -102,7 +102,7 @@ class Submissions:
     """
 
     def __init__(
-        self, settings: Settings, store: Store, audit: AuditLog, on_published: Callable[[CaseNumber], None]
+        self, settings: Settings, store: Store, audit: AuditLog, on_published: Callable[[CaseNumber], object]
     ) -> None:
         self.settings = settings
         self.store = store

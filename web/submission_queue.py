@@ -367,7 +367,7 @@ def _size(n: int) -> str:
     return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{max(1, n // 1024)} KB"
 
 
-def _job(row: tuple) -> Job:  # type: ignore[type-arg]
+def _job(row: tuple[Any, ...]) -> Job:
     (id_, user, case, client, files, materials, pages, size, lane, state, checked, owner, runs, pages_done,
      version, reason, reviewed_by, created, started, checked_at, finished) = row
     return Job(id=id_, user=user, case=case, client=client, files=json.loads(files), materials=json.loads(materials),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -217,9 +218,9 @@ def _after_page(ctx: BatchContext, case_no: str, idx: int) -> None:
         _send("classify_document", ctx.state.uri, ctx.batch, case_no, idx)
 
 
-ACTORS = (read_material, ocr_page, classify_document, bind_case)
+ACTORS: tuple[Callable[..., object], ...] = (read_material, ocr_page, classify_document, bind_case)
 
 
 def declare_actors(broker: dramatiq.Broker, queue: str = QUEUE) -> None:
     for fn in ACTORS:
-        dramatiq.actor(fn, actor_name=fn.__name__, queue_name=queue, broker=broker)
+        dramatiq.actor(actor_name=fn.__name__, queue_name=queue, broker=broker)(fn)

@@ -18,6 +18,7 @@ from functools import cache, partial
 from typing import Any
 
 import dramatiq
+from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 from edossier.errors import EdossierError
@@ -29,14 +30,14 @@ from edossier.pipeline.audit_trail import record
 log = logging.getLogger("edossier.batch")
 
 
-def _batch_args(message: dramatiq.Message) -> tuple[str, str, str] | None:
+def _batch_args(message: MessageProxy) -> tuple[str, str, str] | None:
     args = message.args
     if len(args) >= 3 and all(isinstance(a, str) for a in args[:3]):
         return args[0], args[1], args[2]
     return None
 
 
-def _run(message: dramatiq.Message) -> StepRun | None:
+def _run(message: MessageProxy) -> StepRun | None:
     """The hooks' view of a batch message; None for a message that is not one."""
     ref = _batch_args(message)
     if ref is None:
@@ -63,7 +64,7 @@ class StepHooks(Middleware):
         self.hooks = list(hooks)
         self._started: dict[str, tuple[StepRun, float]] = {}
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         run = _run(message)
         if run is None:
             return
@@ -71,7 +72,7 @@ class StepHooks(Middleware):
             hook.before(run)
         self._started[message.message_id] = (run, time.perf_counter())
 
-    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message, *,
+    def after_process_message(self, broker: dramatiq.Broker, message: MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
         started = self._started.pop(message.message_id, None)
         if started is None:
@@ -91,7 +92,7 @@ class StepHooks(Middleware):
 class DeadLetters(Middleware):
     """After the retry policy gave up (or refused): record the reason against the case; the batch goes on."""
 
-    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message, *,
+    def after_process_message(self, broker: dramatiq.Broker, message: MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
         ref = _batch_args(message)
         if exception is None or ref is None or not message.failed:

@@ -18,10 +18,12 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from dramatiq.broker import Broker, Consumer, MessageProxy
 from dramatiq.common import current_millis, dq_name
 from dramatiq.message import Message
+from dramatiq.middleware import Middleware
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS message (
@@ -32,7 +34,7 @@ CREATE INDEX IF NOT EXISTS message_queue ON message (queue, owner, enqueued);
 
 
 class SqliteBroker(Broker):
-    def __init__(self, path: Path, *, lease_s: float = 3600.0, middleware=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, path: Path, *, lease_s: float = 3600.0, middleware: list[Middleware] | None = None) -> None:
         super().__init__(middleware=middleware)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -66,7 +68,7 @@ class SqliteBroker(Broker):
         self.delay_queues.add(delayed)
         self.emit_after("declare_delay_queue", delayed)
 
-    def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
         queue_name = message.queue_name
         if delay is not None:
             queue_name = dq_name(queue_name)
@@ -140,7 +142,7 @@ class _SqliteConsumer(Consumer):
             time.sleep(pause)
             pause = min(pause * 2, 0.05)  # a message sent by another worker is taken within 50 ms
 
-    def _claim(self) -> Message | None:
+    def _claim(self) -> Message[Any] | None:
         db = self.broker.db
         now = time.time()
         if not self._claimable(db, now):

@@ -19,11 +19,11 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from edossier.errors import EdossierError, NotFoundError
@@ -69,6 +69,28 @@ class MaterialRecord:
     document: str | None
 
 
+class _Cursor(Protocol):
+    """What the state reads of a query's result: sqlite3's and psycopg's cursors both have it."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class _Raw(Protocol):
+    """A sqlite3 or a psycopg connection, as used here."""
+
+    def execute(self, sql: str, args: Sequence[Any] = ..., /) -> _Cursor: ...
+
+
 class _Connection:
     """One database connection in autocommit mode; SQL is written with ``?`` and adapted for PostgreSQL."""
 
@@ -78,13 +100,13 @@ class _Connection:
         if self.postgres:
             import psycopg
 
-            self.raw: Any = psycopg.connect(uri, autocommit=True)
+            self.raw: _Raw = psycopg.connect(uri, autocommit=True)
         else:
             self.raw = sqlite3.connect(parsed.path, timeout=120, isolation_level=None)
             self.raw.execute("PRAGMA journal_mode=WAL")
             self.raw.execute("PRAGMA synchronous=NORMAL")
 
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:
         return self.raw.execute(sql.replace("?", "%s") if self.postgres else sql, tuple(args))
 
     def begin(self) -> None:
@@ -130,7 +152,7 @@ class BatchState:
     # -- planning ---------------------------------------------------------
 
     def create(self, batch: str, source: Path, settings: dict[str, Any],
-               cases: dict[str, Sequence[PlannedMaterial]]) -> None:
+               cases: Mapping[str, Sequence[PlannedMaterial]]) -> None:
         """Record the plan; a batch planned before keeps its state (this is how a rerun resumes)."""
         with self._tx() as db:
             db.execute(
@@ -241,7 +263,7 @@ class BatchState:
             (claimant, batch, case_no),
         )
         row = self._one("SELECT bind_claim, state FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)
-        return row is not None and row[0] == claimant and row[1] == "pending"
+        return row is not None and tuple(row) == (claimant, "pending")
 
     def take_lease(self, batch: str, case_no: str, holder: str, seconds: float) -> bool:
         """One binder per case at a time; the same message (redelivered after a crash) gets it back at once."""
@@ -257,7 +279,7 @@ class BatchState:
         row = self._one("SELECT state FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)
         if row is None:
             raise NotFoundError(f"batch {batch}: no case {case_no}")
-        return row[0]
+        return str(row[0])
 
     def case_version(self, batch: str, case_no: str, proposed: int) -> int:
         """The version this batch publishes for the case, fixed the first time it is asked."""

@@ -12,7 +12,7 @@ from edossier.ocr.engine import ENGINES
 from edossier.pipeline.cli.app import JsonOption, app, print_json, settings_for
 from edossier.pipeline.ocr_file import ocr_file
 
-EngineName = Enum("EngineName", {name: name for name in ("auto", *ENGINES)}, type=str)  # type: ignore[misc]
+EngineName = Enum("EngineName", {name: name for name in ("auto", *ENGINES)}, type=str)  # type: ignore[misc]  # members known at run time only
 
 
 @app.command("ocr")
@@ -25,7 +25,7 @@ def ocr(
     json_out: JsonOption = False,
 ) -> None:
     """OCR INPUT_FILE; pages with a good text layer keep their own text."""
-    settings = settings_for(**({"ocr": {"engine": engine.value}} if engine else {}))
+    settings = settings_for(None, **({"ocr": {"engine": engine.value}} if engine else {}))
     result = ocr_file(input_file, settings, password)
     pages = result["pages"]
     assert isinstance(pages, list)

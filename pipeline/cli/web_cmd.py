@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,7 +23,7 @@ PasswordStdin = Annotated[
 def _password(from_stdin: bool, prompt: str) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
 
 
 @app.command("serve")
@@ -94,7 +94,7 @@ def backup(target: Annotated[Path, typer.Argument(help="new file for the copy")]
 @users.command("list")
 def list_users(json_out: JsonOption = False) -> None:
     """List accounts with role, admitted cases and state."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"user": u.name, "role": u.role, "cases": sorted(u.cases), "disabled": disabled, "must_change": u.must_change}
         for u, disabled in open_accounts(settings_for()).users()
     ]
