@@ -57,7 +57,7 @@ def assemble_correction(
             f"更正人：{meta.bound_by}　　日期：{today}",
             f"装订软件：edossier {__version__}",
         ])
-        for number, page in enumerate(pdf, start=after.pages + 1):
+        for number, page in enumerate(pdf.pages(), start=after.pages + 1):
             stamp_page_number(page, number)
         chunk = Path(tmp) / "correction.pdf"
         pdf.subset_fonts()
