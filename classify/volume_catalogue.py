@@ -60,8 +60,12 @@ class _Cell:
         return (self.box[1] + self.box[3]) / 2
 
 
+_RULE_MARKS = "|丨¦[]"  # a table's ruled line beside a cell's text, read as a character (RapidOCR: "|4-4")
+
+
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(" ", "").strip()
+    """A cell's text: width folded, without spaces or the table rules OCR read at its edges."""
+    return unicodedata.normalize("NFKC", text).replace(" ", "").strip().strip(_RULE_MARKS)
 
 
 def _cells(reading: PageReading) -> list[_Cell]:
