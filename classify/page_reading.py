@@ -86,6 +86,7 @@ def read_page(ocr: OcrPage | None, text: str = "") -> PageReading:
     for line in sorted(ocr.lines, key=lambda ln: (ln.box[1], ln.box[0])):
         folded = _fold(line.text).replace(" ", "")
         x0, y0, _, y1 = line.box
+        number = folded.rstrip(".,。，、")  # a stamped number read with a speck after it ("7.")
         if y0 > FOOTER_ZONE * height:
             match = _PAGE_OF.search(folded) or _PAGE_OF_SHORT.match(folded)
             dash = _DASH.match(folded)
@@ -95,8 +96,8 @@ def read_page(ocr: OcrPage | None, text: str = "") -> PageReading:
             if dash:
                 footer = (int(dash.group(1)), None)
                 continue
-        if stamp is None and x0 > STAMP_ZONE[0] * width and y1 < STAMP_ZONE[1] * height and _STAMP.match(folded):
-            stamp = int(folded)
+        if stamp is None and x0 > STAMP_ZONE[0] * width and y1 < STAMP_ZONE[1] * height and _STAMP.match(number):
+            stamp = int(number)
             continue
         if folded:
             body.append(line)
