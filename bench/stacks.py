@@ -82,15 +82,22 @@ class LaidPage:
         width, height = A4_300DPI
         lines = [OcrLine(text=line.text, box=line.box, confidence=1.0) for line in self.lines if line.text]
         if rng is not None:
-            lines = ocr_noise(lines, self.seal is not None, rng)
+            lines = ocr_noise(lines, (self.seal, seal_centre(self)) if self.seal and self.lines else None, rng)
         return OcrPage(engine="ground-truth", engine_version="1", width=width, height=height, lines=tuple(lines))
 
 
 _CONFUSABLE = "口日曰目自白人入八己已巳土士"
 
 
-def ocr_noise(lines: list[OcrLine], sealed: bool, rng: random.Random) -> list[OcrLine]:
-    """What OCR does to a page: misread characters, lost lines, shifted boxes, seal text read as lines."""
+def ocr_noise(lines: list[OcrLine], seal: tuple[str, tuple[int, int]] | None, rng: random.Random) -> list[OcrLine]:
+    """What OCR does to a page: misread characters, lost lines, shifted boxes, seal text read as lines.
+
+    SEAL (name, centre) is read now and then, as a fragment or as the whole
+    organisation name, along the top of its ring: over the sign-off, to the right,
+    so on a page that holds only a sign-off it is one of the top lines.  Now and
+    then the whole ring is read as one tall box, merged with the sign-off line
+    beside it (as RapidOCR reads the sample judgment's last page).
+    """
     out = []
     for line in lines:
         if rng.random() < 0.03:
@@ -100,12 +107,19 @@ def ocr_noise(lines: list[OcrLine], sealed: bool, rng: random.Random) -> list[Oc
         jitter = [rng.uniform(-8, 8) for _ in range(4)]
         out.append(OcrLine(text=text, box=(x0 + jitter[0], y0 + jitter[1], x1 + jitter[2], y1 + jitter[3]),
                            confidence=0.9))
-    if sealed and out:
-        y = max(line.box[3] for line in out)
+    if seal and out:
+        name, (cx, cy) = seal
         for _ in range(rng.randint(0, 2)):
-            x = rng.uniform(1700, 2100)
-            out.append(OcrLine(text=rng.choice(("人民法院", "专用章", "有限公司", "事务所", "院")),
-                               box=(x, y - 200, x + 200, y - 140), confidence=0.5))
+            text = rng.choice((name, name, "人民法院", "专用章", "有限公司", "事务所", "院"))
+            w = min(55 * len(text), 440)
+            x, y = cx - w / 2 + rng.uniform(-40, 40), cy - 250 + rng.uniform(0, 60)
+            out.append(OcrLine(text=text, box=(x, y, x + w, y + 80), confidence=0.5))
+        beside = [i for i, line in enumerate(out) if abs((line.box[1] + line.box[3]) / 2 - cy) < 260]
+        if beside and rng.random() < 0.25:
+            i = rng.choice(beside)
+            x0, _, _, _ = out[i].box
+            out[i] = OcrLine(text=out[i].text + name[: rng.randint(0, len(name))],
+                             box=(min(x0, cx - 260), cy - 265, cx + 260, cy + 265), confidence=0.6)
     return out
 
 
@@ -395,9 +409,14 @@ def draw(page: LaidPage) -> Image.Image:
         font = cjk_font(line.size, line.bold, line.serif)
         pen.text((line.box[0], line.box[1]), line.text, font=font, fill=(0, 0, 0))
     if page.seal and page.lines:
-        last = max(line.box[3] for line in page.lines if not line.framed)
-        draw_seal(image, (A4_300DPI[0] - 600, min(max(last - 160, 700), A4_300DPI[1] - 600)), page.seal)
+        draw_seal(image, seal_centre(page), page.seal)
     return image
+
+
+def seal_centre(page: LaidPage) -> tuple[int, int]:
+    """Where the seal is stamped: to the right, over the page's last text line (footers and stamps aside)."""
+    last = max((line.box[3] for line in page.lines if not line.framed), default=MARGIN_TOP)
+    return A4_300DPI[0] - 600, min(max(last - 160, 700), A4_300DPI[1] - 600)
 
 
 def normalise_title(title: str) -> str:

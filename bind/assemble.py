@@ -123,7 +123,8 @@ def assemble(
 
     The first version opens with a cover and the catalogue; a later one with a
     continuation catalogue for its own documents, numbered on from AFTER.
-    REMARKS (by source hash) go into the catalogue's remark column.  Encoded
+    REMARKS (by source hash) and each document's own remark (cataloguing's) go into the
+    catalogue's 备注 column, beside its 责任者 and 日期.  Encoded
     page images are kept in CACHE (by page hash), when given, for reruns.
     """
     if not documents:
@@ -141,9 +142,11 @@ def assemble(
     for number, document in enumerate(documents, start=after.documents + 1):
         last = page + len(document.pages) - 1
         label = document.classification.type
-        remark = "；".join(filter(None, [remarks.get(document.source_sha256, ""),
-                                         "待复核" if document.classification.needs_review else ""]))
-        rows.append(CatalogueRow(number, document.title, label, page, last, remark))
+        remark = "；".join(filter(None, [remarks.get(document.source_sha256, ""), document.remark,
+                                         "待复核" if document.classification.needs_review
+                                         and "待复核" not in document.remark else ""]))
+        rows.append(CatalogueRow(number, document.author or "", document.title, document.date or "", page, last,
+                                 remark))
         entries.append(
             DocumentEntry(
                 title=document.title,

@@ -39,9 +39,12 @@ class CoverInfo:
 
 @dataclass(frozen=True)
 class CatalogueRow:
+    """One line of the 卷内目录, in the columns court archive practice keeps: 序号, 责任者, 题名, 日期, 页号, 备注."""
+
     number: int
+    author: str
     title: str
-    type: str
+    date: str  # ISO (YYYY-MM-DD) or empty; printed as archives write it, YYYYMMDD
     first_page: int
     last_page: int
     remark: str = ""
@@ -85,13 +88,19 @@ def draw_cover(pdf: pymupdf.Document, info: CoverInfo, pages: int, documents: in
     _centred(page, A4[1] - 90, "本卷随案同步生成；此后增补的材料见各次卷内目录（续）。", 10)
 
 
+# (left edge in points from the margin, heading) of each column; 题名 is the widest
+CATALOGUE_COLUMNS = ((0.0, "序号"), (26.0, "责任者"), (126.0, "题名"), (286.0, "日期"), (336.0, "页号"),
+                     (376.0, "备注"))
+CELL_SIZE = 10.0
+
+
 def draw_catalogue(
     pdf: pymupdf.Document, rows: Sequence[CatalogueRow], heading: str, note: str = ""
 ) -> None:
-    """One or more pages of a ruled table: 序号, 文件名称, 类型, 页码, 备注."""
-    columns = [(MARGIN, "序号"), (MARGIN + 30, "文件名称"), (MARGIN + 250, "类型"), (MARGIN + 320, "页码"),
-               (MARGIN + 370, "备注")]
+    """One or more pages of a ruled table: 序号, 责任者, 题名, 日期, 页号, 备注 (court archive practice)."""
+    columns = [(MARGIN + x, label) for x, label in CATALOGUE_COLUMNS]
     right = A4[0] - MARGIN
+    edges = [x for x, _ in columns[1:]] + [right]
     for start in range(0, max(len(rows), 1), CATALOGUE_ROWS):
         page = pdf.new_page(width=A4[0], height=A4[1])
         _centred(page, 80, heading, 22)
@@ -111,12 +120,21 @@ def draw_catalogue(
         for i, row in enumerate(chunk, start=1):
             base = y + i * height + 17
             pages = f"{row.first_page}" if row.first_page == row.last_page else f"{row.first_page}-{row.last_page}"
-            cells = (str(row.number), _fit(row.title, 212, 10), _fit(row.type, 64, 10), pages)
-            for (x, _), cell in zip(columns, cells):
-                _writer_text(page, (x + 4, base), cell, 10)
-            remark = _wrap(row.remark, right - columns[4][0] - 8, REMARK_SIZE)
-            for k, line in enumerate(remark[:2]):
-                _writer_text(page, (columns[4][0] + 4, base - (5 if len(remark) > 1 else 0) + k * 10), line, REMARK_SIZE)
+            cells = (str(row.number), row.author, row.title, row.date.replace("-", ""), pages, row.remark)
+            for (x, _), edge, cell in zip(columns, edges, cells):
+                _cell(page, x + 4, base, cell, edge - x - 8)
+
+
+def _cell(page: pymupdf.Page, x: float, base: float, text: str, width: float) -> None:
+    """TEXT in a table cell: one line at the table's size where it fits, else two smaller lines."""
+    if not text:
+        return
+    if text_width(text, CELL_SIZE) <= width:
+        _writer_text(page, (x, base), text, CELL_SIZE)
+        return
+    lines = _wrap(text, width, REMARK_SIZE)
+    for k, line in enumerate(lines[:2]):
+        _writer_text(page, (x, base - (5 if len(lines) > 1 else 0) + k * 10), line, REMARK_SIZE)
 
 
 def draw_closing_sheet(pdf: pymupdf.Document, lines: Sequence[str]) -> None:

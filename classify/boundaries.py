@@ -29,6 +29,7 @@ from edossier.classify.page_reading import (
     centred,
     ends_sentence,
     has_date,
+    is_closing,
     is_signoff,
     right_set,
 )
@@ -38,6 +39,9 @@ from edossier.types import OcrLine
 FORMAT = 1
 MODEL_GLOB = "boundary-*.npz"
 THRESHOLD = 0.5
+# A "line" more than this many body lines tall is not a title but a seal or a picture that OCR read as text
+# (RapidOCR may read a seal's ring together with the sign-off beside it as one tall box).
+MAX_TITLE_HEIGHT = 3.0
 _HEADING = re.compile(r"^(第[一二三四五六七八九十百零〇]+[章节编条]|[一二三四五六七八九十]+、|本院认为|经审理查明|判决如下|裁定如下)")
 _COURT_LINE = re.compile(r"^.{2,20}(人民法院|仲裁委员会|人民检察院|公证处|律师事务所)$")
 
@@ -46,8 +50,9 @@ FEATURES = (
     "prev_fill", "prev_ends_sentence", "prev_last_full", "prev_signoff", "prev_date_tail", "prev_right_tail",
     "prev_blank", "blank", "foot_one", "foot_cont", "foot_break", "prev_foot_last", "foot_mismatch",
     "type_change", "case_new", "case_same",
-    "title_and_short_prev", "title_and_signoff",
+    "title_and_short_prev", "title_and_signoff", "top_closing", "closing_page",
 )
+CLOSING_PAGE_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,8 @@ def page_features(prev: PageReading, page: PageReading, type_change: float, case
     first = page.lines[0] if page.lines else None
     last = prev.lines[-1] if prev.lines else None
     unit = page.line_height or 1.0
-    top_big = max(((ln.box[3] - ln.box[1]) / unit for ln in top), default=1.0) - 1.0 if geometry else 0.0
+    heights = [(ln.box[3] - ln.box[1]) / unit for ln in top]
+    top_big = max((h for h in heights if h <= MAX_TITLE_HEIGHT), default=1.0) - 1.0 if geometry else 0.0
     top_numbers = {n.normalized for n in find_case_numbers("\n".join(ln.text for ln in page.lines[:6]))}
     prev_tail = _tail(prev)
     foot, prev_foot = page.footer, prev.footer
@@ -136,7 +142,9 @@ def page_features(prev: PageReading, page: PageReading, type_change: float, case
         "top_centred": float(geometry and any(centred(page, ln) for ln in top[:2])),
         "top_big": float(np.clip(top_big, -0.5, 2.5)),
         "top_y": (first.box[1] / page.height) if geometry and first is not None else 0.0,
-        "court_top": float(any(_COURT_LINE.match(_fold(ln.text)) for ln in top[:2])),
+        # a court heading is centred; the court's name read off a seal (set over the sign-off, to the right) is not
+        "court_top": float(any(_COURT_LINE.match(_fold(ln.text)) and (not geometry or centred(page, ln))
+                               for ln in top[:2])),
         "first_indent": float(np.clip((first.box[0] - page.left) / unit, 0, 6)) if geometry and first else 0.0,
         "first_heading": float(first is not None and bool(_HEADING.match(_fold(first.text)))),
         "prev_fill": (last.box[3] / prev.height) if geometry and last is not None else 0.0,
@@ -158,8 +166,25 @@ def page_features(prev: PageReading, page: PageReading, type_change: float, case
         "case_same": float(bool(top_numbers & case_numbers)),
         "title_and_short_prev": title_rule * short_prev,
         "title_and_signoff": title_rule * float(prev_signoff > 0),
+        "top_closing": float(any(is_closing(ln) for ln in top[:2])),
+        "closing_page": float(geometry and _closing_page(prev, page)),
     }
     return np.asarray([values[name] for name in FEATURES], dtype=np.float64)
+
+
+def _closing_page(prev: PageReading, page: PageReading) -> bool:
+    """PAGE holds only a sign-off that ran over from PREV: a few lines, each a sign-off or date line or set right.
+
+    "Set right" (centred right of the middle: a sign-off line, a seal's text; a
+    centred title is not) is measured against the previous page's text block: on a
+    page of right-set lines alone, the page's own block is those lines.
+    """
+    span = prev.right - prev.left
+    if not page.lines or len(page.lines) > CLOSING_PAGE_LINES or span <= 0:
+        return False
+    return all(is_signoff(ln) or has_date(ln)
+               or (ln.box[0] + ln.box[2]) / 2 > prev.left + 0.55 * span
+               for ln in page.lines)
 
 
 def type_vectors(readings: Sequence[PageReading], doctypes: DoctypeModel) -> np.ndarray:

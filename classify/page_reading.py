@@ -27,6 +27,12 @@ _SIGNOFF = re.compile(
     r"(审\s*判\s*长|审\s*判\s*员|书\s*记\s*员|人民陪审员|此致|具状人|申请人[：:]|委托人[：:]|代理人[：:]|起诉人|答辩人|"
     r"上诉人[：:]|公证员|律师事务所$|年\s*[0-9〇○零一二三四五六七八九十×X]{1,3}\s*月\s*[0-9〇○零一二三四五六七八九十×X]{1,3}\s*日)"
 )
+# What only a paper's closing block starts with: the bench's names, the signer, or the 落款 date alone on its line.
+# (Party lines such as 申请人： open papers as often as they close them, so they are not here.)
+_CLOSING = re.compile(
+    r"^(审判长|审判员|代理审判员|人民陪审员|书记员|法官助理|此致|具状人|公证员|"
+    r"[0-9〇○零一二三四五六七八九×X]{2,4}年[0-9〇○零一二三四五六七八九十×X]{1,3}月[0-9〇○零一二三四五六七八九十×X]{1,3}日$)"
+)
 _DATE = re.compile(r"[0-9〇○零一二三四五六七八九×X]{2,4}\s*年\s*[0-9〇○零一二三四五六七八九十×X]{1,3}\s*月")
 BLANK_PAGE = (2480.0, 3508.0)  # A4 at 300 dpi
 FOOTER_ZONE = 0.9
@@ -80,6 +86,7 @@ def read_page(ocr: OcrPage | None, text: str = "") -> PageReading:
     for line in sorted(ocr.lines, key=lambda ln: (ln.box[1], ln.box[0])):
         folded = _fold(line.text).replace(" ", "")
         x0, y0, _, y1 = line.box
+        number = folded.rstrip(".,。，、")  # a stamped number read with a speck after it ("7.")
         if y0 > FOOTER_ZONE * height:
             match = _PAGE_OF.search(folded) or _PAGE_OF_SHORT.match(folded)
             dash = _DASH.match(folded)
@@ -89,8 +96,8 @@ def read_page(ocr: OcrPage | None, text: str = "") -> PageReading:
             if dash:
                 footer = (int(dash.group(1)), None)
                 continue
-        if stamp is None and x0 > STAMP_ZONE[0] * width and y1 < STAMP_ZONE[1] * height and _STAMP.match(folded):
-            stamp = int(folded)
+        if stamp is None and x0 > STAMP_ZONE[0] * width and y1 < STAMP_ZONE[1] * height and _STAMP.match(number):
+            stamp = int(number)
             continue
         if folded:
             body.append(line)
@@ -121,6 +128,15 @@ def ends_sentence(line: OcrLine) -> bool:
 
 def is_signoff(line: OcrLine) -> bool:
     return bool(_SIGNOFF.search(_fold(line.text)))
+
+
+def is_closing(line: OcrLine) -> bool:
+    """A line that only a paper's closing block starts with (审判长…, 书记员…, 此致, the 落款 date alone).
+
+    A page that opens with one is the spill-over of a paper's sign-off onto its own
+    page: the end of a document, never the start of the next.
+    """
+    return bool(_CLOSING.match(re.sub(r"\s+", "", _fold(line.text))))
 
 
 def has_date(line: OcrLine) -> bool:

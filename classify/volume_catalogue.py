@@ -60,8 +60,12 @@ class _Cell:
         return (self.box[1] + self.box[3]) / 2
 
 
+_RULE_MARKS = "|丨¦[]"  # a table's ruled line beside a cell's text, read as a character (RapidOCR: "|4-4")
+
+
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(" ", "").strip()
+    """A cell's text: width folded, without spaces or the table rules OCR read at its edges."""
+    return unicodedata.normalize("NFKC", text).replace(" ", "").strip().strip(_RULE_MARKS)
 
 
 def _cells(reading: PageReading) -> list[_Cell]:
@@ -136,16 +140,21 @@ def read_rows(reading: PageReading) -> list[CatalogueRow]:
 
 
 def map_rows(rows: Sequence[CatalogueRow], readings: Sequence[PageReading], after: int) -> list[int | None]:
-    """The page index where each row's document starts: by stamped page number, else by order after AFTER pages."""
+    """The page index where each row's document starts: by stamped page number, else by order after AFTER pages.
+
+    Where the stamps read all run in page order, a number whose stamp was not read
+    is found by order too.
+    """
     stamped = {r.stamp: i for i, r in enumerate(readings) if r.stamp is not None and i >= after}
     use_stamps = len(stamped) >= (len(readings) - after) // 2 and bool(stamped)
+    in_order = all(number == i - after + 1 for number, i in stamped.items())
     found: list[int | None] = []
     for row in rows:
-        if row.first_page is None:
-            found.append(None)
-        elif use_stamps:
-            found.append(stamped.get(row.first_page))
+        index = None if row.first_page is None else after + row.first_page - 1
+        if use_stamps and row.first_page in stamped:
+            found.append(stamped[row.first_page])
+        elif index is not None and (not use_stamps or in_order) and after <= index < len(readings):
+            found.append(index)
         else:
-            index = after + row.first_page - 1
-            found.append(index if after <= index < len(readings) else None)
+            found.append(None)
     return found

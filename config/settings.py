@@ -94,10 +94,9 @@ class ClassifySettings(Section):
     review_threshold: float = 0.6
     model_path: Path | None = None
     split: Literal["auto", "none", "cover-sheets"] = Field(
-        default="cover-sheets",
+        default="auto",
         description="how an input file is cut into documents: auto = at cover sheets, else by content "
-        "(智能编目); cover-sheets = only at cover sheets; none = one file, one document. Content cutting "
-        "stays opt-in until it no longer cuts a real 3-page judgment in two (notes/issue-16.md)",
+        "(智能编目); cover-sheets = only at cover sheets; none = one file, one document",
     )
 
 

@@ -102,8 +102,6 @@ def test_every_page_is_in_exactly_one_document(long_stack: tuple[Stack, list[Ocr
     assert covered == list(range(len(stack.pages)))
 
 
-@pytest.mark.xfail(strict=False, reason="known regression, issue 16 open: after the merge with issue 18's OCR "
-                   "changes the content model disagrees with this volume's 卷内目录 (a remark is raised)")
 def test_volume_catalogue_is_read_mapped_and_kept(volume: tuple[Stack, list[OcrPage | None], OcrPage | None]) -> None:
     stack, ocr, _ = volume
     readings = [read_page(o) for o in ocr]
