@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import random
 import statistics
 import tempfile
@@ -43,6 +41,7 @@ from edossier.classify.synthetic import synthetic_examples
 from edossier.classify.title_rules import match_title
 from edossier.classify.training import Example, train
 
+from bench.machine import machine
 from bench.degrade import degrade, rotate
 from bench.stacks import (
     Stack,
@@ -251,7 +250,7 @@ def main() -> None:
         "ocr_s_per_page_plain_0": {"median": round(statistics.median(ocr_runs), 3), "runs": ocr_runs} if ocr_runs else None,
         "timing": f"seconds are wall-clock; cataloguing: median of {args.runs} runs per stack; OCR (ingest, cleanup, "
                   f"engine): median of {args.runs} uncached reads of stack plain-0",
-        "machine": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+        "machine": {"cpu": machine(),
                     "note": "shared 2-core machine: other sessions ran at the same time, timings are indicative"},
         "truth_lines_only": args.truth,
     }

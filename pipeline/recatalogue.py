@@ -335,9 +335,9 @@ def bind_correction(ctx: CaseContext, plan: Plan, out_dir: Path) -> Binding:
 def _bound_sheet(ctx: CaseContext, plan: Plan, previous: PreviousVolume, out_dir: Path) -> BoundVolume:
     corrected = tuple(e for e in plan.entries if e.volume == plan.volume)
     first = next(n for n, e in enumerate(plan.entries) if e.volume == plan.volume)
-    rows = [CatalogueRow(number=n - first + 1, title=e.title, type=e.type, first_page=e.first_page,
-                         last_page=e.last_page, remark=plan.rows_remark)
-            for n, e in enumerate(plan.entries) if n in plan.changed]
+    rows = [CatalogueRow(number=n - first + 1, author=d.author or "", title=e.title, date=d.date or "",
+                         first_page=e.first_page, last_page=e.last_page, remark=plan.rows_remark)
+            for n, (e, d) in enumerate(zip(plan.entries, plan.documents, strict=True)) if n in plan.changed]
     meta = DossierMetadata(case=ctx.case.normalized, version=ctx.version, bound_by=ctx.settings.user,
                            volume=plan.volume)
     unsigned = out_dir / f"unsigned-{plan.volume}.pdf"

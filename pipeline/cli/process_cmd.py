@@ -50,7 +50,7 @@ def process(
     split: Annotated[
         Split | None,
         typer.Option("--split", help="cut each input into documents: auto (cover sheets, else by content), "
-                     "cover-sheets, or none (one file, one document); default: settings, cover-sheets"),
+                     "cover-sheets, or none (one file, one document); default: settings, auto"),
     ] = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
