@@ -26,7 +26,7 @@ def ensure_dev_key(keys_dir: Path) -> tuple[Path, Path]:
     keys_dir.mkdir(parents=True, exist_ok=True)
     p12 = keys_dir / "dev-signing-rsa.p12"
     pem = keys_dir / "dev-signing-rsa-cert.pem"
-    with open(keys_dir / ".lock", "w") as lock:
+    with open(keys_dir / ".lock", "w", encoding="ascii") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two workers starting at once must agree on one key
         if not (p12.exists() and pem.exists()):
             _create(p12, pem)

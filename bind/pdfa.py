@@ -66,7 +66,7 @@ def make_pdfa(
     command = ["qpdf", "--object-streams=generate", "--min-version=1.7", str(head), "--pages", "."]
     command += [str(chunk) for chunk in chunks[1:]] + ["--", str(output)]
     try:
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace")
     finally:
         head.unlink(missing_ok=True)
     if result.returncode not in (0, 3):  # 3: warnings only

@@ -104,19 +104,34 @@ class OnnxRuntimeModel:
         return value
 
 
+_locale_guard = threading.Lock()
+_locale_users = 0
+_locale_saved = ""
+
+
 @contextlib.contextmanager
 def _locale_kept() -> Iterator[None]:
     """Put back the process's locale, which OpenVINO's model reading sets to "C".
 
     The locale is process-wide: left at "C", every later text file and pipe of the
     process (quarantine notes, a subprocess's output, all in Chinese) would be
-    read and written as ASCII after the first page was recognised.
+    read and written as ASCII after the first page was recognised.  Models load in
+    several threads at once (detector and recogniser, beside the input being
+    read): the first to start saves the locale and the last to finish puts it
+    back, so no thread saves a "C" that another's reading set meanwhile.
     """
-    saved = locale.setlocale(locale.LC_ALL)
+    global _locale_users, _locale_saved
+    with _locale_guard:
+        if _locale_users == 0:
+            _locale_saved = locale.setlocale(locale.LC_ALL)
+        _locale_users += 1
     try:
         yield
     finally:
-        locale.setlocale(locale.LC_ALL, saved)
+        with _locale_guard:
+            _locale_users -= 1
+            if _locale_users == 0:
+                locale.setlocale(locale.LC_ALL, _locale_saved)
 
 
 class OpenVinoModel:

@@ -29,5 +29,5 @@ def quarantine(source: SourceFile, reason: str, settings: Settings) -> Path:
         "user": settings.user,
         "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    target.with_suffix(".json").write_text(json.dumps(note, ensure_ascii=False, indent=1))
+    target.with_suffix(".json").write_text(json.dumps(note, ensure_ascii=False, indent=1), "utf-8")
     return target

@@ -74,12 +74,20 @@ class _Helper:
         return value
 
     def settle(self, timeout: float) -> bool:
-        """Whether the helper finished tidying up after its last answer; if not, it is killed."""
+        """Whether the helper finished tidying up after its last answer; if not in TIMEOUT, it is killed.
+
+        A helper that exited meanwhile (a driver that crashed between two pages) is
+        _HelperLost, not a slow one: taken for slow, it was restarted with no batch
+        begun, and the batch ended as if the feeder were empty, pages unscanned.
+        """
         if self.unsettled:
-            try:
-                self._receive(timeout, "")
-            except _HelperLost:
+            if not self.connection.poll(timeout):
+                self.kill()
                 return False
+            try:
+                self.connection.recv()
+            except (EOFError, OSError):
+                raise self._exited() from None
             self.unsettled = False
         return True
 
@@ -163,12 +171,13 @@ class SaneScanner(Scanner):
         A helper still cancelling the last batch after ``cancel_timeout_s`` is
         replaced before the call: the answer it gave stands.
         """
-        if self._helper is not None and not self._helper.settle(self._cancel_timeout):
-            log.warning("%s: the driver was still cancelling after %g s; restarted it", self.uri, self._cancel_timeout)
-            self._helper = None
-        if self._helper is None:
-            self._helper = self._start()
         try:
+            if self._helper is not None and not self._helper.settle(self._cancel_timeout):
+                log.warning("%s: the driver was still cancelling after %g s; restarted it", self.uri,
+                            self._cancel_timeout)
+                self._helper = None
+            if self._helper is None:
+                self._helper = self._start()
             return self._helper.call(method, args, timeout or self._cancel_timeout, self._cancel_timeout)
         except _HelperLost as lost:
             log.warning("%s: %s; the SANE driver will be restarted", self.uri, lost)

@@ -86,7 +86,7 @@ class FilesystemStore(Store):
         except FileNotFoundError:
             return None
         try:
-            digest = self._sidecar(path).read_text().strip()
+            digest = self._sidecar(path).read_text("ascii").strip()
         except FileNotFoundError:  # a crash between the object and its sidecar: the object is complete
             digest = file_sha256(path)
         return ObjectInfo(key=key, size=size, sha256=digest)

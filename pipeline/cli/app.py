@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -37,6 +38,24 @@ StoreOption = Annotated[
     str | None, typer.Option("--store", help="store URI, e.g. file:///srv/edossier (default from config)")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+
+
+class Split(str, Enum):
+    auto = "auto"
+    cover_sheets = "cover-sheets"
+    none = "none"
+
+
+SplitOption = Annotated[
+    Split | None,
+    typer.Option("--split", help="cut each input into documents: auto (cover sheets, else by content), "
+                 "cover-sheets, or none (one file, one document); default: settings, auto"),
+]
+
+
+def split_setting(split: Split | None) -> dict[str, dict[str, str]]:
+    """The settings override a command's --split makes; nothing when it was not given."""
+    return {"classify": {"split": split.value}} if split is not None else {}
 
 
 def settings_for(store: str | None = None, **overrides: Any) -> Settings:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from edossier.pipeline.batch.run import batch_status, convert_in_process, default_state_uri, run_worker, start_batch
 from edossier.pipeline.batch.state import open_state
 from edossier.ocr import cpu_count
-from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
+from edossier.pipeline.cli.app import JsonOption, SplitOption, StoreOption, app, console, print_json, settings_for, split_setting
 
 BrokerOption = Annotated[
     str | None, typer.Option("--broker", help="redis://host:6379 or amqp://user:pass@host:5672 (default: in-process)")
@@ -30,11 +30,12 @@ def batch(
         int, typer.Option("--workers", help="worker processes for the in-process run (0: one per CPU)")
     ] = 0,
     state: StateOption = None,
+    split: SplitOption = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Convert SOURCE into dossiers; with --broker, enqueue and print the batch id; rerun to resume."""
-    settings = settings_for(store)
+    settings = settings_for(store, **split_setting(split))
     workers = workers or cpu_count()
     if broker is not None:
         batch_id, batch_state = start_batch(source, cases, settings, broker, state)

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for, warn
+from edossier.pipeline.cli.app import (
+    JsonOption, SplitOption, StoreOption, app, console, print_json, settings_for, split_setting, warn,
+)
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import Store, open_store
 from edossier.storage.layout import dossier_key
 from edossier.storage.manifest import read_manifest
 from edossier.casenumber import CaseNumber
 from edossier.types import Document
-
-
-class Split(str, Enum):
-    auto = "auto"
-    cover_sheets = "cover-sheets"
-    none = "none"
 
 
 def catalogue_facts(store: Store, case: CaseNumber, version: int) -> list[dict[str, Any]]:
@@ -47,19 +42,13 @@ def process(
     ] = None,
     engine: Annotated[str | None, typer.Option("--engine", help="OCR engine: tesseract or rapidocr")] = None,
     password: Annotated[str | None, typer.Option("--password", help="password of encrypted PDFs")] = None,
-    split: Annotated[
-        Split | None,
-        typer.Option("--split", help="cut each input into documents: auto (cover sheets, else by content), "
-                     "cover-sheets, or none (one file, one document); default: settings, auto"),
-    ] = None,
+    split: SplitOption = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """OCR, classify, bind and sign INPUTS into the case's next dossier version."""
     overrides: dict[str, dict[str, str]] = {"ocr": {"engine": engine}} if engine else {}
-    if split:
-        overrides["classify"] = {"split": split.value}
-    settings = settings_for(store, **overrides)
+    settings = settings_for(store, **overrides, **split_setting(split))
     case_number = CaseNumber.parse(case)
     target = open_store(settings.store_uri, settings.storage)
     materials = [Material(path=path, declared_type=doc_type) for path in inputs]

@@ -13,7 +13,7 @@ from edossier.classify.doctypes import load_doctypes
 from edossier.errors import UnsupportedInputError
 from edossier.ingest.batch_split import PageCheck
 from edossier.ingest.coversheet import make_cover_sheet
-from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
+from edossier.pipeline.cli.app import JsonOption, SplitOption, StoreOption, app, console, print_json, settings_for, split_setting
 from edossier.pipeline.filing import BatchResult
 from edossier.pipeline.scan import scan_to_case
 from edossier.pipeline.watch import drain_folder
@@ -35,11 +35,12 @@ def scan(
         int | None, typer.Option("--declared-pages", min=1, help="pages the clerk counted (cover sheets excluded)")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue the case's batch stopped by a jam")] = False,
+    split: SplitOption = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Scan a batch from DEVICE into the case's next dossier version, split at cover sheets."""
-    settings = settings_for(store)
+    """Scan a batch from DEVICE into the case's next dossier version, cut into its documents."""
+    settings = settings_for(store, **split_setting(split))
     progress = None if json_out else (lambda message: console.print(f"  {message}", markup=False))
     with nullcontext() if json_out else console.status(f"scanning from {device}…"):
         results = scan_to_case(
@@ -94,13 +95,14 @@ def watch(
         str | None, typer.Option("--case", help="case for files without cover sheets (default: cover sheets name it)")
     ] = None,
     once: Annotated[bool, typer.Option("--once", help="take the files waiting now, then stop")] = False,
+    split: SplitOption = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Take files from a hot folder as they arrive, until interrupted (Ctrl-C)."""
     if not device.startswith("folder:"):
         raise DeviceAddressError(f"{device}: watch takes a hot folder (folder:/path); use `edossier scan` for scanners")
-    settings = settings_for(store)
+    settings = settings_for(store, **split_setting(split))
     folder = open_device(device, settings.scan)
     assert isinstance(folder, HotFolder)
     progress = None if json_out else (lambda message: console.print(message, markup=False))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import locale
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from bench.ocr import cer
 from edossier.config import OcrSettings
 from edossier.ocr import create_engine
-from edossier.ocr.inference import load_model, pick_runtime
+from edossier.ocr.inference import _locale_kept, load_model, pick_runtime
 from edossier.ocr.rapid import bundled_models
 from tests.ocr.conftest import ROOT, SAMPLES
 
@@ -108,3 +110,30 @@ def test_reading_a_page_keeps_the_process_locale(tmp_path) -> None:  # type: ign
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == "UTF-8"
     assert (tmp_path / "note.txt").read_text(encoding="utf-8") == "机密★1年"
+
+
+def test_models_loading_at_once_leave_the_locale_as_it_was() -> None:
+    """The detector and the recogniser load in two threads: one's model reading had set "C" when the other
+    saved the locale to put back, and the process was left at "C" (a quarantine note then failed as ASCII)."""
+    before = locale.setlocale(locale.LC_ALL)
+    first_reading, second_saved, first_done = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with _locale_kept():
+            locale.setlocale(locale.LC_ALL, "C")  # what OpenVINO's read_model does
+            first_reading.set()
+            second_saved.wait(10)
+        first_done.set()
+
+    def second() -> None:
+        first_reading.wait(10)
+        with _locale_kept():
+            second_saved.set()
+            first_done.wait(10)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert locale.setlocale(locale.LC_ALL) == before

@@ -9,6 +9,9 @@ the court's seal, stays one document.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 from pathlib import Path
 
 import pymupdf
@@ -17,6 +20,7 @@ import pytest
 from bench.catalogue import scanned_pdf
 from bench.stacks import Stack, build_stack, read_corpus_docs
 from tests.edossier_cli import run
+from edossier.pipeline.batch.state import open_state
 
 pytestmark = pytest.mark.timeout(1200)  # OCR of a five-page stack, twice through the whole CLI
 
@@ -79,3 +83,27 @@ def test_the_sample_judgment_stays_one_document(tmp_path: Path) -> None:
         result = run(["process", str(SAMPLE_JUDGMENT), "--case", case, *split, "--json"], data, check=True)
         documents = json.loads(result.stdout)["documents"]
         assert [(d["type"], d["title"], d["source_pages"]) for d in documents] == [("判决书", "行政判决书", [1, 2, 3])]
+
+
+def test_the_hot_folder_and_the_batch_take_split_too(stack_pdf: tuple[Stack, Path], tmp_path: Path) -> None:
+    """``watch --split none`` files a dropped stack whole; ``batch --split`` is recorded for every worker."""
+    stack, pdf = stack_pdf
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(pdf, inbox / "stack.pdf")
+    os.utime(inbox / "stack.pdf", (time.time() - 60, time.time() - 60))  # landed a minute ago: stable
+    data = tmp_path / "data"
+    run(["watch", f"folder:{inbox}", "--case", "（2024）浙0102民初305号", "--once", "--split", "none", "--json"], data,
+        check=True, EDOSSIER_SCAN__FOLDER_STABLE_S="0")
+    manifest = json.loads(next((data / "store").glob("cases/*/versions/000001/manifest.json")).read_text("utf-8"))
+    assert [len(d["pages"]) for d in manifest["documents"]] == [len(stack.pages)]
+
+    source = tmp_path / "archive"
+    source.mkdir()
+    shutil.copy(pdf, source / "stack.pdf")
+    (tmp_path / "map.csv").write_text("path,case\nstack.pdf,（2024）浙0102民初306号\n", "utf-8")
+    started = run(["batch", str(source), "--cases", str(tmp_path / "map.csv"), "--broker",
+                   f"sqlite:///{tmp_path / 'broker.sqlite'}", "--split", "cover-sheets", "--json"], data, check=True)
+    batch = json.loads(started.stdout)
+    _, recorded = open_state(batch["state"]).batch(batch["batch"])
+    assert recorded["settings"]["classify"]["split"] == "cover-sheets"

@@ -118,22 +118,16 @@ def test_a_page_that_never_comes_ends_the_batch_and_restarts_the_driver(tmp_path
 
 
 def test_a_driver_that_dies_mid_batch_keeps_the_pages_before_it(scanner, tmp_path):
-    # ~0.4 s a page (50 ms per 32 KB read): the kill lands mid-batch, not after a batch the driver had
-    # already finished and handed over (at full speed it scanned all 10 sheets first, 1 run in 5)
-    for name, value in (("read-limit", True), ("read-limit-size", 32768), ("read-delay", True),
-                        ("read-delay-duration", 50000)):
-        scanner.set_option(name, value)
+    """A driver killed between two pages is the device gone at the next page, never an empty feeder
+    (it was once taken for a slow cancel, restarted with no batch begun, and the batch ended quietly)."""
     received = []
-    with pytest.raises(DeviceGoneError, match=r"\(the SANE driver exited") as caught:
+    with pytest.raises(DeviceGoneError, match=r"at page 3 \(the SANE driver exited") as caught:
         for page in scanner.scan(ScanRequest(resolution=50, mode="gray"), tmp_path):
             received.append(page)
             if page.number == 2:
                 os.kill(scanner._helper.process.pid, signal.SIGKILL)  # as a driver segfault would
-    # the driver may have handed over the page it was scanning when killed: the batch resumes after
-    # the last page received, whichever that is, and every page received is kept
-    assert len(received) >= 2 and [p.number for p in received] == list(range(1, len(received) + 1))
-    assert caught.value.next_page == len(received) + 1 and f"at page {len(received) + 1} " in str(caught.value)
-    assert all(p.image.exists() for p in received)
+                scanner._helper.process.wait()  # dead before the next page is asked for
+    assert caught.value.next_page == 3 and all(p.image.exists() for p in received)
 
 
 def test_a_hung_driver_is_restarted_with_the_options_set_so_far(tmp_path):
