@@ -184,6 +184,13 @@ class DocumentEntry(Frozen):
     remark: str = ""
 
 
+def needs_review(document: Document, entry: DocumentEntry, threshold: float) -> bool:
+    """待复核, as the reader and ``edossier catalogue`` mark it: the type is unsure, or cataloguing was
+    less sure than THRESHOLD that the document starts where it does."""
+    unsure_start = document.boundary_confidence is not None and document.boundary_confidence < threshold
+    return entry.needs_review or unsure_start
+
+
 class DossierVersion(Frozen):
     """A published version of one case's dossier."""
 

@@ -43,7 +43,7 @@ from edossier.pipeline.steps import Binding, BoundVolume, CaseContext, PreviousV
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
 from edossier.storage.manifest import latest_version, read_manifest
-from edossier.types import Classification, Document, DocumentEntry, DossierVersion, OcrPage, Page
+from edossier.types import Classification, Document, DocumentEntry, DossierVersion, OcrPage, Page, needs_review
 
 Action = Literal["split", "merge", "retitle"]
 CLERK = "clerk"
@@ -390,12 +390,6 @@ def catalogue_rows(case_text: str, settings: Settings, store: Store | None = Non
             "source_file": doc.source_file, "source_pages": list(doc.source_pages), "remark": entry.remark,
         })
     return {"case": manifest.case, "version": manifest.version, "review_below": threshold, "documents": rows}
-
-
-def needs_review(document: Document, entry: DocumentEntry, threshold: float) -> bool:
-    """待复核: the type is unsure, or cataloguing was less sure than THRESHOLD that the document starts where it does."""
-    unsure_start = document.boundary_confidence is not None and document.boundary_confidence < threshold
-    return entry.needs_review or unsure_start
 
 
 def boundary_samples(store: Store) -> list[tuple[list[OcrPage], set[int]]]:

@@ -19,11 +19,10 @@ from pathlib import Path
 from edossier.bind.volumes import VOLUME_NAMES, VOLUMES, volume_role
 from edossier.casenumber import CaseNumber
 from edossier.errors import IntegrityError, NotFoundError
-from edossier.pipeline.recatalogue import needs_review
 from edossier.storage.layout import MANIFEST, version_key
 from edossier.storage.manifest import Manifest, ManifestEntry
 from edossier.storage.store import Store
-from edossier.types import Document, DocumentEntry
+from edossier.types import Document, DocumentEntry, needs_review
 
 __all__ = ["VOLUMES", "VOLUME_NAMES", "Volume", "fetch_checked", "fixity", "volume_names", "volume_of", "volume_pdf"]
 
@@ -36,7 +35,7 @@ class VolumeDocument:
     """The document's first page in its volume PDF: also the number printed on it."""
     last_page: int
     needs_review: bool
-    """待复核: the type is unsure, or where the document starts (``pipeline.recatalogue.needs_review``)."""
+    """待复核: the type is unsure, or where the document starts (``edossier.types.needs_review``)."""
     number: int = 0
     """1-based position in the version's whole catalogue (正卷 first): how a correction names the document."""
     boundary_confidence: float | None = None
