@@ -212,6 +212,8 @@ class _LazyPool:
             self._pool.shutdown()
 
     def encode(self, jobs: list[_Job]) -> Iterator[EncodedImage | None]:
+        if self._jobs == 1:  # one CPU (a batch worker): encode in this thread, beside nothing else
+            return map(_encode, jobs)
         if self._pool is None:
             # threads inside a daemonic process (a queue worker), which may not have children
             daemon = multiprocessing.current_process().daemon

@@ -41,7 +41,7 @@ class OcrSettings(Section):
     )
     languages: str = Field(default="chi_sim+eng", description="Tesseract languages, e.g. chi_sim+chi_tra+eng")
     psm: int = Field(default=6, description="Tesseract page segmentation mode")
-    jobs: int = Field(default=0, description="pages OCRed at once; 0 = number of CPUs")
+    jobs: int = Field(default=0, description="pages cleaned up and OCRed at once; 0 = number of CPUs")
     threads: int = Field(
         default=0, description="threads each page's engine may use; 0 = the CPUs left per job (at least 1)"
     )

@@ -42,8 +42,9 @@ def clean_up(
 ) -> list[Page]:
     """Each raster page becomes an upright, straight kept image plus a cleaned image for OCR, both by hash.
 
-    Pages are cleaned as many at once as there are CPUs: OpenCV releases the
-    interpreter while it works, and a page's result depends only on the page.
+    Pages are cleaned as many at once as ``ocr.jobs`` pages are read (default: as
+    many as there are CPUs): OpenCV releases the interpreter while it works, and a
+    page's result depends only on the page.  A batch worker is one CPU (jobs 1).
     """
 
     def one(index: int, page: Page) -> Page:
@@ -55,9 +56,10 @@ def clean_up(
             page = page.model_copy(update={"flags": page.flags + flags[index]})
         return page
 
-    if len(pages) < 2:
+    at_once = min(len(pages), settings.ocr.jobs or cpu_count())
+    if at_once < 2:
         return [one(index, page) for index, page in enumerate(pages)]
-    with ThreadPoolExecutor(max_workers=min(len(pages), cpu_count())) as pool:
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
         return list(pool.map(one, range(len(pages)), pages))
 
 

@@ -12,9 +12,12 @@ with backoff, then reported as ServiceUnavailableError.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import BinaryIO, TypeVar
 from urllib.parse import parse_qs, urlparse
 
@@ -35,6 +38,16 @@ _REFUSED = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "Inva
 """The server refuses these credentials: no retry will change that."""
 
 
+KNOWN_SEALED = 65_536
+"""Sealed versions a store object remembers (~20 MB): far more than one case's publication names."""
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    version: str
+    info: ObjectInfo
+
+
 class S3Store(Store):
     def __init__(self, endpoint: str, bucket: str, settings: StorageSettings) -> None:
         parsed = urlparse(endpoint)
@@ -49,6 +62,8 @@ class S3Store(Store):
         self.endpoint = endpoint
         self.bucket = bucket
         self.uri = f"s3://{bucket}?endpoint={endpoint}"
+        self._known: OrderedDict[str, _Sealed] = OrderedDict()
+        self._lock = threading.Lock()
         timeout = urllib3.Timeout(connect=settings.timeout_s, read=settings.timeout_s)
         self.client = Minio(
             parsed.netloc,
@@ -108,26 +123,41 @@ class S3Store(Store):
                 f"bucket {self.bucket!r} has no object lock; refusing to keep evidence where it can be deleted"
             ) from exc
 
-    def _sealed_version(self, key: str) -> tuple[str, int] | None:
-        """(version id, size) of the oldest live version of KEY: the one this store sealed."""
+    def _sealed(self, key: str) -> _Sealed | None:
+        """The oldest live version of KEY (the one this store sealed) and what was recorded when it was sealed.
 
-        def versions() -> list[tuple[str, int]]:
-            found = self.client.list_objects(self.bucket, prefix=key, include_version=True)
-            return [
-                (obj.version_id or "null", obj.size or 0)
-                for obj in found
-                if obj.object_name == key and not obj.is_delete_marker
-            ]
+        A sealed version is immutable (COMPLIANCE retention), so once found it is
+        remembered: publishing a case names every page and OCR object its worker
+        sealed minutes before, and each lookup costs a version listing and a HEAD.
+        Absence is never remembered: another writer may seal the key at any time.
+        """
+        with self._lock:
+            if key in self._known:
+                self._known.move_to_end(key)
+                return self._known[key]
 
-        found = self._call(f"list {key}", versions)
-        return found[-1] if found else None  # versions are listed newest first
+        version = self._call(f"list {key}", lambda: self._oldest_version(key))
+        if version is None:
+            return None
+        stat = self._call(f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=version))
+        sha256 = (stat.metadata or {}).get(SHA256_META, "")
+        return self._remember(key, _Sealed(version, ObjectInfo(key=key, size=stat.size or 0, sha256=sha256)))
+
+    def _oldest_version(self, key: str) -> str | None:
+        found = self.client.list_objects(self.bucket, prefix=key, include_version=True)
+        versions = [obj.version_id or "null" for obj in found if obj.object_name == key and not obj.is_delete_marker]
+        return versions[-1] if versions else None  # versions are listed newest first
+
+    def _remember(self, key: str, sealed: _Sealed) -> _Sealed:
+        with self._lock:
+            self._known[key] = sealed
+            while len(self._known) > KNOWN_SEALED:
+                self._known.popitem(last=False)
+        return sealed
 
     def info(self, key: str) -> ObjectInfo | None:
-        sealed = self._sealed_version(key)
-        if sealed is None:
-            return None
-        stat = self._call(f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=sealed[0]))
-        return ObjectInfo(key=key, size=sealed[1], sha256=(stat.metadata or {}).get(SHA256_META, ""))
+        sealed = self._sealed(key)
+        return None if sealed is None else sealed.info
 
     def retention(self, key: str) -> tuple[str | None, dt.datetime | None, bool]:
         """(mode, retain-until, legal hold) of the sealed version, from HEAD headers.
@@ -135,11 +165,11 @@ class S3Store(Store):
         minio's get_object_retention cannot parse RGW's nanosecond timestamps;
         the HEAD response carries the same facts.
         """
-        sealed = self._sealed_version(key)
+        sealed = self._sealed(key)
         if sealed is None:
             raise NotFoundError(f"{key}: not in the store {self.uri}")
         meta = self._call(
-            f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=sealed[0])
+            f"stat {key}", lambda: self.client.stat_object(self.bucket, key, version_id=sealed.version)
         ).metadata or {}  # minio types it optional; a HEAD response always has headers
         until = meta.get("x-amz-object-lock-retain-until-date")
         hold = meta.get("x-amz-object-lock-legal-hold", "OFF") == "ON"
@@ -175,24 +205,25 @@ class S3Store(Store):
                     legal_hold=self.settings.legal_hold,
                 ).version_id
 
-        mine = self._call(f"put {key}", put)
-        sealed = self._sealed_version(key)
-        if sealed is not None and sealed[0] != (mine or "null"):  # another writer's version came first
+        mine = self._call(f"put {key}", put) or "null"
+        first = self._call(f"list {key}", lambda: self._oldest_version(key))
+        if first is not None and first != mine:  # another writer's version came first
             if exclusive:
                 raise KeyTakenError(f"{key}: already sealed by another writer")
             info = self.info(key)
             if info is None or info.sha256 != sha256:
                 raise ImmutableObjectError(f"{key}: already sealed with different content; refusing to overwrite")
-        return ObjectInfo(key=key, size=size, sha256=sha256)
+            return info
+        return self._remember(key, _Sealed(mine, ObjectInfo(key=key, size=size, sha256=sha256))).info
 
     @contextmanager
     def open_raw(self, key: str) -> Iterator[BinaryIO]:
-        sealed = self._sealed_version(key)
+        sealed = self._sealed(key)
         if sealed is None:
             raise NotFoundError(f"{key}: not in the store {self.uri}")
         try:
             response = self._call(
-                f"get {key}", lambda: self.client.get_object(self.bucket, key, version_id=sealed[0])
+                f"get {key}", lambda: self.client.get_object(self.bucket, key, version_id=sealed.version)
             )
         except S3Error as exc:
             if exc.code in _MISSING:

@@ -74,11 +74,22 @@ def _context(state_uri: str, batch: str) -> BatchContext:
     source, recorded = state.batch(batch)
     # The batch's shared settings over this machine's own (read here, at the worker's edge, once per batch):
     # its secrets, credentials and data folder stay its own.
-    settings = with_shared(load_settings(), recorded["settings"])
-    # One page at a time on one thread, whatever the machine that started the batch had: see run_worker.
-    settings = settings.model_copy(update={"ocr": settings.ocr.model_copy(update={"jobs": 1, "threads": 1})})
+    settings = worker_settings(with_shared(load_settings(), recorded["settings"]))
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     return BatchContext(state, batch, source, settings, open_store(recorded["store_uri"], settings.storage))
+
+
+def worker_settings(settings: Settings) -> Settings:
+    """SETTINGS for one worker process, which is one CPU whatever the machine that started the batch had.
+
+    One page at a time on one thread, cleaned up one at a time, its images encoded
+    for binding in the worker's own thread: with one worker per core, a worker that
+    cleaned two pages at once or encoded in a pool took its time from the other.
+    """
+    return settings.model_copy(update={
+        "ocr": settings.ocr.model_copy(update={"jobs": 1, "threads": 1}),
+        "bind": settings.bind.model_copy(update={"jobs": 1}),
+    })
 
 
 def context(state_uri: str, batch: str) -> BatchContext:

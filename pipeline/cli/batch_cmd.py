@@ -72,7 +72,12 @@ def worker(
     ] = 0,
 ) -> None:
     """Work on every batch queued on BROKER until stopped (SIGTERM or Ctrl-C)."""
-    run_worker(broker, processes or cpu_count())
+    processes = processes or cpu_count()
+    if processes == 1:  # this process is the worker: one CPU, as each spawned one is (see run_worker)
+        import cv2  # here, not at the top: the other commands do not load OpenCV for this
+
+        cv2.setNumThreads(1)
+    run_worker(broker, processes)
 
 
 @app.command("status")

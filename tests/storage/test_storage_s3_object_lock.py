@@ -30,8 +30,14 @@ EVIDENCE = "（2020）浙0102民初1234号 判决书原件".encode()
 def sealed(s3_store: S3Store) -> tuple[S3Store, str, str]:
     key = f"cases/{unique_case().key}/originals/evidence.bin"
     s3_store.put_bytes(key, EVIDENCE)
-    version_id, _ = s3_store._sealed_version(key)
-    return s3_store, key, version_id
+    sealed = s3_store._sealed(key)
+    assert sealed is not None
+    return s3_store, key, sealed.version
+
+
+def _fresh(store: S3Store) -> S3Store:
+    """The same bucket seen by another process: nothing remembered of what was sealed."""
+    return S3Store(store.endpoint, store.bucket, store.settings)
 
 
 def _refused(call) -> S3Error:  # type: ignore[no-untyped-def]
@@ -58,6 +64,7 @@ def test_deleting_a_sealed_version_is_refused(sealed: tuple[S3Store, str, str]) 
     assert [e.code for e in errors] == ["AccessDenied"]
     store.client.remove_object(store.bucket, key)  # only adds a delete marker
     assert store.get_bytes(key) == EVIDENCE
+    assert _fresh(store).get_bytes(key) == EVIDENCE
     assert key in list(store.list(key))
 
 
@@ -68,6 +75,10 @@ def test_overwriting_a_sealed_version_is_refused(sealed: tuple[S3Store, str, str
     forged = store.client.put_object(store.bucket, key, io.BytesIO(b"forged"), 6)
     assert forged.version_id  # the server kept both versions: the sealed one is what we read
     assert store.get_bytes(key) == EVIDENCE
+    later = _fresh(store)
+    assert later.get_bytes(key) == EVIDENCE
+    with pytest.raises(ImmutableObjectError):
+        later.put_bytes(key, b"forged")
 
 
 def test_shortening_retention_is_refused(sealed: tuple[S3Store, str, str]) -> None:
