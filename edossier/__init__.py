@@ -16,6 +16,8 @@ __version__ = "0.1.0"
 # Page.get_layout(), which edossier never calls.  A None entry makes that import
 # fail quietly, which PyMuPDF handles.
 sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]  # None blocks the import at run time
+# Likewise its Markdown add-on, pymupdf4llm (~0.35 s per process, for to_markdown(), never called here).
+sys.modules.setdefault("pymupdf4llm", None)  # type: ignore[arg-type]  # None blocks the import at run time
 
 # OpenVINO (the default PP-OCR runtime, ocr/inference.py) imports its telemetry
 # client, openvino-telemetry, for its model-conversion tools.  Court data and
