@@ -10,12 +10,9 @@ machine that can reach it.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,12 +25,12 @@ from dramatiq.brokers.redis import RedisBroker
 from edossier.config import Settings, shareable_settings
 from edossier.pipeline.batch.brokers import open_broker
 from edossier.pipeline.batch.plan import batch_id, read_plan
+from edossier.pipeline.batch.processes import spawn_worker
 from edossier.pipeline.batch.state import BatchState, open_state
 from edossier.pipeline.audit_trail import record
 from edossier.storage import open_store
 
 POLL_S = 0.5
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def default_state_uri(settings: Settings) -> str:
@@ -121,7 +118,7 @@ def convert_in_process(source: Path, case_map: Path, settings: Settings, workers
 def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                    on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """N worker processes on the embedded broker until the batch is finished; a dead one is replaced."""
-    procs = [_spawn_worker(broker_url) for _ in range(max(1, workers))]
+    procs = [spawn_worker(broker_url) for _ in range(max(1, workers))]
     try:
         while True:
             status = batch_status(state, batch)
@@ -131,7 +128,7 @@ def run_in_process(state: BatchState, batch: str, broker_url: str, workers: int,
                 return status
             for i, proc in enumerate(procs):
                 if proc.poll() is not None:
-                    procs[i] = _spawn_worker(broker_url)
+                    procs[i] = spawn_worker(broker_url)
             time.sleep(POLL_S)
     finally:
         for proc in procs:
@@ -149,25 +146,8 @@ def _not_about_results(entry: logging.LogRecord) -> bool:
     return "returned a value that is not None" not in entry.getMessage()
 
 
-def _spawn_worker(broker_url: str) -> subprocess.Popen[bytes]:
-    # One of several processes: OpenCV to one thread, read by OpenCV when it loads.  (Calling
-    # cv2.setNumThreads in a process forked from one whose OpenCV pool had started hangs it.)
-    env = os.environ | {"OPENCV_FOR_THREADS_NUM": "1"}
-    return subprocess.Popen([sys.executable, "-m", "edossier.pipeline.batch.worker", broker_url],
-                            env=env, preexec_fn=_die_with_parent)
-
-
-def _die_with_parent() -> None:
-    """In the child, before it runs: SIGTERM when the process that started it dies, even by SIGKILL (Linux).
-
-    A worker left behind would go on taking messages with the code and settings it started with.
-    """
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def run_worker(broker_url: str, processes: int = 1) -> None:
-    """Consume batch messages until SIGTERM or Ctrl-C; with several processes, one child each.
+def run_worker(broker_url: str) -> None:
+    """Consume batch messages in this process until SIGTERM or Ctrl-C (several processes: ``processes.supervise``).
 
     A worker process is one CPU: it OCRs one page at a time on one thread (the
     batch's settings are overridden so, see ``actors``); spawned workers keep
@@ -175,18 +155,6 @@ def run_worker(broker_url: str, processes: int = 1) -> None:
     the whole machine in every process fought over the cores (Tesseract's OpenMP
     threads spin-waiting made a page 16x slower with two workers on two cores).
     """
-    if processes > 1:
-        children = [_spawn_worker(broker_url) for _ in range(processes)]
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children below, then exit
-        try:
-            for child in children:
-                child.wait()
-        finally:
-            for child in children:
-                child.terminate()
-            for child in children:
-                child.wait()
-        return
     logging.getLogger("dramatiq.worker.WorkerThread").addFilter(_not_about_results)
     broker = open_broker(broker_url)
     # One message in hand per process (dramatiq's default is two per thread): a page waits for

@@ -8,9 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from edossier.pipeline.batch.run import batch_status, convert_in_process, default_state_uri, run_worker, start_batch
-from edossier.pipeline.batch.state import open_state
 from edossier.ocr import cpu_count
+from edossier.pipeline.batch import processes as worker_processes
 from edossier.pipeline.cli.app import JsonOption, SplitOption, StoreOption, app, console, print_json, settings_for, split_setting
 
 BrokerOption = Annotated[
@@ -35,6 +34,8 @@ def batch(
     json_out: JsonOption = False,
 ) -> None:
     """Convert SOURCE into dossiers; with --broker, enqueue and print the batch id; rerun to resume."""
+    from edossier.pipeline.batch.run import convert_in_process, start_batch
+
     settings = settings_for(store, **split_setting(split))
     workers = workers or cpu_count()
     if broker is not None:
@@ -73,11 +74,15 @@ def worker(
 ) -> None:
     """Work on every batch queued on BROKER until stopped (SIGTERM or Ctrl-C)."""
     processes = processes or cpu_count()
-    if processes == 1:  # this process is the worker: one CPU, as each spawned one is (see run_worker)
-        import cv2  # here, not at the top: the other commands do not load OpenCV for this
+    if processes > 1:  # the children import the pipeline, each on its own CPU; this process waits for them
+        worker_processes.supervise(broker, processes)
+        return
+    import cv2  # this process is the worker: one CPU, as each spawned one is (see run_worker)
 
-        cv2.setNumThreads(1)
-    run_worker(broker, processes)
+    from edossier.pipeline.batch.run import run_worker
+
+    cv2.setNumThreads(1)
+    run_worker(broker)
 
 
 @app.command("status")
@@ -87,6 +92,9 @@ def status(
     json_out: JsonOption = False,
 ) -> None:
     """Cases done, failed and pending, pages per second and the time still needed."""
+    from edossier.pipeline.batch.run import batch_status, default_state_uri
+    from edossier.pipeline.batch.state import open_state
+
     batch_state = open_state(state or default_state_uri(settings_for()))
     result = batch_status(batch_state, batch_id)
     if json_out:
