@@ -140,7 +140,7 @@ class RapidOcrEngine(OcrEngine):
         loaded = self._load()
         precision = f"{self.runtime}-{loaded.detector.precision}-{loaded.recogniser.precision}"
         return (
-            f"{metadata.version('rapidocr')}:{models}:{precision}:det{s.det_limit_side_len}-{s.det_box_thresh}"
+            f"{metadata.version('rapidocr')}:{models}:{precision}:det{s.det_limit_side_len}-{s.det_box_thresh}-inked"
             f":margin{s.rec_margin}:cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots:columns:then-{s.fallback_engine}"
         )
 
@@ -316,8 +316,9 @@ DET_TEXT_PX = 6.0
 Rendered 300-dpi A4 court pages measure 11-12 px, a scan of a ruled form 8.6 px."""
 PROBE_SIDE = 2000
 """The long side of the reduced copy on which the ink's extent and the marks' height are measured."""
-INK_LEVEL = 192
-"""A pixel darker than this is ink (the recognition image's paper is white)."""
+INK_LEVEL = 224
+"""A pixel darker than this is ink where the window is concerned: looser than the cleanup's own ink (0.6 of the
+paper, ~205 in the engine's levelled copy), so that faint print stays inside the window."""
 SPECK_SHARE = 0.3
 """Marks lower than this share of the median mark are specks: they neither widen the window nor count as text."""
 WINDOW_MARGIN = 32
