@@ -10,8 +10,9 @@ Settings that matter for speed and accuracy on 300-dpi pages (see bench/ocr.py):
 the page is not shrunk before recognition (RapidOCR's default limit of 2000 px
 would crop lines from a downscaled page), detection runs on the page's inked part
 at the scale that brings the page to ``det_limit_side_len`` (``detection_window``:
-larger only where the text would be too small there), and the runtime gets ``threads`` threads per page, with
-room for ``jobs`` pages at once, so that parallel pages do not oversubscribe the CPUs.
+larger only where the text would be too small there), and the runtime gets
+``threads`` threads per page, with room for ``jobs`` pages at once, so that
+parallel pages do not oversubscribe the CPUs.
 
 By default detection runs at 960 px with a box threshold of 0.3 (RapidOCR: 0.5,
 the mean text score a candidate box needs).  With RapidOCR's defaults the two 11-pt lines of
@@ -320,7 +321,7 @@ INK_LEVEL = 224
 """A pixel darker than this is ink where the window is concerned: looser than the cleanup's own ink (0.6 of the
 paper, ~205 in the engine's levelled copy), so that faint print stays inside the window."""
 SPECK_SHARE = 0.3
-"""Marks lower than this share of the median mark are specks: they neither widen the window nor count as text."""
+"""Marks lower than this share of the text's height are specks: they do not widen the window."""
 WINDOW_MARGIN = 32
 """Blank detector pixels kept around the ink, so that no line touches the input's edge."""
 
