@@ -49,7 +49,7 @@ class OcrSettings(Section):
         default=True, description="OCR reads the red channel, so red seals fade (and red headings with them)"
     )
     det_limit_side_len: int = Field(
-        default=960, description="PP-OCR text detection runs with the page's longer side scaled to this"
+        default=960, description="PP-OCR text detection runs at the scale that brings the page's longer side to this, on its inked part (that part to this where the text would be under 6 px there)"
     )
     det_box_thresh: float = Field(
         default=0.3, description="PP-OCR: mean text score a detected box needs (RapidOCR's 0.5 lost sparse lines)"
