@@ -91,6 +91,27 @@ def bundled_models(folder: Path | None = None) -> dict[str, Path]:
     return found
 
 
+INT8_RECOGNISER = Path(__file__).parent / "models" / "PP-OCRv6_rec_small_int8.xml"
+"""rapidocr's PP-OCRv6 recogniser quantised to int8 (scripts/quantise_recogniser.py), shipped with edossier."""
+
+
+def recognition_model(models: dict[str, Path], runtime: Runtime, precision: str) -> Path:
+    """The recogniser to run: the shipped int8 model on OpenVINO when PRECISION is int8, else MODELS' f32 one.
+
+    On CPUs without bfloat16 units the f32 recogniser was half of a page's CPU time;
+    the int8 model costs about half as much at the same error rate (notes/issue-18.md).
+    ONNX Runtime cannot read OpenVINO's IR and runs the f32 model.
+    """
+    if precision != "int8" or runtime != "openvino":
+        return models["rec"]
+    if not INT8_RECOGNISER.is_file() or not INT8_RECOGNISER.with_suffix(".bin").is_file():
+        raise StageError(
+            f"the int8 recognition model is missing from {INT8_RECOGNISER.parent}; reinstall edossier "
+            "or set ocr.rec_precision = f32 (edossier never downloads model weights at run time)"
+        )
+    return INT8_RECOGNISER
+
+
 MIN_SIDE = 30
 """RapidOCR's pre-processing: images smaller than this are enlarged, thin strips padded (below)."""
 STRIP_RATIO = 8
@@ -122,8 +143,9 @@ class RapidOcrEngine(OcrEngine):
         self.settings = settings
         self.threads = threads
         self.jobs = jobs
-        self.models = bundled_models()
         self.runtime = pick_runtime(settings.runtime)
+        self.models = bundled_models()
+        self.models["rec"] = recognition_model(self.models, self.runtime, settings.rec_precision)
         # Models load in the background from here on: the caller meanwhile reads its
         # input (a PDF rasterised, page images decoded), and a one-off `edossier ocr`
         # does not wait for the models before starting on its pages.
