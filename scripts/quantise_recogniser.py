@@ -8,7 +8,7 @@ f32 is about half of a page's CPU time; post-training int8 quantisation makes th
 recogniser ~1.3-1.6x cheaper on AVX2 at the same error rate (notes/issue-18.md, session 7).
 
 What it does (same corpus, fonts and package versions -- nncf 3.4.0, openvino 2026.4.1,
-rapidocr's PP-OCRv6_rec_small.onnx -- give the same calibration lines and statistics):
+rapidocr's PP-OCRv6_rec_small.onnx -- give the same calibration lines and a byte-identical model; checked by a rerun):
 1. renders ``--pages`` A4 pages at 300 dpi with bench/pagegen.py from ../shared/corpus
    documents, each page once clean and once scan-degraded (bench/degrade.py).  The
    documents are drawn with ``--seed`` and none of them is among the first
