@@ -297,6 +297,8 @@ def machine(precision: str) -> str:
         import openvino
 
         used = f"OpenVINO {openvino_precision(openvino.Core(), settings.bf16)}"
+        if settings.rec_precision == "int8":
+            used += " (recogniser int8, unsure lines again in f32)"
     else:
         used = "ONNX Runtime f32"
     return f"machine: {cpu} ({units}), {cpu_count()} CPUs; PP-OCR models in {used}"
