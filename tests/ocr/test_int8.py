@@ -1,12 +1,12 @@
 """The int8 recogniser edossier ships (ocr/models/, made by scripts/quantise_recogniser.py) against rapidocr's f32 one.
 
-Issue 18: on CPUs without bfloat16 units the int8 model costs about half the CPU of
-f32; it is the default only because it reads real third-party material as well.
+Issue 18: on CPUs without bfloat16 units the int8 model costs ~1.5x less CPU than f32.  It is not
+the default: on a rendered archive volume's 卷内目录 it read the 页号 "4-4" as "44" (the cataloguing
+test below the OCR tests), so it stays opt-in (``ocr.rec_precision = "int8"``) until it reads that too.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +30,14 @@ def f32() -> OcrEngine:
     return create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="f32"))
 
 
-def test_int8_is_the_default_and_ships_inside_the_package(rapid: OcrEngine) -> None:
+@pytest.fixture(scope="module")
+def rapid() -> OcrEngine:
+    """The int8 engine (this module's subject; the default engine is f32)."""
+    return create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="int8"))
+
+
+def test_int8_ships_inside_the_package_and_f32_is_the_default(rapid: OcrEngine) -> None:
+    assert OcrSettings().rec_precision == "f32"
     assert isinstance(rapid, RapidOcrEngine)
     assert rapid.models["rec"] == INT8_RECOGNISER
     assert INT8_RECOGNISER.parent == Path(sys.modules["edossier.ocr"].__file__ or "").parent / "models"
@@ -44,7 +51,7 @@ def test_the_int8_model_loads_and_reads_with_the_network_cut_off() -> None:
         "socket.socket.connect = refuse; socket.socket.connect_ex = refuse; socket.create_connection = refuse\n"
         "from edossier.config import OcrSettings\n"
         "from edossier.ocr import create_engine\n"
-        "engine = create_engine(OcrSettings(engine='rapidocr', jobs=1, model_cache_dir=None))\n"
+        "engine = create_engine(OcrSettings(engine='rapidocr', jobs=1, model_cache_dir=None, rec_precision='int8'))\n"
         "assert engine.models['rec'].name == 'PP-OCRv6_rec_small_int8.xml', engine.models\n"
         f"print(engine.recognize({str(SHARED_SAMPLES / 'rapidocr' / 'text_rec.jpg')!r}).text)\n"
     )
@@ -83,7 +90,7 @@ def test_a_line_int8_is_unsure_of_is_read_by_f32(rapid: OcrEngine, f32: OcrEngin
     assert isinstance(rapid, RapidOcrEngine) and isinstance(f32, RapidOcrEngine)
     [(text, score)] = rapid._load().recognise([upright])
     assert text == "正品促销" and score >= RECHECK_SCORE
-    alone = create_engine(OcrSettings(engine="rapidocr", jobs=1))
+    alone = create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="int8"))
     assert isinstance(alone, RapidOcrEngine)
     alone._load()._f32_rec = None  # int8 without its second reading
     [unsure] = alone._load().recognise([turned])
@@ -103,19 +110,3 @@ def test_onnx_runtime_runs_the_f32_model_whatever_the_setting() -> None:
     assert isinstance(engine, RapidOcrEngine)
     assert engine.models["rec"] == bundled_models()["rec"]
     assert "int8" not in engine.cache_key()
-
-
-def test_calibration_pages_are_outside_every_benchmark_set() -> None:
-    """scripts/quantise_recogniser.py draws its documents outside those bench/ocr.py renders for seeds 5 and 11."""
-    from bench.ocr import CORPUS, pick_documents
-
-    if not (CORPUS / "labels.tsv").is_file():
-        pytest.skip("the shared corpus is not on this machine")
-    spec = importlib.util.spec_from_file_location("quantise", ROOT / "scripts" / "quantise_recogniser.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    chosen = script.calibration_documents(12, 23)
-    assert len(set(chosen)) == 12
-    for seed in (5, 11):
-        assert not set(chosen) & set(pick_documents(CORPUS, 50, seed))
