@@ -54,6 +54,10 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = next((p / "shared" / "corpus" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()), ROOT / "corpus")
@@ -87,28 +91,37 @@ def pick_documents(corpus: Path, count: int, seed: int) -> list[Path]:
     return paths[:count]
 
 
-def make_sets(out: Path, count: int, corpus: Path = CORPUS, seed: int = 5) -> dict[str, list[tuple[Path, str]]]:
-    """Write the clean and degraded page images with their ground truth; returns (image, truth) per set."""
+def render_document(path: Path, n: int, seed: int, tables: bool = True) -> tuple[Image.Image, Image.Image, str]:
+    """The Nth document's first page: (clean, degraded, its text), as the benchmark sets and the calibration draw it.
+
+    Every second page has a seal stamped over its body, as on real filings; with TABLES every third a table.
+    """
     from bench.degrade import degrade
     from bench.pagegen import draw_seal, render_pages
 
+    lines = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
+    title, body = lines[0][:24], "\n".join(lines[1:])
+    table = _table(body) if tables and n % 3 == 1 else None
+    page = render_pages(title, body, table=table, seed=seed + n)[0]
+    if n % 2 == 0:
+        rng = random.Random(seed + n)
+        draw_seal(page.image, (rng.randint(900, 1700), rng.randint(1200, 2600)), SEALS[n % len(SEALS)])
+    return page.image, degrade(page.image, seed=seed * 1000 + n), page.text
+
+
+def make_sets(out: Path, count: int, corpus: Path = CORPUS, seed: int = 5) -> dict[str, list[tuple[Path, str]]]:
+    """Write the clean and degraded page images with their ground truth; returns (image, truth) per set."""
     sets: dict[str, list[tuple[Path, str]]] = {"clean": [], "degraded": []}
     for folder in sets:
         (out / folder).mkdir(parents=True, exist_ok=True)
     for n, path in enumerate(pick_documents(corpus, count, seed)):
-        lines = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
-        title, body = lines[0][:24], "\n".join(lines[1:])
-        table = _table(body) if n % 3 == 1 else None
-        page = render_pages(title, body, table=table, seed=seed + n)[0]
-        if n % 2 == 0:  # a seal stamped over the body text, as on real filings
-            rng = random.Random(seed + n)
-            draw_seal(page.image, (rng.randint(900, 1700), rng.randint(1200, 2600)), SEALS[n % len(SEALS)])
+        clean, degraded, text = render_document(path, n, seed)
         name = f"{n:03d}"
-        page.image.save(out / "clean" / f"{name}.png")
-        degrade(page.image, seed=seed * 1000 + n).save(out / "degraded" / f"{name}.png")
+        clean.save(out / "clean" / f"{name}.png")
+        degraded.save(out / "degraded" / f"{name}.png")
         for folder in sets:
-            (out / folder / f"{name}.gt.txt").write_text(page.text, encoding="utf-8")
-            sets[folder].append((out / folder / f"{name}.png", page.text))
+            (out / folder / f"{name}.gt.txt").write_text(text, encoding="utf-8")
+            sets[folder].append((out / folder / f"{name}.png", text))
     return sets
 
 

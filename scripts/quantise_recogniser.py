@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import tempfile
 from pathlib import Path
@@ -46,7 +45,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ocr import CORPUS, SEALS, pick_documents  # noqa: E402  (bench/ is beside scripts/)
+from bench.ocr import CORPUS, pick_documents, render_document  # noqa: E402  (bench/ is beside scripts/)
 
 BENCH_SEEDS = (5, 11)
 BENCH_DOCUMENTS = 50
@@ -66,18 +65,11 @@ def calibration_documents(count: int, seed: int) -> list[Path]:
 
 
 def render(documents: list[Path], seed: int, out: Path) -> list[Path]:
-    """Each document's first page, clean and degraded, as PNGs in OUT (as bench/ocr.py makes its sets)."""
-    from bench.degrade import degrade
-    from bench.pagegen import draw_seal, render_pages
-
+    """Each document's first page, clean and degraded, as PNGs in OUT (drawn as bench/ocr.py draws its sets, no tables)."""
     pages: list[Path] = []
     for n, path in enumerate(documents):
-        lines = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
-        page = render_pages(lines[0][:24], "\n".join(lines[1:]), seed=seed + n)[0]
-        if n % 2 == 0:
-            rng = random.Random(seed + n)
-            draw_seal(page.image, (rng.randint(900, 1700), rng.randint(1200, 2600)), SEALS[n % len(SEALS)])
-        for kind, image in (("clean", page.image), ("degraded", degrade(page.image, seed=seed * 1000 + n))):
+        clean, degraded, _ = render_document(path, n, seed, tables=False)
+        for kind, image in (("clean", clean), ("degraded", degraded)):
             pages.append(out / f"{n:03d}-{kind}.png")
             image.save(pages[-1])
     return pages
