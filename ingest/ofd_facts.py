@@ -2,10 +2,10 @@
 
 Seals (GB/T 38540): each ``Signature.xml`` lists the parts it covers with their
 digests (SM3 or SHA) and points at the signed value, which holds the seal's
-picture. The digests are checked here against the package's own parts, so a
-part changed after sealing is caught. The SM2 signature over them is kept (the
-original is stored byte for byte, signed value included) but not verified: no
-SES/SM2 verifier is available to this project; the record says so.
+picture and the SM2 signature over ``Signature.xml``. The digests are checked here
+against the package's own parts, so a part changed after sealing is caught; the
+signature is verified by ``ofd_seal_signature``, so a forger who changes a part and
+recomputes its digest is caught too. The record names each seal's verdict.
 
 Invoice fields come from the OFD's own labels: ``CustomData`` in ``OFD.xml``
 and the ``CustomTags`` that point at the text objects holding each value.
@@ -23,6 +23,7 @@ from PIL import Image
 
 from edossier.ingest.ofd import OfdDocument, parse_box
 from edossier.ingest.ofd_package import OfdPackage, child, children, descendants, local, text_of
+from edossier.ingest.ofd_seal_signature import SignatureCheck, check_signature
 
 _DIGESTS = {
     "1.2.156.10197.1.401": "sm3",
@@ -51,6 +52,8 @@ _FIELDS = {
 class Seal:
     """One electronic seal or signature on the OFD, as found and checked at intake."""
 
+    part: str
+    """Its Signature.xml, which names the seal in remarks."""
     signed_at: str
     method: str
     provider: str
@@ -60,6 +63,8 @@ class Seal:
     stamps: tuple[tuple[str, tuple[float, float, float, float]], ...]
     """(page ID, boundary in mm) where the seal's picture is drawn."""
     picture: bytes | None
+    signature: SignatureCheck
+    """The verdict on the signature value (SM2 over Signature.xml)."""
 
 
 def seals(package: OfdPackage, doc: OfdDocument) -> list[Seal]:
@@ -93,6 +98,7 @@ def _seal(package: OfdPackage, part: str, xml: etree._Element) -> Seal:
     signed_value = package.read(OfdPackage.resolve(part, value)) if value else b""
     provider = child(info, "Provider")
     return Seal(
+        part=part,
         signed_at=text_of(child(info, "SignatureDateTime")),
         method=text_of(child(info, "SignatureMethod")),
         provider=(provider.get("ProviderName", "") or text_of(child(provider, "ProviderName"))) if provider is not None else "",
@@ -100,6 +106,7 @@ def _seal(package: OfdPackage, part: str, xml: etree._Element) -> Seal:
         digests_ok=digests_ok,
         stamps=stamps,
         picture=_picture(signed_value),
+        signature=check_signature(signed_value, package.read(part)),
     )
 
 
@@ -120,23 +127,42 @@ def _picture(signed_value: bytes) -> bytes | None:
 
 
 def seal_remark(found: list[Seal]) -> str | None:
-    """The catalogue remark for a sealed OFD (None when it carries no seal)."""
+    """The catalogue remark for a sealed OFD (None when it carries no seal).
+
+    The worst finding leads: a signature that does not verify, then a part changed after sealing, then what
+    could not be checked; only when every seal's signature verifies and every digest matches does it say so.
+    Each valid signature is named with its certificate's subject, and the trust chain is said to be unchecked.
+    """
     if not found:
         return None
-    if any(seal.digests_ok is False for seal in found):
-        return f"原件含电子签章{len(found)}个，签章后内容被改动（摘要不符）"
-    if all(seal.digests_ok for seal in found):
-        return f"原件含电子签章{len(found)}个，所签内容摘要核对一致；签名值未验证"
-    return f"原件含电子签章{len(found)}个，摘要算法不支持，未核对"
+    named = list(enumerate(found, 1))
+    invalid = [f"签章{n}（{s.part}）{s.signature.reason}" for n, s in named if s.signature.state == "invalid"]
+    unchecked = [f"签章{n}（{s.part}）{s.signature.reason}" for n, s in named if s.signature.state == "unchecked"]
+    unchecked += [f"签章{n}（{s.part}）摘要算法不支持，未核对" for n, s in named if s.digests_ok is None]
+    if invalid:
+        verdict = "签名无效：" + "；".join(invalid)
+    elif any(seal.digests_ok is False for seal in found):
+        verdict = "签章后内容被改动（摘要不符）"
+    elif unchecked:
+        verdict = "未能全部核对：" + "；".join(unchecked)
+    else:
+        verdict = "签名值验证有效，所签内容摘要核对一致"
+    signers = sorted({s.signature.signer for s in found if s.signature.state == "valid"})
+    valid = f"；有效签名的证书主体：{'、'.join(signers)}（证书链未核验）" if signers else ""
+    return f"原件含电子签章{len(found)}个，{verdict}{valid}"
 
 
 def seal_metadata(found: list[Seal]) -> dict[str, str]:
     out: dict[str, str] = {}
     for n, seal in enumerate(found, 1):
-        state = {True: "摘要一致", False: "摘要不符", None: "未核对"}[seal.digests_ok]
+        state = {True: "摘要一致", False: "摘要不符", None: "摘要未核对"}[seal.digests_ok]
+        check = seal.signature
+        verdict = {"valid": "", "invalid": "签名无效：", "unchecked": "签名未能验证："}[check.state] + check.reason
+        signer = f" 证书主体{check.signer}" if check.signer else ""
         out[f"电子签章{n}"] = (
-            f"{seal.signed_at} {seal.provider} 签名算法{seal.method} 覆盖{seal.references}个部件 {state}".strip()
-        )
+            f"{seal.signed_at} {seal.provider} 签名算法{seal.method} 覆盖{seal.references}个部件 {state} "
+            f"{verdict}{signer} {seal.part}"
+        ).strip()
     return out
 
 

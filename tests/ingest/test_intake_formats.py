@@ -105,8 +105,8 @@ def test_sealed_ofds_are_recorded_as_signed(processed: tuple[Path, dict, Path]) 
     # zsbk: both seals' digests of the two page parts do not match (the sample's pages were edited after sealing).
     assert "摘要不符" in signed[by_name["zsbk.ofd"]]
     assert "电子签章2" in _metadata(manifest, "zsbk.ofd")
-    # n.ofd names a digest method (…401.2) that is not plain SM3: recorded as sealed, not checked.
-    assert "未核对" in signed[by_name["n.ofd"]]
+    # n.ofd (a GM/T 0031 v1 seal): its Signature.xml is not the one that was signed (dataHash differs).
+    assert "签名无效" in signed[by_name["n.ofd"]]
     assert by_name["fptpl.ofd"] not in signed
 
 
