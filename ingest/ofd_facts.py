@@ -23,16 +23,8 @@ from PIL import Image
 
 from edossier.ingest.ofd import OfdDocument, parse_box
 from edossier.ingest.ofd_package import OfdPackage, child, children, descendants, local, text_of
-from edossier.ingest.ofd_seal_signature import SignatureCheck, check_signature
+from edossier.ingest.ofd_seal_signature import DIGESTS, SignatureCheck, check_signature
 
-_DIGESTS = {
-    "1.2.156.10197.1.401": "sm3",
-    "sm3": "sm3",
-    "1.3.14.3.2.26": "sha1",
-    "sha1": "sha1",
-    "2.16.840.1.101.3.4.2.1": "sha256",
-    "sha256": "sha256",
-}
 _FIELDS = {
     # field: (CustomTag element names, CustomData names)
     "发票代码": (("InvoiceCode",), ("发票代码",)),
@@ -83,7 +75,7 @@ def _seal(package: OfdPackage, part: str, xml: etree._Element) -> Seal:
         info = xml
     refs = child(info, "References")
     # Only exact names: ofdrw's n.ofd says 1.2.156.10197.1.401.2, whose digests are not plain SM3.
-    method = _DIGESTS.get((refs.get("CheckMethod", "") if refs is not None else "").lower())
+    method = DIGESTS.get((refs.get("CheckMethod", "") if refs is not None else "").lower())
     references = children(refs, "Reference") if refs is not None else []
     digests_ok: bool | None = None
     if method is not None:
@@ -135,10 +127,10 @@ def seal_remark(found: list[Seal]) -> str | None:
     """
     if not found:
         return None
-    named = list(enumerate(found, 1))
-    invalid = [f"签章{n}（{s.part}）{s.signature.reason}" for n, s in named if s.signature.state == "invalid"]
-    unchecked = [f"签章{n}（{s.part}）{s.signature.reason}" for n, s in named if s.signature.state == "unchecked"]
-    unchecked += [f"签章{n}（{s.part}）摘要算法不支持，未核对" for n, s in named if s.digests_ok is None]
+    named = [(_name(n, seal), seal) for n, seal in enumerate(found, 1)]
+    invalid = [f"{name}{s.signature.reason}" for name, s in named if s.signature.state == "invalid"]
+    unchecked = [f"{name}{s.signature.reason}" for name, s in named if s.signature.state == "unchecked"]
+    unchecked += [f"{name}摘要算法不支持，未核对" for name, s in named if s.digests_ok is None]
     if invalid:
         verdict = "签名无效：" + "；".join(invalid)
     elif any(seal.digests_ok is False for seal in found):
@@ -152,6 +144,12 @@ def seal_remark(found: list[Seal]) -> str | None:
     return f"原件含电子签章{len(found)}个，{verdict}{valid}"
 
 
+def _name(n: int, seal: Seal) -> str:
+    """How a remark names a seal: its number, the seal's own name where it has one, its Signature.xml."""
+    own = f"「{seal.signature.seal_name}」" if seal.signature.seal_name else ""
+    return f"签章{n}{own}（{seal.part}）"
+
+
 def seal_metadata(found: list[Seal]) -> dict[str, str]:
     out: dict[str, str] = {}
     for n, seal in enumerate(found, 1):
@@ -161,7 +159,7 @@ def seal_metadata(found: list[Seal]) -> dict[str, str]:
         signer = f" 证书主体{check.signer}" if check.signer else ""
         out[f"电子签章{n}"] = (
             f"{seal.signed_at} {seal.provider} 签名算法{seal.method} 覆盖{seal.references}个部件 {state} "
-            f"{verdict}{signer} {seal.part}"
+            f"{verdict}{signer} {_name(n, seal)}"
         ).strip()
     return out
 

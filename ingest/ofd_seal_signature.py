@@ -37,7 +37,18 @@ SM3_WITH_SM2 = "1.2.156.10197.1.501"
 SM2_CURVE = "1.2.156.10197.1.301"
 DEFAULT_USER_ID = "1234567812345678"
 """GB/T 35276's default signer ID, which SES signers use (GB/T 38540 names no other)."""
+DIGESTS = {
+    "1.2.156.10197.1.401": "sm3",
+    "sm3": "sm3",
+    "1.3.14.3.2.26": "sha1",
+    "sha1": "sha1",
+    "2.16.840.1.101.3.4.2.1": "sha256",
+    "sha256": "sha256",
+}
+"""Digest names (lower case) and OIDs as OFD seals give them → hashlib names (SM3 comes from OpenSSL)."""
 _OPENSSL_TIMEOUT_S = 30
+_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+"""What asn1crypto raises on a malformed value (it parses lazily, so any access may raise)."""
 _SUBJECT_NAMES = {"2.5.4.3": "CN", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.6": "C"}
 
 State = Literal["valid", "invalid", "unchecked"]
@@ -53,6 +64,8 @@ class SignatureCheck:
     signer: str = ""
     """The embedded certificate's subject (empty when the certificate could not be read)."""
     version: int | None = None
+    seal_name: str = ""
+    """The seal's own name (ES_PropertyInfo.name), e.g. the sealing authority."""
 
 
 @dataclass(frozen=True)
@@ -63,39 +76,47 @@ class _Parsed:
     cert: bytes
     algorithm: str
     signature: bytes
+    seal_name: str
+    seal_certs: tuple[bytes, ...] | None
+    """v4: the signer certificates the seal allows (as listed or as SM3/SHA digests); None for v1."""
 
 
 def check_signature(signed_value: bytes, signature_xml: bytes) -> SignatureCheck:
     """Verify SIGNED_VALUE (an SES_Signature, v1 or v4) against SIGNATURE_XML, the Signature.xml it signs."""
     try:
         parsed = _parse(signed_value)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except _MALFORMED as exc:
         return SignatureCheck("unchecked", f"签名值不是可识别的SES_Signature结构（{exc}），未能验证")
-    if parsed.algorithm != SM3_WITH_SM2:
-        return SignatureCheck("unchecked", f"签名算法{parsed.algorithm}不支持，未能验证", version=parsed.version)
+    signer = ""
     try:
         cert = x509.Certificate.load(parsed.cert)
         signer = _subject(cert)
         key = cert.public_key
-        curve = key["algorithm"]["parameters"].chosen
+        curve = key["algorithm"]["parameters"].chosen if key.algorithm == "ec" else None
         curve_oid = curve.dotted if isinstance(curve, core.ObjectIdentifier) else ""
-        public_key = key.dump()
-    except (ValueError, TypeError, KeyError) as exc:
-        return SignatureCheck("unchecked", f"签名证书无法解析（{exc}），未能验证", version=parsed.version)
-    if key.algorithm != "ec" or curve_oid != SM2_CURVE:
-        return SignatureCheck(
-            "unchecked", f"签名证书的公钥不是SM2（{key.algorithm} {curve_oid}），未能验证", signer, parsed.version
-        )
+        state, reason = _verdict(parsed, signature_xml, key.algorithm, curve_oid, key.dump())
+    except _MALFORMED as exc:
+        state, reason = "unchecked", f"签名证书无法解析（{exc}），未能验证"
+    return SignatureCheck(state, reason, signer, parsed.version, parsed.seal_name)
+
+
+def _verdict(parsed: _Parsed, signature_xml: bytes, key_type: str, curve: str, public_key: bytes) -> tuple[State, str]:
+    """The first check that fails is the verdict: what this verifier cannot judge, then whether the seal
+    allows the certificate, whether the signature covers this Signature.xml, and the SM2 signature itself."""
+    if parsed.algorithm != SM3_WITH_SM2:
+        return "unchecked", f"签名算法{parsed.algorithm}不支持，未能验证"
+    if key_type != "ec" or curve != SM2_CURVE:
+        return "unchecked", f"签名证书的公钥不是SM2（{key_type} {curve}），未能验证"
+    if parsed.seal_certs is not None and parsed.cert not in parsed.seal_certs:
+        return "invalid", "签名证书不在印章的证书列表中"
     if hashlib.new("sm3", signature_xml).digest() != parsed.data_hash:
-        return SignatureCheck(
-            "invalid", "Signature.xml与签名时不同（dataHash不符），签名不覆盖现有签章描述", signer, parsed.version
-        )
+        return "invalid", "Signature.xml与签名时不同（dataHash不符），签名不覆盖现有签章描述"
     state, detail = _openssl_verify(public_key, parsed.to_sign, _der_signature(parsed.signature))
     if state == "valid":
-        return SignatureCheck("valid", "签名值验证有效（仅数学验证，证书链未核验）", signer, parsed.version)
+        return state, "签名值验证有效（仅数学验证，证书链未核验）"
     if state == "invalid":
-        return SignatureCheck("invalid", "签名值与签名证书不符（SM2验证失败）", signer, parsed.version)
-    return SignatureCheck("unchecked", f"OpenSSL未能完成验证（{detail}）", signer, parsed.version)
+        return state, "签名值与签名证书不符（SM2验证失败）"
+    return state, f"OpenSSL未能完成验证（{detail}）"
 
 
 def _parse(signed_value: bytes) -> _Parsed:
@@ -111,6 +132,7 @@ def _parse(signed_value: bytes) -> _Parsed:
         cert, algorithm, signature = to_sign[5], to_sign[6], top[1]
     else:
         raise ValueError(f"版本{version}的结构无法识别")
+    properties = to_sign[1][0][2]  # SESeal.esealInfo.property
     return _Parsed(
         version=version,
         to_sign=to_sign.dump(),
@@ -118,7 +140,30 @@ def _parse(signed_value: bytes) -> _Parsed:
         cert=_octets(cert),
         algorithm=_oid(algorithm),
         signature=_bits(signature),
+        seal_name=bytes(properties[1].contents).decode("utf-8", "replace"),
+        seal_certs=_seal_certs(properties, _octets(cert)) if version >= 4 else None,
     )
+
+
+def _seal_certs(properties: core.Sequence, signer: bytes) -> tuple[bytes, ...]:
+    """The v4 seal's certificate list (ES_PropertyInfo.certList), as certificates.
+
+    GB/T 38540 binds a seal to the certificates allowed to sign with it, either listed whole (certListType 1) or
+    by digest (2: SEQUENCE OF {type, value}); listed digests that match SIGNER stand for SIGNER. Because the seal
+    is inside ``toSign``, this is what ties the embedded certificate, and the subject reported, to the signature.
+    """
+    kind, listed = _integer(properties[2]), properties[3]
+    if kind == 1:
+        return tuple(_octets(listed[i]) for i in range(len(listed)))
+    if kind == 2:
+        found = []
+        for i in range(len(listed)):
+            algorithm = bytes(listed[i][0].contents).decode("ascii", "replace").lower().replace("-", "")
+            method = DIGESTS.get(algorithm)
+            if method is not None and hashlib.new(method, signer).digest() == _octets(listed[i][1]):
+                found.append(signer)
+        return tuple(found)
+    raise ValueError(f"证书列表类型{kind}无法识别")
 
 
 def _integer(value: core.Asn1Value) -> int:

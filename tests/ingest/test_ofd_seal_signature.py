@@ -68,7 +68,9 @@ def test_a_flipped_signature_byte_is_invalid(tmp_path: Path) -> None:
         return _sequence([*kids[:3], bytes(signature), *kids[4:]])
 
     facts = _facts(_edit(tmp_path / "flipped.ofd", {SIGNED_VALUE: flip}))
-    assert facts["签章"].startswith("原件含电子签章1个，签名无效：签章1（Doc_0/Signs/Sign_0/Signature.xml）")
+    assert facts["签章"].startswith(
+        "原件含电子签章1个，签名无效：签章1「OFD R&W 测试用印章」（Doc_0/Signs/Sign_0/Signature.xml）"
+    )
     assert "签名值与签名证书不符" in facts["签章"]
     assert "证书链未核验" not in facts["签章"]  # no signer is vouched for
 
@@ -103,6 +105,20 @@ def test_a_forger_who_recomputes_digests_is_caught(tmp_path: Path) -> None:
 
     facts = _facts(_edit(tmp_path / "resigned.ofd", {**changes, SIGNED_VALUE: rehash}))
     assert "签名无效" in facts["签章"] and "签名值与签名证书不符" in facts["签章"]
+
+
+def test_a_changed_certificate_subject_is_caught(tmp_path: Path) -> None:
+    """The embedded certificate lies outside toSign; its subject is only trusted because the seal lists it."""
+
+    def rename(value: bytes) -> bytes:
+        kids = _children(value)
+        assert b"Test Certificate" in kids[1]
+        kids[1] = kids[1].replace(b"Test Certificate", b"Fake Certificate")
+        return _sequence(kids)
+
+    facts = _facts(_edit(tmp_path / "renamed.ofd", {SIGNED_VALUE: rename}))
+    assert "签名无效" in facts["签章"] and "签名证书不在印章的证书列表中" in facts["签章"]
+    assert "Fake Certificate" in facts["电子签章1"]
 
 
 def test_unknown_algorithm_and_garbage_are_not_checkable(tmp_path: Path) -> None:
