@@ -126,22 +126,24 @@ def _parse(signed_value: bytes) -> _Parsed:
     if not isinstance(to_sign, core.Sequence):
         raise ValueError("toSign不是SEQUENCE")
     version = _integer(to_sign[0])
+    properties = to_sign[1][0][2]  # SESeal.esealInfo.property
     if len(top) >= 4 and isinstance(top[1], core.OctetString):  # v4: cert, algorithm, signature after toSign
-        cert, algorithm, signature = top[1], top[2], top[3]
-    elif len(top) == 2 and len(to_sign) >= 7:  # v1: cert and algorithm inside TBS_Sign
-        cert, algorithm, signature = to_sign[5], to_sign[6], top[1]
+        cert, algorithm, signature = _octets(top[1]), top[2], top[3]
+        seal_certs: tuple[bytes, ...] | None = _seal_certs(properties, cert)
+    elif len(top) == 2 and len(to_sign) >= 7:  # v1: cert and algorithm inside TBS_Sign, hence signed
+        cert, algorithm, signature = _octets(to_sign[5]), to_sign[6], top[1]
+        seal_certs = None
     else:
         raise ValueError(f"版本{version}的结构无法识别")
-    properties = to_sign[1][0][2]  # SESeal.esealInfo.property
     return _Parsed(
         version=version,
         to_sign=to_sign.dump(),
         data_hash=_bits(to_sign[3]),
-        cert=_octets(cert),
+        cert=cert,
         algorithm=_oid(algorithm),
         signature=_bits(signature),
         seal_name=bytes(properties[1].contents).decode("utf-8", "replace"),
-        seal_certs=_seal_certs(properties, _octets(cert)) if version >= 4 else None,
+        seal_certs=seal_certs,
     )
 
 
@@ -156,13 +158,14 @@ def _seal_certs(properties: core.Sequence, signer: bytes) -> tuple[bytes, ...]:
     if kind == 1:
         return tuple(_octets(listed[i]) for i in range(len(listed)))
     if kind == 2:
-        found = []
-        for i in range(len(listed)):
-            algorithm = bytes(listed[i][0].contents).decode("ascii", "replace").lower().replace("-", "")
-            method = DIGESTS.get(algorithm)
-            if method is not None and hashlib.new(method, signer).digest() == _octets(listed[i][1]):
-                found.append(signer)
-        return tuple(found)
+        methods = [
+            bytes(listed[i][0].contents).decode("ascii", "replace").lower().replace("-", "") for i in range(len(listed))
+        ]
+        if any(m not in DIGESTS for m in methods):
+            raise ValueError(f"证书摘要算法{'、'.join(m for m in methods if m not in DIGESTS)}不支持")
+        digests = [_octets(listed[i][1]) for i in range(len(listed))]
+        matched = any(hashlib.new(DIGESTS[m], signer).digest() == d for m, d in zip(methods, digests, strict=True))
+        return (signer,) if matched else ()
     raise ValueError(f"证书列表类型{kind}无法识别")
 
 

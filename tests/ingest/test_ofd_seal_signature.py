@@ -121,6 +121,40 @@ def test_a_changed_certificate_subject_is_caught(tmp_path: Path) -> None:
     assert "Fake Certificate" in facts["电子签章1"]
 
 
+def test_a_certificate_listed_by_digest(tmp_path: Path) -> None:
+    """certListType 2 lists the seal's certificates by digest. Rewriting the list changes toSign, so the SM2
+    signature then fails; the reason shows which check failed: the listing itself, or only the signature."""
+
+    def listed_by(digest: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+        def rewrite(value: bytes) -> bytes:
+            kids = _children(value)
+            tbs = _children(kids[0])
+            eseal = _children(tbs[1])
+            info = _children(eseal[0])
+            properties = _children(info[2])
+            entry = _sequence(
+                [
+                    core.PrintableString("sm3").dump(),
+                    core.OctetString(digest(core.OctetString.load(kids[1]).native)).dump(),
+                ]
+            )
+            properties[2:4] = [core.Integer(2).dump(), _sequence([entry])]
+            info[2] = _sequence(properties)
+            eseal[0] = _sequence(info)
+            tbs[1] = _sequence(eseal)
+            return _sequence([_sequence(tbs), *kids[1:]])
+
+        return rewrite
+
+    def sm3(cert: bytes) -> bytes:
+        return hashlib.new("sm3", cert).digest()
+
+    listed = _facts(_edit(tmp_path / "listed.ofd", {SIGNED_VALUE: listed_by(sm3)}))
+    assert "签名值与签名证书不符" in listed["签章"]
+    unlisted = _facts(_edit(tmp_path / "unlisted.ofd", {SIGNED_VALUE: listed_by(lambda c: sm3(c + b"x"))}))
+    assert "签名证书不在印章的证书列表中" in unlisted["签章"]
+
+
 def test_unknown_algorithm_and_garbage_are_not_checkable(tmp_path: Path) -> None:
     def ecdsa(value: bytes) -> bytes:
         kids = _children(value)
