@@ -6,7 +6,8 @@ box finding (``DBPostProcess``) and scaling (``DetPreProcess``), its box order
 ordinary way, they bring their packages' ``__init__`` (the model drivers, every
 inference engine's glue, the model catalogue read through OmegaConf) and the
 drawing module they import for ``.vis()`` (PIL fonts, requests, tqdm, the catalogue
-again): ~0.55 CPU-s at every start of ``edossier ocr`` for code it never runs.
+again): ~0.55-0.9 CPU-s at every start of ``edossier ocr`` for code it never runs
+(notes/issue-18.md, session 8).
 
 So the three source files are executed on their own, as modules of their real
 names that are not entered in ``sys.modules``, and the imports that only code
