@@ -24,3 +24,7 @@ sys.modules.setdefault("pymupdf4llm", None)  # type: ignore[arg-type]  # None bl
 # usage never leave the machine: with the import blocked, OpenVINO falls back to
 # its built-in no-op stub.
 sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]  # None blocks the import at run time
+# Its Model Conversion API (openvino.tools.ovc, imported at `import openvino` inside a try that lets it be
+# missing) converts TensorFlow/PyTorch/PaddlePaddle models and pulls in numpy.ma and packaging: ~0.1 s
+# per process; edossier reads ONNX and IR models with Core.read_model and never converts one.
+sys.modules.setdefault("openvino.tools.ovc", None)  # type: ignore[arg-type]  # None blocks the import at run time

@@ -43,6 +43,7 @@ from edossier.ocr.engine import OcrEngine, page_result
 from edossier.ocr.layout import reading_order
 from edossier.ocr.inference import Model, Runtime, load_model, pick_runtime, require_metadata
 from edossier.ocr.prepare import as_bgr, load_for_ocr
+from edossier.ocr.rapidocr_steps import steps
 from edossier.types import OcrPage, OcrWord
 
 if TYPE_CHECKING:
@@ -219,7 +220,7 @@ class _Loaded:
         self, models: dict[str, Path], settings: OcrSettings, runtime: Runtime, threads: int, jobs: int, f32_rec: Path
     ) -> None:
         self.settings = settings
-        # The two models compile in parallel with each other and with the imports below.
+        # The two models compile in parallel with each other and with RapidOCR's steps being imported.
         cache = settings.model_cache_dir
         # Lines the int8 recogniser is unsure of are read again by the f32 one, loaded on first need.
         self._f32_rec: Callable[[], Model] | None = None
@@ -233,14 +234,12 @@ class _Loaded:
         recogniser = _in_background(
             lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
         )
-        from rapidocr.ch_ppocr_det.utils import DBPostProcess
-        from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
-
+        self.steps = steps()
         self.detector = detector.result()
         self.recogniser = recogniser.result()
         characters = require_metadata(self.recogniser, "character", models["rec"]).splitlines()
-        self.decoder = CTCLabelDecode(character=characters)
-        self.find_boxes = DBPostProcess(
+        self.decoder = self.steps.decoder(character=characters)
+        self.find_boxes = self.steps.box_finder(
             thresh=0.3, box_thresh=settings.det_box_thresh, max_candidates=1000, unclip_ratio=1.6, use_dilation=True
         )
         self.classifier = _line_direction_classifier(models["cls"]) if settings.line_orientation else None
@@ -256,8 +255,6 @@ class _Loaded:
         to 736 px), or at 1600 px for a large page: a fallback for pages where the
         usual scale found nothing.
         """
-        from rapidocr.ch_ppocr_det import TextDetector
-        from rapidocr.ch_ppocr_det.utils import DetPreProcess
         from rapidocr.utils.process_img import (
             apply_vertical_padding,
             get_rotate_crop_image,
@@ -272,13 +269,13 @@ class _Loaded:
         )
         if rescaled:
             large = max(scaled.shape[:2]) > LARGE_PAGE
-            scale = DetPreProcess(*(LARGE_PAGE_SCALE if large else RAPIDOCR_DET_SCALE)).resize
+            scale = self.steps.detector_scale(*(LARGE_PAGE_SCALE if large else RAPIDOCR_DET_SCALE)).resize
             boxes, _ = self.find_boxes(self.detector(model_input(scale(scaled)))[0], scaled.shape[:2])  # type: ignore[arg-type]  # None only when a side scales below 16 px
         else:
             boxes = self.detect(scaled)
         if len(boxes) == 0:
             return []
-        boxes = TextDetector.sorted_boxes(boxes)
+        boxes = self.steps.sorted_boxes(boxes)
         crops = [get_rotate_crop_image(scaled, box.copy()) for box in boxes]
         if self.classifier is not None:
             turned = self.classifier([crop if crop.ndim == 3 else as_bgr(crop) for crop in crops]).img_list
