@@ -298,23 +298,30 @@ def machine(precision: str) -> str:
     from edossier.config import OcrSettings
     from edossier.ocr.engine import cpu_count
     from edossier.ocr.inference import openvino_precision, pick_runtime
+    from edossier.ocr.rapid import INT8_RECOGNISER, bundled_models, recognition_model
 
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines()
     names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
     cpu = names[0] if names else platform.processor()
-    units = ", ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags) or "no AVX2"
-    settings = OcrSettings(bf16=precision == "bf16")
+    units = ", ".join(f for f in UNITS if f in flags) or "no AVX2"
+    if cap := os.environ.get("ONEDNN_MAX_CPU_ISA"):
+        units += f"; kernels capped at {cap} (ONEDNN_MAX_CPU_ISA)"
+    settings = OcrSettings(bf16=precision == "bf16", rec_precision=os.environ.get("EDOSSIER_OCR__REC_PRECISION", "auto"))
     if pick_runtime(settings.runtime) == "openvino":
         import openvino
 
         used = f"OpenVINO {openvino_precision(openvino.Core(), settings.bf16)}"
-        if settings.rec_precision == "int8":
+        if recognition_model(bundled_models(), "openvino", settings.rec_precision, settings.bf16) == INT8_RECOGNISER:
             used += " (recogniser int8, unsure lines again in f32)"
     else:
         used = "ONNX Runtime f32"
     return f"machine: {cpu} ({units}), {cpu_count()} CPUs; PP-OCR models in {used}"
+
+
+UNITS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+"""The vector units PP-OCR's speed depends on: f32 on AVX2 or AVX-512, int8 with or without VNNI/AMX, bfloat16."""
 
 
 def report(runs: list[Run], truths: dict[str, list[str]], out: Path, where: str) -> list[dict[str, object]]:

@@ -79,11 +79,13 @@ class OcrSettings(Section):
     bf16: bool = Field(
         default=True, description="OpenVINO: run PP-OCR in bfloat16 where the CPU has it (AMX / AVX-512 BF16)"
     )
-    rec_precision: Literal["int8", "f32"] = Field(
-        default="f32",
-        description="PP-OCR recognition model on OpenVINO: f32 = rapidocr's own; int8 = the quantised model edossier "
-        "ships (ocr/models/, ~1.5x cheaper than f32 on AVX2; lines it reads with under 0.9 confidence are read again "
-        "in f32; not the default yet: it misread a 卷内目录's 页号 4-4 as 44); ONNX Runtime always runs f32",
+    rec_precision: Literal["auto", "int8", "f32"] = Field(
+        default="auto",
+        description="PP-OCR recognition model on OpenVINO: int8 = the quantised model edossier ships (ocr/models/; "
+        "~2x cheaper than f32 on CPUs with VNNI or AMX; lines it reads with under 0.9 confidence are read again in "
+        "f32); f32 = rapidocr's own; auto = int8 where the CPU has int8 dot products (VNNI, AMX) and f32 would not "
+        "run in bfloat16 (see bf16), else f32: without VNNI the int8 kernels saturate (a 卷内目录's 页号 4-4 was read "
+        "44); ONNX Runtime always runs f32",
     )
     line_orientation: bool = Field(
         default=False,

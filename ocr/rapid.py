@@ -41,7 +41,15 @@ from edossier.config import OcrSettings
 from edossier.errors import StageError
 from edossier.ocr.engine import OcrEngine, page_result
 from edossier.ocr.layout import reading_order
-from edossier.ocr.inference import Model, Runtime, load_model, pick_runtime, require_metadata
+from edossier.ocr.inference import (
+    Model,
+    Runtime,
+    has_int8_dot_products,
+    load_model,
+    pick_runtime,
+    require_metadata,
+    runs_in_bf16,
+)
 from edossier.ocr.prepare import as_bgr, load_for_ocr
 from edossier.ocr.rapidocr_steps import steps
 from edossier.types import OcrPage, OcrWord
@@ -98,14 +106,20 @@ INT8_RECOGNISER = Path(__file__).parent / "models" / "PP-OCRv6_rec_small_int8.xm
 """rapidocr's PP-OCRv6 recogniser quantised to int8 (scripts/quantise_recogniser.py), shipped with edossier."""
 
 
-def recognition_model(models: dict[str, Path], runtime: Runtime, precision: str) -> Path:
-    """The recogniser to run: the shipped int8 model on OpenVINO when PRECISION is int8, else MODELS' f32 one.
+def recognition_model(models: dict[str, Path], runtime: Runtime, precision: str, bf16: bool) -> Path:
+    """The recogniser to run: the int8 model edossier ships, or MODELS' f32 one.
 
-    On CPUs without bfloat16 units the f32 recogniser was half of a page's CPU time;
-    the int8 model costs ~1.3-1.6x less on AVX2 at the same error rate (notes/issue-18.md).
-    ONNX Runtime cannot read OpenVINO's IR and runs the f32 model.
+    "auto" takes int8 on OpenVINO where the CPU has int8 dot products (VNNI, AMX)
+    and the f32 model would not run in bfloat16: there it reads as f32 does at
+    about half the cost (27 against 58 ms a 1024-px line on this session's Xeon;
+    notes/issue-18.md).  Where the f32 model runs in bfloat16 that is faster
+    still (20 ms); on CPUs without int8 dot products the int8 kernels saturate
+    and misread (``has_int8_dot_products``), so f32 runs there.  ONNX Runtime
+    cannot read OpenVINO's IR and runs the f32 model.
     """
-    if precision != "int8" or runtime != "openvino":
+    if runtime != "openvino" or precision == "f32":
+        return models["rec"]
+    if precision == "auto" and (runs_in_bf16(bf16) or not has_int8_dot_products()):
         return models["rec"]
     if not INT8_RECOGNISER.is_file() or not INT8_RECOGNISER.with_suffix(".bin").is_file():
         raise StageError(
@@ -148,23 +162,21 @@ class RapidOcrEngine(OcrEngine):
         self.jobs = jobs
         self.runtime = pick_runtime(settings.runtime)
         self.models = bundled_models()
-        f32_recogniser = self.models["rec"]
-        self.models["rec"] = recognition_model(self.models, self.runtime, settings.rec_precision)
         # Models load in the background from here on: the caller meanwhile reads its
         # input (a PDF rasterised, page images decoded), and a one-off `edossier ocr`
         # does not wait for the models before starting on its pages.
         self._loaded = _in_background(
-            lambda: _Loaded(self.models, self.settings, self.runtime, self.threads, self.jobs, f32_recogniser)
+            lambda: _Loaded(self.models, self.settings, self.runtime, self.threads, self.jobs)
         )
         self._second: OcrEngine | None = None
         self._second_lock = threading.Lock()
 
     def version(self) -> str:
-        models = "+".join(path.stem for path in self.models.values())
         s = self.settings
         loaded = self._load()
+        models = "+".join(path.stem for path in {**self.models, "rec": loaded.rec_model}.values())
         precision = f"{self.runtime}-{loaded.detector.precision}-{loaded.recogniser.precision}"
-        if self.models["rec"] == INT8_RECOGNISER:
+        if loaded.rec_model == INT8_RECOGNISER:
             precision += f"-recheck{RECHECK_SCORE}"
         return (
             f"{metadata.version('rapidocr')}:{models}:{precision}:det{s.det_limit_side_len}-{s.det_box_thresh}-inked"
@@ -216,28 +228,27 @@ _Found = tuple[tuple[float, float, float, float], str, float]
 class _Loaded:
     """The loaded models and RapidOCR's processing steps around them, for one engine."""
 
-    def __init__(
-        self, models: dict[str, Path], settings: OcrSettings, runtime: Runtime, threads: int, jobs: int, f32_rec: Path
-    ) -> None:
+    def __init__(self, models: dict[str, Path], settings: OcrSettings, runtime: Runtime, threads: int, jobs: int) -> None:
         self.settings = settings
         # The two models compile in parallel with each other and with RapidOCR's steps being imported.
         cache = settings.model_cache_dir
-        # Lines the int8 recogniser is unsure of are read again by the f32 one, loaded on first need.
-        self._f32_rec: Callable[[], Model] | None = None
-        if models["rec"] != f32_rec:
-            self._f32_rec = _once(
-                lambda: load_model(f32_rec, runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
-            )
         detector = _in_background(
             lambda: load_model(models["det"], runtime, threads, jobs, bf16=settings.bf16, cache_dir=cache)
         )
+        self.rec_model = recognition_model(models, runtime, settings.rec_precision, settings.bf16)
         recogniser = _in_background(
-            lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
+            lambda: load_model(self.rec_model, runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
         )
+        # Lines the int8 recogniser is unsure of are read again by the f32 one, loaded on first need.
+        self._f32_rec: Callable[[], Model] | None = None
+        if self.rec_model != models["rec"]:
+            self._f32_rec = _once(
+                lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
+            )
         self.steps = steps()
         self.detector = detector.result()
         self.recogniser = recogniser.result()
-        characters = require_metadata(self.recogniser, "character", models["rec"]).splitlines()
+        characters = require_metadata(self.recogniser, "character", self.rec_model).splitlines()
         self.decoder = self.steps.decoder(character=characters)
         self.find_boxes = self.steps.box_finder(
             thresh=0.3, box_thresh=settings.det_box_thresh, max_candidates=1000, unclip_ratio=1.6, use_dilation=True

@@ -23,6 +23,11 @@ rapidocr's PP-OCRv6_rec_small.onnx -- give the same calibration lines and a byte
    GELU and layer-norm parts of the SVTR neck fused) with the last layer, the
    120 x 18,710 character classifier, left in f32: in int8 it ran slower on AVX2
    (oneDNN's int8 GEMM) and it decides every character;
+   The weights use the full 8-bit range (NNCF's default overflow fix, first layer
+   only): exact on CPUs with VNNI or AMX, where edossier runs int8 by default.  On
+   CPUs without VNNI oneDNN's int8 kernels saturate and misread (a 卷内目录's "4-4"
+   as "44"); ``overflow_fix=ENABLE`` (7-bit weights) fixed that but read 决 as 決
+   (clean CER 0.021 -> 0.128 %), so those CPUs run f32 instead (notes/issue-18.md);
 4. writes ``PP-OCRv6_rec_small_int8.xml``/``.bin`` (OpenVINO IR, f32 kept where not
    quantised) with the character table of the f32 model inside, as the ONNX file has it.
 
