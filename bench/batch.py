@@ -36,8 +36,7 @@ from PIL import Image
 from bench.machine import machine
 from bench.pagegen import render_pages
 from edossier.pipeline.hooks import BETWEEN
-from edossier.pipeline.batch.run import batch_status
-from edossier.pipeline.batch.state import open_state
+from edossier.pipeline.batch.state import batch_status, open_state
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 EDOSSIER = str(Path(sys.executable).parent / "edossier")

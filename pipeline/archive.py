@@ -23,7 +23,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from edossier.bind.archival_checks import CheckItem, check_dossier_pdf
 from edossier.bind.ltv import add_archive_timestamp, newest_timestamp_expiry
-from edossier.bind.volumes import volume_file_name
+from edossier.bind.volumes import volume_file_name, volume_of_file
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
 from edossier.errors import (
@@ -36,6 +36,7 @@ from edossier.errors import (
 )
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.pipeline.audit_trail import audit_head, record
+from edossier.pipeline.case_volumes import CaseVolume, archived_record, case_volumes
 from edossier.pipeline.process import publish_version, trust_roots, volume_key
 from edossier.storage import Store, open_store
 from edossier.storage.fixity import check_case
@@ -45,12 +46,6 @@ from edossier.types import Document, DocumentEntry, sha256_file
 from edossier.web.accounts import open_accounts
 
 ARCHIVIST = "archivist"
-
-
-def archived_record(manifest: Manifest) -> dict[str, Any] | None:
-    """The archiving record of a version, None when the case is not archived."""
-    value = manifest.provenance.get("archived")
-    return value if isinstance(value, dict) else None
 
 
 def require_archivist(settings: Settings) -> None:
@@ -86,11 +81,12 @@ def archive_case(
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         sealed = {}
-        for role, local in _fetch_volumes(store, manifest, Path(tmp)).items():
+        own = [v for v in case_volumes(manifest) if not v.kept]  # kept ones were sealed by an earlier act
+        for volume, local in _fetch_volumes(store, own, Path(tmp)):
             out = Path(tmp) / "sealed" / local.name
             out.parent.mkdir(exist_ok=True)
             add_archive_timestamp(local, out, tsa, trust_roots(settings))
-            sealed[role] = out
+            sealed[volume.role] = out
         metadata = _metadata(case, manifest, settings, sealed, fonds, retention, classification)
         items = four_property_checks(store, case, manifest, sealed, settings, Path(tmp))
         missing = [name for name, value in metadata.bag_info().items() if not str(value).strip()]
@@ -126,7 +122,7 @@ def four_property_checks(
     entries = [DocumentEntry.model_validate(e) for e in manifest.catalogue]
     recorded = manifest.provenance.get("volume_pages", {})
     for role, pdf in pdfs.items():
-        volume = "main" if role == "dossier" else role.removeprefix("dossier_")
+        volume = volume_of_file(pdf.name)
         own = [e for e in entries if e.volume == volume]
         pages = [len(d.pages) for d in documents if d.volume == volume]
         items += check_dossier_pdf(pdf, volume, trust_roots(settings), own, recorded.get(volume), pages)
@@ -156,9 +152,9 @@ def renew_archives(
 ) -> list[dict[str, Any]]:
     """Stamp again every sealed volume whose newest timestamp certificate expires within the margin.
 
-    Sealed volumes are those of an archived version (roles ``dossier*``) or,
-    once later material started new volumes, the ``sealed_dossier*`` ones the
-    later versions keep.  NOW is the moment judged (the real clock by default;
+    Sealed volumes are those of an archived version and, once later material
+    started new volumes, those every later version keeps, one set per archive
+    act (``pipeline/case_volumes.py``).  NOW is the moment judged (the real clock by default;
     tests move it with the test PKI's time travel).  Returns what was renewed;
     empty when nothing was due.
     """
@@ -171,15 +167,15 @@ def renew_archives(
         case = CaseNumber.parse(key)
         manifest = read_manifest(store, case)
         with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
-            volumes = _fetch_volumes(store, manifest, Path(tmp), _sealed_prefix(manifest))
-            due = {role: pdf for role, pdf in volumes.items() if _expiry(pdf) <= moment + margin}
+            sealed = [v for v in case_volumes(manifest) if v.archived]
+            due = {v.role: pdf for v, pdf in _fetch_volumes(store, sealed, Path(tmp)) if _expiry(pdf) <= moment + margin}
             if not due:
                 continue
             version = manifest.version + 1
             objects, until = [], {}
             for role, pdf in due.items():
-                out = Path(tmp) / "renewed" / pdf.name
-                out.parent.mkdir(exist_ok=True)
+                out = Path(tmp) / "renewed" / role / pdf.name
+                out.parent.mkdir(parents=True)
                 add_archive_timestamp(pdf, out, _archive_tsa(settings), trust_roots(settings), renewal=True,
                                       moment=now)
                 objects.append((volume_key(case, version, role, sha256_file(out)), out, role))
@@ -194,15 +190,6 @@ def renew_archives(
     return renewed
 
 
-def _sealed_prefix(manifest: Manifest) -> str | None:
-    """Manifest role prefix of a version's sealed volumes; None when it holds none."""
-    if archived_record(manifest):
-        return "dossier"
-    if any(o.role.startswith("sealed_dossier") for o in manifest.objects):
-        return "sealed_dossier"
-    return None
-
-
 def _archive_tsa(settings: Settings) -> str:
     url = settings.archive.timestamp_url or settings.signing.timestamp_url
     if not url:
@@ -211,16 +198,14 @@ def _archive_tsa(settings: Settings) -> str:
     return url
 
 
-def _fetch_volumes(
-    store: Store, manifest: Manifest, folder: Path, prefix: str | None = "dossier"
-) -> dict[str, Path]:
-    """The version's volume PDFs whose role starts with PREFIX, named as publish_version expects them."""
-    volumes: dict[str, Path] = {}
-    for entry in manifest.objects:
-        if prefix and entry.role.startswith(prefix):
-            volume = entry.role.removeprefix("sealed_").removeprefix("dossier").removeprefix("_") or "main"
-            volumes[entry.role] = store.get_file(entry.key, folder / volume_file_name(volume))
-    return volumes
+def _fetch_volumes(store: Store, volumes: list[CaseVolume], folder: Path) -> list[tuple[CaseVolume, Path]]:
+    """Local copies of VOLUMES, each in a folder of its role, named as publish_version expects a volume's file."""
+    fetched = []
+    for volume in volumes:
+        local = folder / volume.role / volume_file_name(volume.volume)
+        local.parent.mkdir(parents=True)
+        fetched.append((volume, store.get_file(volume.entry.key, local)))
+    return fetched
 
 
 def _expiry(pdf: Path) -> dt.datetime:

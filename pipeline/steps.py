@@ -44,6 +44,7 @@ from edossier.files import write_atomically
 from edossier.ingest.ofd_intake import SIGNED_KEY
 from edossier.ocr import OcrEngine
 from edossier.pipeline.audit_trail import audit_head
+from edossier.pipeline.case_volumes import archived_record, sealed_role
 from edossier.pipeline.cataloguing import split_source
 from edossier.pipeline.hooks import AuditEvent
 from edossier.pipeline.page_ocr import recognize_page
@@ -482,7 +483,7 @@ def bind(
     sources = [s for s in sources if s.sha256 not in ctx.known_sources]
     local = {s.sha256: s for s in sources}
     remarks = _signed_input_remarks(ctx, sources)
-    archived = bool(ctx.previous and ctx.previous.provenance.get("archived"))
+    archived = ctx.previous is not None and archived_record(ctx.previous) is not None
     grown = ctx.previous if ctx.previous and not archived else None
     catalogue = [DocumentEntry.model_validate(e) for e in grown.catalogue] if grown else []
     kept = ctx.previous_documents if grown else []
@@ -688,18 +689,19 @@ def publish_version(
 def _inherited(previous: Manifest | None) -> list[ManifestEntry]:
     """What a new version keeps of the previous one: everything but its dossier PDFs (one per volume).
 
-    An archived version's volumes are kept too, as ``sealed_<role>``: later
-    versions bind new volumes beside them and still list them (docs/archive.md).
+    An archived version's volumes are kept too, under roles naming that version
+    (``pipeline/case_volumes.py``): later versions bind new volumes beside them
+    and still list them (docs/archive.md).
     """
     if previous is None:
         return []
-    sealed = bool(previous.provenance.get("archived"))
+    sealed = archived_record(previous) is not None
     kept = []
     for entry in previous.objects:
         if not entry.role.startswith("dossier"):
             kept.append(entry)
         elif sealed:
-            kept.append(entry.model_copy(update={"role": f"sealed_{entry.role}"}))
+            kept.append(entry.model_copy(update={"role": sealed_role(entry.role, previous.version)}))
     return kept
 
 

@@ -53,7 +53,8 @@ from edossier.web.highlights import page_highlights
 from edossier.web.messages import Refusal, error_message, status_message
 from edossier.web.search_index import SearchIndex
 from edossier.web.submission import Submissions, Upload, check_filing, declarable_types
-from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, fixity, volume_names, volume_of, volume_pdf
+from edossier.pipeline.case_volumes import volume_of_id
+from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, case_volume, fixity, volume_names, volume_pdf
 
 log = logging.getLogger(__name__)
 CallNext = Callable[[Request], Awaitable[Response]]
@@ -123,18 +124,23 @@ class Reader:
         self.accounts.close()
 
     def volume(self, case: CaseNumber, version: int, name: str) -> tuple[Manifest, Volume]:
-        """A published version's volume; kept in memory, since a published manifest never changes."""
+        """A published version's volume (``volume_names``); kept in memory, since a published manifest never changes."""
         key = (case.key, version, name)
         with self._trust_lock:
             cached = self._volumes.get(key)
         if cached is None:
             manifest = read_manifest(self.store, case, version)
-            cached = (manifest, volume_of(manifest, name, self.settings.web.catalogue_review_below))
+            cached = (manifest, case_volume(self.store, manifest, name, self.settings.web.catalogue_review_below))
             with self._trust_lock:
                 if len(self._volumes) >= _VOLUME_CACHE:
                     self._volumes.pop(next(iter(self._volumes)))
                 self._volumes[key] = cached
         return cached
+
+    def readable_volumes(self, user: User, case: CaseNumber, manifest: Manifest) -> list[Volume]:
+        """The volumes of MANIFEST's version that USER may read: its own, then those it keeps sealed."""
+        names = [n for n in volume_names(manifest) if user.may_read_volume(volume_of_id(n))]
+        return [self.volume(case, manifest.version, n)[1] for n in names]
 
     def trust(self, manifest: Manifest, volume: Volume) -> dict[str, Any]:
         """Signature and fixity of the signed PDF behind VOLUME (what ``edossier verify`` checks)."""
@@ -302,11 +308,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     def readable_volume(r: Reader, user: User, case: str, version: int, volume: str,
                         audit: Audit) -> tuple[Manifest, Volume]:
         number = readable_case(case, user)
-        if volume not in VOLUMES:
+        name = volume_of_id(volume)
+        if name not in VOLUMES:
             raise Refusal(f"no volume {volume!r}", "没有这一卷", 404)
-        if not user.may_read_volume(volume):
+        if not user.may_read_volume(name):
             audit("refused", number.normalized, detail={"volume": volume, "version": version})
-            raise HTTPException(403, f"{VOLUME_NAMES[volume]}仅供法院内部查阅")
+            raise HTTPException(403, f"{VOLUME_NAMES[name]}仅供法院内部查阅")
         return r.volume(number, version, volume)
 
     # --- sign-in ---------------------------------------------------------------------
@@ -355,12 +362,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         for key in list_cases(r.store):
             if not user.may_read(key):
                 continue
-            manifest = read_manifest(r.store, CaseNumber.parse(key))
-            names = [n for n in volume_names(manifest) if user.may_read_volume(n)]
+            number = CaseNumber.parse(key)
+            manifest = read_manifest(r.store, number)
+            shown = r.readable_volumes(user, number, manifest)
             rows.append({
                 "case": key, "version": manifest.version, "updated": manifest.created,
-                "volumes": names,
-                "pages": {n: volume_of(manifest, n).page_count for n in names},  # per volume, as the viewer counts
+                "volumes": [v.id for v in shown], "labels": {v.id: v.label for v in shown},
+                "pages": {v.id: v.page_count for v in shown},  # per volume, as the viewer counts
             })
         return rows
 
@@ -370,12 +378,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         history = []
         for version in published_versions(r.store, number):
             manifest = read_manifest(r.store, number, version)
-            names = [n for n in volume_names(manifest) if user.may_read_volume(n)]
+            shown = r.readable_volumes(user, number, manifest)
             history.append({
                 "version": version, "created": manifest.created,
-                "bound_by": manifest.provenance.get("bound_by"), "volumes": names,
-                "documents": sum(len(volume_of(manifest, n).documents) for n in names),
-                "pages": {n: volume_of(manifest, n).page_count for n in names},
+                "bound_by": manifest.provenance.get("bound_by"), "volumes": [v.id for v in shown],
+                "labels": {v.id: v.label for v in shown},
+                "documents": sum(len(v.documents) for v in shown if v.id in VOLUMES),  # kept ones were counted before
+                "pages": {v.id: v.page_count for v in shown},
             })
         if not history:
             raise Refusal(f"case {case}: no dossier", _NOT_FOUND, 404)
@@ -386,13 +395,17 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     def volume(case: str, version: int, volume: str, user: Ready, audit: Audited, r: R) -> dict[str, Any]:
         manifest, vol = readable_volume(r, user, case, version, volume, audit)
         audit("view", vol.case, {vol.source_key: vol.source_sha256}, {"version": version, "volume": volume})
-        base = f"api/cases/{CaseNumber.parse(case).key}/versions/{version}/volumes/{volume}"
+        number = CaseNumber.parse(case)
+        base = f"api/cases/{number.key}/versions/{version}/volumes/{volume}"
         return {
-            "case": vol.case, "version": vol.version, "volume": volume, "volume_name": VOLUME_NAMES[volume],
-            "pages": vol.page_count, "created": manifest.created,
+            "case": vol.case, "version": vol.version, "volume": volume, "volume_name": vol.label,
+            "archived_at": vol.archived_at, "pages": vol.page_count, "created": manifest.created,
             "documents": [asdict(d) for d in vol.documents],
+            "volumes": [{"volume": v.id, "volume_name": v.label, "archived_at": v.archived_at}
+                        for v in r.readable_volumes(user, number, manifest)],
             "pdf": f"{base}/pdf", "download": f"{base}/download", "trust": f"{base}/trust",
-            "types": volume_types(volume) if user.role == "clerk" else [],  # what a correction may retype to
+            # what a clerk's correction may retype to; a sealed volume is never corrected
+            "types": volume_types(vol.name) if user.role == "clerk" and not vol.archived_at else [],
         }
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/pdf", tags=["dossier"],
@@ -413,7 +426,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         _, vol = readable_volume(r, user, case, version, volume, audit)
         path = volume_pdf(r.store, vol, r.cache)
         audit("download", vol.case, {vol.source_key: vol.source_sha256}, {"version": version, "volume": volume})
-        name = f"{CaseNumber.parse(case).key}-v{version}-{VOLUME_NAMES[volume]}.pdf"
+        name = f"{CaseNumber.parse(case).key}-v{version}-{vol.label}.pdf"
         return FileResponse(path, media_type="application/pdf", filename=name)
 
     @app.get("/api/cases/{case}/versions/{version}/volumes/{volume}/trust", tags=["dossier"],
@@ -469,8 +482,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             cases: list[str] | None = [readable_case(case, user).key]
         else:
             cases = None if user.court else sorted(user.cases)
-        volumes = [v for v in VOLUMES if user.may_read_volume(v)]
-        hits = r.index.search(q, cases, volumes, limit)
+        names = [v for v in VOLUMES if user.may_read_volume(v)]
+        hits = r.index.search(q, cases, names, limit)
         audit("search", cases[0] if cases and len(cases) == 1 else None, detail={"query": q, "hits": len(hits)})
         return {"query": q, "hits": [asdict(h) for h in hits]}
 

@@ -21,6 +21,9 @@ from PIL import Image
 
 from edossier.errors import InputFileError
 
+# Uploads are untrusted: the InputFileError below says what is wrong with a damaged one, MuPDF's own
+# messages about it are not for the server's log (intake turns them off the same way, ingest/pdf_pages.py).
+pymupdf.TOOLS.mupdf_display_errors(False)
 _COUNTED = frozenset({"application/pdf", "image/png", "image/jpeg", "image/tiff"})
 
 

@@ -6,8 +6,8 @@ is found anywhere without word segmentation; shorter ones fall back to a LIKE sc
 of the same table.  Text is folded (NFKC, lower case, whitespace removed) on both
 sides, so OCR spacing between Chinese characters and full-width forms do not hide
 a hit.  The index holds the latest version of each case, one row per page of each
-volume, numbered as printed in that volume's PDF; it is derived data and can be dropped
-and rebuilt from the store at any time.
+volume it shows (sealed volumes kept beside later ones too), numbered as printed in that
+volume's PDF; it is derived data and can be dropped and rebuilt from the store at any time.
 """
 
 from __future__ import annotations
@@ -23,18 +23,20 @@ from pathlib import Path
 from edossier.casenumber import CaseNumber
 from edossier.storage.manifest import list_cases, latest_version, read_manifest
 from edossier.storage.store import Store
-from edossier.web.volumes import Volume, volume_names, volume_of
+from edossier.web.volumes import Volume, case_volume, volume_names
 
 _SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(
-    text, case_key UNINDEXED, version UNINDEXED, volume UNINDEXED, page UNINDEXED,
-    document UNINDEXED, title UNINDEXED, tokenize='trigram');
+    text, case_key UNINDEXED, version UNINDEXED, volume UNINDEXED, name UNINDEXED, label UNINDEXED,
+    page UNINDEXED, document UNINDEXED, title UNINDEXED, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS indexed (case_key TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 _SNIPPET = 24
-_NUMBERING = 2
-"""Bumped when what a row's page means changes; an index of another numbering is emptied and rebuilt.
-2: the page in the volume PDF, as printed on it (1 counted the documents' pages only)."""
+_NUMBERING = 3
+"""Bumped when what a row means changes; an index of another numbering is made anew and rebuilt.
+2: the page in the volume PDF, as printed on it (1 counted the documents' pages only).
+3: rows of sealed volumes kept beside later ones; ``volume`` is the reader's name of the volume
+(``main-v2``), ``name`` the volume it stands for (who may read it), ``label`` what the judge reads."""
 
 
 def fold(text: str) -> str:
@@ -47,6 +49,7 @@ class Hit:
     case: str
     version: int
     volume: str
+    volume_name: str
     page: int
     document: int
     title: str
@@ -64,12 +67,12 @@ class SearchIndex:
         self._last_sync = -sync_interval_s
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
         if self._db.execute("PRAGMA user_version").fetchone()[0] != _NUMBERING:
             with self._lock:
-                self._db.execute("DELETE FROM page_text")
-                self._db.execute("DELETE FROM indexed")
+                self._db.execute("DROP TABLE IF EXISTS page_text")
+                self._db.execute("DROP TABLE IF EXISTS indexed")
                 self._db.execute(f"PRAGMA user_version={_NUMBERING}")
+        self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -106,15 +109,15 @@ class SearchIndex:
     def index_case(self, case: CaseNumber) -> int:
         """Replace CASE's rows with its latest version's pages; the version indexed."""
         manifest = read_manifest(self.store, case)
-        volumes = [volume_of(manifest, name) for name in volume_names(manifest)]
+        volumes = [case_volume(self.store, manifest, name) for name in volume_names(manifest)]
         rows = [row for volume in volumes for row in _rows(volume)]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.execute("DELETE FROM page_text WHERE case_key=?", (case.key,))
                 self._db.executemany(
-                    "INSERT INTO page_text(text, case_key, version, volume, page, document, title) "
-                    "VALUES (?,?,?,?,?,?,?)",
+                    "INSERT INTO page_text(text, case_key, version, volume, name, label, page, document, title) "
+                    "VALUES (?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
                 self._db.execute("INSERT OR REPLACE INTO indexed VALUES (?,?)", (case.key, manifest.version))
@@ -125,14 +128,17 @@ class SearchIndex:
         return manifest.version
 
     def search(
-        self, query: str, cases: Iterable[str] | None, volumes: Iterable[str], limit: int = 200
+        self, query: str, cases: Iterable[str] | None, names: Iterable[str], limit: int = 200
     ) -> list[Hit]:
-        """Pages matching QUERY within CASES (None = every case) and VOLUMES, in case and page order."""
+        """Pages matching QUERY within CASES (None = every case) and volumes NAMES (main, secondary), in page order.
+
+        A sealed volume kept beside later ones is searched with the volume it stands for.
+        """
         needle = fold(query)
         if not needle:
             return []
-        volume_list = list(volumes)
-        where = [f"volume IN ({','.join('?' * len(volume_list))})"]
+        volume_list = list(names)
+        where = [f"name IN ({','.join('?' * len(volume_list))})"]
         params: list[object] = list(volume_list)
         if cases is not None:
             case_list = list(cases)
@@ -147,20 +153,21 @@ class SearchIndex:
             match = "text LIKE ? ESCAPE '\\'"
             params.insert(0, "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
         sql = (
-            f"SELECT case_key, version, volume, page, document, title, text FROM page_text "
+            f"SELECT case_key, version, volume, label, page, document, title, text FROM page_text "
             f"WHERE {match} AND {' AND '.join(where)} ORDER BY case_key, volume, page LIMIT ?"
         )
         params.append(limit)
         rows = self._db.execute(sql, params).fetchall()
         return [
-            Hit(case=c, version=v, volume=vol, page=p, document=d, title=t, snippet=_snippet(text, needle))
-            for c, v, vol, p, d, t, text in rows
+            Hit(case=c, version=v, volume=vol, volume_name=label, page=p, document=d, title=t,
+                snippet=_snippet(text, needle))
+            for c, v, vol, label, p, d, t, text in rows
         ]
 
 
 def _rows(volume: Volume) -> list[tuple[object, ...]]:
     return [
-        (fold(p.text), volume.case, volume.version, volume.name, p.page, p.document,
+        (fold(p.text), volume.case, volume.version, volume.id, volume.name, volume.label, p.page, p.document,
          volume.documents[p.document].title)
         for p in volume.pages
     ]

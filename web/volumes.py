@@ -6,6 +6,11 @@ trust badge checks and 下载 hands out are the same stored, signed bytes.  Page
 are numbered as the binding printed them (the catalogue entries of the manifest
 hold each document's pages in its volume PDF), so the catalogue, search hits,
 highlights and the viewer all name the page a judge sees stamped on the sheet.
+
+A version also shows the volumes earlier archive acts sealed and it keeps
+beside its own (``pipeline/case_volumes.py``), marked 已归档 with their archive
+date: catalogued as their archived version recorded them, served as the
+newest bytes the later version holds (renewed timestamps included).
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from pathlib import Path
 from edossier.bind.volumes import VOLUME_NAMES, VOLUMES, volume_role
 from edossier.casenumber import CaseNumber
 from edossier.errors import IntegrityError, NotFoundError
+from edossier.pipeline.case_volumes import archived_record, case_volumes
 from edossier.storage.layout import MANIFEST, version_key
-from edossier.storage.manifest import Manifest, ManifestEntry
+from edossier.storage.manifest import Manifest, read_manifest
 from edossier.storage.store import Store
 from edossier.types import Document, DocumentEntry, needs_review
 
-__all__ = ["VOLUMES", "VOLUME_NAMES", "Volume", "fetch_checked", "fixity", "volume_names", "volume_of", "volume_pdf"]
+__all__ = ["VOLUMES", "VOLUME_NAMES", "Volume", "case_volume", "fetch_checked", "fixity", "volume_names", "volume_of",
+           "volume_pdf"]
 
 
 @dataclass(frozen=True)
@@ -61,12 +68,29 @@ class Volume:
     """Every page of the volume PDF, front matter and closing sheets included."""
     source_key: str
     source_sha256: str
+    id: str
+    """How the reader names it in this version: ``main``, ``secondary``, or ``main-v2`` for one kept sealed."""
+    label: str
+    """What the judge reads: 正卷, 副卷, or 正卷（第2版归档） for one kept sealed."""
+    archived_at: str | None
+    """When archiving sealed it (UTC, ISO 8601); None while the volume is open."""
 
 
-def volume_of(manifest: Manifest, name: str, review_below: float = 0.0) -> Volume:
+def case_volume(store: Store, manifest: Manifest, volume: str, review_below: float = 0.0) -> Volume:
+    """Volume VOLUME (one of ``volume_names``) of MANIFEST; a kept sealed one catalogued by its archived version."""
+    kept = next((v for v in case_volumes(manifest) if v.kept and v.id == volume), None)
+    if kept is None:
+        return volume_of(manifest, volume, review_below)
+    archived = read_manifest(store, CaseNumber.parse(manifest.case), kept.catalogued_in)
+    return volume_of(archived, kept.volume, review_below, kept_in=manifest)
+
+
+def volume_of(manifest: Manifest, name: str, review_below: float = 0.0, kept_in: Manifest | None = None) -> Volume:
     """The documents and page texts of volume NAME in MANIFEST, numbered as its signed PDF is.
 
     A document cataloguing was less sure than REVIEW_BELOW that it starts where it does needs review.
+    KEPT_IN: a later version that keeps MANIFEST's sealed volume beside its own;
+    the volume is then shown in that version, as the bytes it holds.
     """
     if name not in VOLUMES:
         raise NotFoundError(f"no volume {name!r}")
@@ -75,7 +99,8 @@ def volume_of(manifest: Manifest, name: str, review_below: float = 0.0) -> Volum
     entries = [DocumentEntry.model_validate(e) for e in manifest.catalogue if e.get("volume", "main") == name]
     if not records:
         raise NotFoundError(f"case {manifest.case} version {manifest.version}: no {VOLUME_NAMES[name]} documents")
-    source = _object(manifest, volume_role(name))
+    shown = kept_in or manifest
+    source = next((v for v in case_volumes(shown) if v.volume == name and v.catalogued_in == manifest.version), None)
     if source is None or len(entries) != len(records) or _bound_together(manifest):
         # a volume is served only as the signed PDF bound for it, never cut out of another
         raise IntegrityError(
@@ -97,21 +122,25 @@ def volume_of(manifest: Manifest, name: str, review_below: float = 0.0) -> Volum
     recorded = manifest.provenance.get("volume_pages", {}).get(name)
     # every addition ends with its closing sheet, so without a record the last one follows the last document
     page_count = int(recorded) if recorded else max(d.last_page for d in docs) + 1
+    archived = archived_record(manifest)
     return Volume(
         case=manifest.case,
-        version=manifest.version,
+        version=shown.version,
         name=name,
         documents=tuple(docs),
         pages=tuple(pages),
         page_count=page_count,
-        source_key=source.key,
-        source_sha256=source.sha256,
+        source_key=source.entry.key,
+        source_sha256=source.entry.sha256,
+        id=source.id,
+        label=f"{VOLUME_NAMES[name]}（第{manifest.version}版归档）" if kept_in else VOLUME_NAMES[name],
+        archived_at=str(archived["archived_at"]) if archived else None,
     )
 
 
 def volume_names(manifest: Manifest) -> list[str]:
-    present = {record.get("volume", "main") for record in manifest.documents}
-    return [name for name in VOLUMES if name in present]
+    """The volumes a version shows, as the reader names them: its own, then those it keeps sealed."""
+    return [v.id for v in case_volumes(manifest)]
 
 
 def volume_pdf(store: Store, volume: Volume, cache: Path) -> Path:
@@ -156,14 +185,10 @@ def fixity(store: Store, manifest: Manifest, key: str, sha256: str, local: Path)
     return problems
 
 
-def _object(manifest: Manifest, role: str) -> ManifestEntry | None:
-    return next((o for o in manifest.objects if o.role == role), None)
-
-
 def _bound_together(manifest: Manifest) -> bool:
     """An early version that bound 副卷 documents into the one ``dossier`` PDF: neither volume can be served alone."""
     secondary = any(r.get("volume", "main") == "secondary" for r in manifest.documents)
-    return secondary and _object(manifest, volume_role("secondary")) is None
+    return secondary and all(o.role != volume_role("secondary") for o in manifest.objects)
 
 
 def _sha256(path: Path) -> str:

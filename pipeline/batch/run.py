@@ -4,7 +4,7 @@
 it the first time; the rest after a crash), so the same command both starts and
 resumes.  ``run_in_process`` is the embedded default: the SQLite broker and N
 worker processes on this machine, replaced if one dies, until every case is
-done or failed.  ``batch_status`` reads only the state, so it works from any
+done or failed.  ``batch_status`` (state.py) reads only the state, so it works from any
 machine that can reach it.
 """
 
@@ -26,15 +26,11 @@ from edossier.config import Settings, shareable_settings
 from edossier.pipeline.batch.brokers import open_broker
 from edossier.pipeline.batch.plan import batch_id, read_plan
 from edossier.pipeline.batch.processes import spawn_worker
-from edossier.pipeline.batch.state import BatchState, open_state
+from edossier.pipeline.batch.state import BatchState, batch_status, default_state_uri, open_state
 from edossier.pipeline.audit_trail import record
 from edossier.storage import open_store
 
 POLL_S = 0.5
-
-
-def default_state_uri(settings: Settings) -> str:
-    return f"sqlite://{(settings.data_dir / 'batch' / 'state.sqlite').resolve()}"
 
 
 def embedded_broker_url(settings: Settings) -> str:
@@ -82,27 +78,6 @@ def enqueue_pending(broker: dramatiq.Broker, state: BatchState, batch: str) -> i
         if all(m.document is not None for m in materials):
             send("bind_case", case_no)
     return sent
-
-
-def batch_status(state: BatchState, batch: str) -> dict[str, Any]:
-    counts = state.counts(batch)
-    pages = counts["pages"]
-    rate = None
-    if pages["done"] > 1 and pages["last_done"] > pages["first_done"]:
-        rate = (pages["done"] - 1) / (pages["last_done"] - pages["first_done"])
-    remaining = pages["total"] - pages["done"]
-    cases = counts["cases"]
-    return {
-        "batch": batch,
-        "state": state.uri,
-        "cases": cases,
-        "finished": cases["pending"] == 0,
-        "pages": {"total": pages["total"], "done": pages["done"], "total_known": counts["materials_unread"] == 0},
-        "pages_per_second": round(rate, 3) if rate else None,
-        "eta_seconds": round(remaining / rate, 1) if rate and remaining else (0.0 if cases["pending"] == 0 else None),
-        "failed": state.dead_letters(batch),
-        "timing": {actor: {"messages": n, "seconds": round(s, 3)} for actor, (n, s) in state.timings(batch).items()},
-    }
 
 
 def convert_in_process(source: Path, case_map: Path, settings: Settings, workers: int,

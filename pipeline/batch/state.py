@@ -23,11 +23,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from edossier.errors import EdossierError, NotFoundError
 from edossier.types import Page, SourceFile
+
+if TYPE_CHECKING:
+    from edossier.config import Settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch (
@@ -378,6 +381,33 @@ def _material(case_no: str, idx: int, row: Sequence[Any]) -> MaterialRecord:
 
 _OPEN: dict[str, BatchState] = {}
 _OPEN_LOCK = threading.Lock()
+
+
+def default_state_uri(settings: Settings) -> str:
+    return f"sqlite://{(settings.data_dir / 'batch' / 'state.sqlite').resolve()}"
+
+
+def batch_status(state: BatchState, batch: str) -> dict[str, Any]:
+    """Cases and pages done, the rate and the time still needed, from the state alone (``edossier status`` loads
+    nothing of the pipeline for it)."""
+    counts = state.counts(batch)
+    pages = counts["pages"]
+    rate = None
+    if pages["done"] > 1 and pages["last_done"] > pages["first_done"]:
+        rate = (pages["done"] - 1) / (pages["last_done"] - pages["first_done"])
+    remaining = pages["total"] - pages["done"]
+    cases = counts["cases"]
+    return {
+        "batch": batch,
+        "state": state.uri,
+        "cases": cases,
+        "finished": cases["pending"] == 0,
+        "pages": {"total": pages["total"], "done": pages["done"], "total_known": counts["materials_unread"] == 0},
+        "pages_per_second": round(rate, 3) if rate else None,
+        "eta_seconds": round(remaining / rate, 1) if rate and remaining else (0.0 if cases["pending"] == 0 else None),
+        "failed": state.dead_letters(batch),
+        "timing": {actor: {"messages": n, "seconds": round(s, 3)} for actor, (n, s) in state.timings(batch).items()},
+    }
 
 
 def open_state(uri: str) -> BatchState:

@@ -92,8 +92,7 @@ def status(
     json_out: JsonOption = False,
 ) -> None:
     """Cases done, failed and pending, pages per second and the time still needed."""
-    from edossier.pipeline.batch.run import batch_status, default_state_uri
-    from edossier.pipeline.batch.state import open_state
+    from edossier.pipeline.batch.state import batch_status, default_state_uri, open_state
 
     batch_state = open_state(state or default_state_uri(settings_for()))
     result = batch_status(batch_state, batch_id)

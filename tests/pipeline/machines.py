@@ -137,8 +137,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def wait_finished(state_uri: str, batch: str, timeout: float = 400) -> dict:
-    from edossier.pipeline.batch.run import batch_status
-    from edossier.pipeline.batch.state import open_state
+    from edossier.pipeline.batch.state import batch_status, open_state
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

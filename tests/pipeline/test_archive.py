@@ -66,9 +66,9 @@ def _latest_pdf(processed, name: str) -> Path:  # type: ignore[no-untyped-def]
 
 
 def _sealed_pdf(processed, name: str) -> Path:  # type: ignore[no-untyped-def]
-    """The archived 正卷: role dossier in the archived version, sealed_dossier once later material came."""
+    """The archived 正卷: role dossier in the archived version (2), sealed_dossier_v2 once later material came."""
     manifest = read_manifest(processed["store"], CaseNumber.parse(CASE))
-    entry = next((o for o in manifest.objects if o.role == "sealed_dossier"), manifest.dossier)
+    entry = next((o for o in manifest.objects if o.role == "sealed_dossier_v2"), manifest.dossier)
     return processed["store"].get_file(entry.key, processed["folder"] / name)
 
 
@@ -117,14 +117,14 @@ def test_later_material_starts_a_new_volume_linked_to_the_sealed_one(processed, 
     continued = read_manifest(store, case)
     assert continued.version == archived.version + 1
     assert continued.provenance["continues_archived_version"] == archived.version
-    sealed = next(o for o in continued.objects if o.role == "sealed_dossier")
+    sealed = next(o for o in continued.objects if o.role == "sealed_dossier_v2")
     assert (sealed.key, sealed.sha256) == (archived.dossier.key, archived.dossier.sha256)  # kept, never grown
     fresh = store.get_bytes(continued.dossier.key)
     assert not fresh.startswith(store.get_bytes(archived.dossier.key)[:2000])  # a new volume from its own cover
     assert [e["title"] for e in continued.catalogue] and len(continued.catalogue) == 1
     result = verify_case(store, case, [pki.root])
     assert result["valid"], result["problems"]
-    assert set(result["volumes"]) == {"dossier", "sealed_dossier"}
+    assert set(result["volumes"]) == {"dossier", "sealed_dossier_v2"}
 
 
 def test_renew_extends_provable_until_and_keeps_earlier_bytes(processed, pki):  # type: ignore[no-untyped-def]
@@ -212,3 +212,54 @@ def test_cli_verify_at_a_date_and_renew_when_nothing_is_due(processed, pki, monk
     assert main(["archive", "renew", "--json"]) == 0  # run from cron: nothing due, nothing written
     assert json.loads(capsys.readouterr().out) == []
     assert main(["verify", "--case", CASE, "--at", "not-a-date"]) == 2
+
+
+AGAIN = "（2024）浙0102行初8号"
+
+
+def test_a_case_archived_twice_keeps_both_acts_renews_and_verifies_them(processed, pki, tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                       capsys):
+    """Archive, continue, archive the continued volumes, continue again, renew, verify: each act's volumes kept apart."""
+    from tests.bind.bind_samples import born_digital_pdf
+
+    from edossier.pipeline.cli import main
+
+    settings, store, case = processed["settings"], processed["store"], CaseNumber.parse(AGAIN)
+    process_case([Material(SAMPLES / "03-judgment.pdf", declared_type="判决书")], AGAIN, settings)
+    assert archive_case(AGAIN, settings, tmp_path / "bag-1")["version"] == 2
+    evidence = born_digital_pdf(tmp_path / "evidence.pdf", "补充证据材料", "原告于二〇二四年五月提交补充证据材料一份，共一页。")
+    process_case([Material(evidence, declared_type="证据目录")], AGAIN, settings)
+    assert archive_case(AGAIN, settings, tmp_path / "bag-2")["version"] == 4  # the continued volume, archived in turn
+    receipt = born_digital_pdf(tmp_path / "receipt.pdf", "送达回证", "受送达人于二〇二四年九月签收执行通知书一份。")
+    process_case([Material(receipt, declared_type="送达回证")], AGAIN, settings)
+    continued = read_manifest(store, case)
+    assert continued.version == 5 and continued.provenance["continues_archived_version"] == 4
+    roles = {o.role: o for o in continued.objects if "dossier" in o.role}
+    assert sorted(roles) == ["dossier", "sealed_dossier_v2", "sealed_dossier_v4"]
+    assert roles["sealed_dossier_v2"].sha256 == read_manifest(store, case, 2).dossier.sha256
+    assert roles["sealed_dossier_v4"].sha256 == read_manifest(store, case, 4).dossier.sha256
+
+    renewing = settings.model_copy(update={"archive": settings.archive.model_copy(
+        update={"timestamp_url": pki.tsa2_url})})
+    renewed = [r for r in renew_archives(renewing, margin_days=2000) if r["case"] == AGAIN]  # TSA 1 ends within
+    assert [r["volumes"] for r in renewed] == [["sealed_dossier_v2", "sealed_dossier_v4"]]
+    after = read_manifest(store, case)
+    assert after.version == 6
+    for role in ("sealed_dossier_v2", "sealed_dossier_v4"):
+        entry = next(o for o in after.objects if o.role == role)
+        assert store.get_bytes(entry.key).startswith(store.get_bytes(roles[role].key))  # appended, never rewritten
+    assert next(o for o in after.objects if o.role == "dossier") == roles["dossier"]  # the open volume untouched
+
+    monkeypatch.setenv("EDOSSIER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EDOSSIER_SIGNING__TRUST_ROOTS", json.dumps([str(pki.root)]))
+    assert main(["verify", "--case", AGAIN, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["valid"] and result["versions"] == [1, 2, 3, 4, 5, 6], result["problems"]
+    assert sorted(result["volumes"]) == ["dossier", "sealed_dossier_v2", "sealed_dossier_v4"]
+    for role in ("sealed_dossier_v2", "sealed_dossier_v4"):
+        levels = [s["level"] for s in result["volumes"][role]["signatures"]]
+        assert levels[0] == "B-LTA" and len(levels) == 3  # the signature, the archive timestamp, the renewal
+        assert dt.datetime.fromisoformat(result["volumes"][role]["signatures"][0]["provable_until"]) == pki.expiry("tsa2")
+    assert main(["verify", "--case", AGAIN]) == 0
+    printed = capsys.readouterr().out
+    assert f"{AGAIN} sealed_dossier_v2: VALID" in printed and f"{AGAIN} sealed_dossier_v4: VALID" in printed

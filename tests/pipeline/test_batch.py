@@ -127,8 +127,7 @@ def _start_here(archive: Path, data: Path, broker: str) -> dict:
 
 
 def _wait(started: dict, timeout: float = 240) -> dict:
-    from edossier.pipeline.batch.run import batch_status
-    from edossier.pipeline.batch.state import open_state
+    from edossier.pipeline.batch.state import batch_status, open_state
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

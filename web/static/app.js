@@ -31,9 +31,9 @@ const timeFormat = new Intl.DateTimeFormat("zh-CN", {
 });
 function localTime(iso) { return iso ? timeFormat.format(new Date(iso)) : ""; }
 
-const VOLUME_LABELS = { main: "正卷", secondary: "副卷" };
-function pageCounts(pages) {
-  return Object.entries(pages).map(([volume, n]) => `${VOLUME_LABELS[volume] || volume} ${n}页`).join(" · ");
+// LABELS: what the server calls each volume (正卷, 副卷, 正卷（第2版归档） for a sealed one kept beside later ones)
+function pageCounts(pages, labels) {
+  return Object.entries(pages).map(([volume, n]) => `${labels[volume] || volume} ${n}页`).join(" · ");
 }
 const post = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
 
@@ -126,7 +126,7 @@ async function listCases() {
   const body = $("case-table").tBodies[0];
   body.replaceChildren(...rows.map((row) => el("tr", {},
     el("td", {}, el("a", { href: dossierHash(row.case, row.version, row.volumes[0]), className: "case-link" }, row.case)),
-    el("td", {}, `第${row.version}版`), el("td", { className: "pages" }, pageCounts(row.pages)),
+    el("td", {}, `第${row.version}版`), el("td", { className: "pages" }, pageCounts(row.pages, row.labels)),
     el("td", { className: "time" }, localTime(row.updated)))));
   await listSubmissions();
 }
@@ -189,7 +189,7 @@ $("global-search").addEventListener("submit", async (event) => {
 function renderHits(container, hits, q, showCase) {
   if (!hits.length) { container.replaceChildren(el("p", { className: "none" }, `未检索到“${q}”`)); return; }
   container.replaceChildren(...hits.map((hit) => {
-    const where = `${showCase ? hit.case + " · " : ""}${hit.volume === "main" ? "正卷" : "副卷"} 第${hit.page}页 · ${hit.title}`;
+    const where = `${showCase ? hit.case + " · " : ""}${hit.volume_name} 第${hit.page}页 · ${hit.title}`;
     const node = el("div", { className: "hit" }, el("div", { className: "where" }, where), el("div", { className: "snippet" }, hit.snippet));
     node.dataset.page = hit.page;
     node.addEventListener("click", () => openHit(hit, q));
@@ -218,7 +218,11 @@ async function openDossier(c, version, volume, page) {
   const opening = openPdf(`${base}/pdf`);  // fetch the PDF while the catalogue loads
   const info = await api(base).catch((e) => { opening.destroy(); throw e; });
   state.dossier = info;
+  trustPending();
   $("dossier-title").textContent = `${info.case} 第${info.version}版 ${info.volume_name}`;
+  // a volume sealed by archiving: read, searched and verified like any other, never changed
+  $("archived-mark").hidden = !info.archived_at;
+  $("archived-mark").textContent = info.archived_at ? `已归档 · ${localTime(info.archived_at)}` : "";
   $("download").href = info.download;
   renderCatalogue(info);
   $("recat-title").dataset.document = "";
@@ -248,23 +252,32 @@ function renderCatalogue(info) {
   }));
 }
 
+// The volumes of this version the user may read: its own, then those archiving sealed and it keeps.
 function renderVolumeSwitch(info) {
-  const names = { main: "正卷", secondary: "副卷" };
   const box = $("volume-switch");
   box.replaceChildren();
-  if (!state.me.court) return;
-  for (const volume of ["main", "secondary"]) {
-    const b = el("button", { type: "button", className: volume === info.volume ? "active" : "" }, names[volume]);
-    b.dataset.volume = volume;
-    b.addEventListener("click", () => { location.hash = dossierHash(info.case, info.version, volume); });
+  if (info.volumes.length < 2) return;
+  for (const v of info.volumes) {
+    const b = el("button", { type: "button", className: v.volume === info.volume ? "active" : "" }, v.volume_name);
+    b.dataset.volume = v.volume;
+    if (v.archived_at) b.title = `已归档 ${localTime(v.archived_at)}`;
+    b.addEventListener("click", () => { location.hash = dossierHash(info.case, info.version, v.volume); });
     box.append(b);
   }
 }
 
-async function loadTrust(info) {
+// Until the volume on screen is checked, the badge says so, never what it said of the previous one.
+function trustPending() {
   const badge = $("badge");
   badge.className = "badge pending";
   badge.textContent = "核验中…";
+  badge.dataset.valid = "";
+  $("trust-detail").replaceChildren();
+}
+
+async function loadTrust(info) {
+  const badge = $("badge");
+  trustPending();
   try {
     const t = await api(info.trust);
     if (state.dossier !== info) return;
@@ -272,7 +285,7 @@ async function loadTrust(info) {
     badge.className = `badge ${t.valid ? "ok" : "bad"}`;
     badge.textContent = t.valid ? "✔ 签名有效 · 完整未改" : "✘ 核验未通过";
     const lines = [
-      `签名：${t.signature.valid ? "有效" : "无效"}${sig ? `（${sig.signer}，${sig.signing_time || ""}）` : ""}`,
+      `签名：${t.signature.valid ? "有效" : "无效"}${sig ? `（${sig.signer}，${sig.signing_time || ""}${sig.level ? "，" + sig.level : ""}）` : ""}`,
       `完整性：${t.fixity.ok ? "与清单一致" : "不一致"} sha256 ${t.fixity.sha256}`,
       ...t.signature.problems, ...t.fixity.problems,
     ];
@@ -284,7 +297,7 @@ async function loadTrust(info) {
 async function loadVersions(info) {
   const history = await api(`api/cases/${encodeURIComponent(info.case)}/versions`);
   $("versions").replaceChildren(...history.slice().reverse().map((v) => {
-    const item = el("li", {}, `第${v.version}版 · ${v.documents}件 · ${pageCounts(v.pages)} · ${localTime(v.created)}${v.bound_by ? " · " + v.bound_by : ""}`);
+    const item = el("li", {}, `第${v.version}版 · ${v.documents}件 · ${pageCounts(v.pages, v.labels)} · ${localTime(v.created)}${v.bound_by ? " · " + v.bound_by : ""}`);
     item.dataset.version = v.version;
     if (v.version === info.version) item.style.fontWeight = "bold";
     item.addEventListener("click", () => { location.hash = dossierHash(info.case, v.version, v.volumes.includes(info.volume) ? info.volume : v.volumes[0]); });
@@ -393,7 +406,7 @@ function shownDocument(page) {
 function showCorrection(page) {
   const box = $("recatalogue");
   const d = state.dossier;
-  box.hidden = !(d && state.me && state.me.role === "clerk");
+  box.hidden = !(d && state.me && state.me.role === "clerk" && !d.archived_at);
   if (box.hidden) return;
   const doc = shownDocument(page);
   box.dataset.page = page;
