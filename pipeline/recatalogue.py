@@ -130,10 +130,11 @@ def correct_catalogue(
         return StepRun(step, case.normalized, f"version {ctx.version} ({correction.action})", store, settings.user)
 
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
-        bound = run_step(hooks, run("bind"), bind_correction, ctx, plan, Path(tmp))
+        journal = steps.FileJournal(settings.work_dir)
+        bound = run_step(hooks, run("bind"), bind_correction, ctx, plan, Path(tmp), journal)
         signed = run_step(hooks, run("sign"), steps.sign, ctx, bound)
         try:
-            return run_step(hooks, run("publish"), publish_correction, ctx, signed, plan)
+            return run_step(hooks, run("publish"), publish_correction, ctx, signed, plan, journal)
         except ImmutableObjectError as exc:
             # another version (a submission, another clerk) took the number meanwhile: the clerk's numbers and
             # pages were those of the version before it, so the correction is not made on the new one blindly
@@ -314,14 +315,27 @@ def _training_pages(pages: Sequence[Page], ocr: Sequence[OcrPage | None]) -> lis
 # -- the steps ---------------------------------------------------------------------
 
 
-def bind_correction(ctx: CaseContext, plan: Plan, out_dir: Path) -> Binding:
-    """The correction sheet as an addition to the corrected volume (unsigned); the other volume as it is."""
+def bind_correction(ctx: CaseContext, plan: Plan, out_dir: Path, journal: steps.Journal | None = None) -> Binding:
+    """The correction sheet as an addition to the corrected volume (unsigned); the other volume as it is.
+
+    The same correction by the same clerk that the JOURNAL says was signed and
+    sealed for this version already (a correction cut short before its manifest)
+    takes that PDF back from the store: signed again it would differ, and the
+    first would stay in the write-once store named by no version.
+    """
     if ctx.previous is None:
         raise NotFoundError(f"case {ctx.case}: no dossier to correct")
     before = [DocumentEntry.model_validate(e) for e in ctx.previous.catalogue]
+    made: dict[str, object] = {"correction": plan.detail}
+    sealed = journal.signed_volumes(ctx.case, ctx.version) if journal else {}
     volumes: list[BoundVolume | SignedVolume] = []
     for volume in VOLUMES:
         earlier = tuple(e for e in before if e.volume == volume)
+        if volume == plan.volume and (noted := steps.sealed_before(ctx, sealed.get(volume), volume, out_dir,
+                                                                   documents=[], provenance=made,
+                                                                   user=ctx.settings.user)):
+            volumes.append(noted)
+            continue
         previous = steps.previous_volume(ctx, volume, earlier, out_dir)
         if previous is None:
             continue
@@ -329,7 +343,7 @@ def bind_correction(ctx: CaseContext, plan: Plan, out_dir: Path) -> Binding:
             volumes.append(SignedVolume(volume, previous.pdf, earlier))  # unchanged: the same bytes again
             continue
         volumes.append(_bound_sheet(ctx, plan, previous, out_dir))
-    return Binding(plan.documents, (), tuple(volumes))
+    return Binding(plan.documents, (), tuple(volumes), provenance=made)
 
 
 def _bound_sheet(ctx: CaseContext, plan: Plan, previous: PreviousVolume, out_dir: Path) -> BoundVolume:
@@ -347,10 +361,11 @@ def _bound_sheet(ctx: CaseContext, plan: Plan, previous: PreviousVolume, out_dir
                        corrected=corrected, outline=tuple(corrected_outline(previous.pdf, corrected)))
 
 
-def publish_correction(ctx: CaseContext, binding: Binding, plan: Plan) -> Corrected:
-    """Publish the corrected version (steps.publish), then seal the correction as training data."""
+def publish_correction(ctx: CaseContext, binding: Binding, plan: Plan, journal: steps.Journal | None = None) -> Corrected:
+    """Publish the corrected version (steps.publish; the binding's provenance names the correction), then seal
+    the correction as training data."""
     engine = str(ctx.previous.provenance.get("ocr_engine", "")) if ctx.previous else ""
-    published = steps.publish(ctx, binding, engine, correction=plan.detail)
+    published = steps.publish(ctx, binding, engine, journal)
     version = published.summary.version
     objects = dict(published.event.objects)
     now = dt.datetime.now(dt.timezone.utc)

@@ -436,7 +436,8 @@ class Journal(Protocol):
     """
 
     def signed_volumes(self, case: CaseNumber, version: int) -> dict[str, dict[str, Any]]:
-        """Volume → {"key": store key, "entries": catalogue, "documents": source hashes} noted for VERSION of CASE."""
+        """Volume → {"key": store key, "entries": catalogue, "documents": new source hashes, "provenance": the
+        binding's (a correction's), "user": who bound it} noted for VERSION of CASE."""
 
     def note_signed(self, case: CaseNumber, version: int, volume: str, note: dict[str, Any]) -> None:
         """Note (or replace) what VOLUME of VERSION is about to be sealed as."""
@@ -495,12 +496,9 @@ def bind(
         ordered.extend(d for d in kept if d.volume == volume)
         ordered.extend(added)
         earlier = tuple(e for e in catalogue if e.volume == volume)
-        noted = sealed.get(volume)
-        same = noted is not None and noted.get("documents") == [d.source_sha256 for d in added]
-        if added and noted and same and ctx.store.exists(noted["key"]):
-            pdf = ctx.store.get_file(noted["key"], out_dir / volume_file_name(volume))
-            entries = tuple(DocumentEntry.model_validate(e) for e in noted["entries"])
-            volumes.append(SignedVolume(volume, pdf, entries))
+        noted = sealed_before(ctx, sealed.get(volume), volume, out_dir, documents=[d.source_sha256 for d in added])
+        if added and noted is not None:
+            volumes.append(noted)
             continue
         previous = previous_volume(ctx, volume, earlier, out_dir) if grown else None
         if added:
@@ -511,6 +509,23 @@ def bind(
             volumes.append(SignedVolume(volume, previous.pdf, earlier))  # unchanged volume: same bytes again
     origin: dict[str, object] = {"continues_archived_version": ctx.version - 1} if archived else {}
     return Binding(tuple(ordered), tuple(sources), tuple(volumes), remarks, origin)
+
+
+def sealed_before(
+    ctx: CaseContext, noted: dict[str, Any] | None, volume: Volume, out_dir: Path, **made_of: object
+) -> SignedVolume | None:
+    """VOLUME as a journal NOTED it for this version, taken back from the store where a publish cut short sealed it.
+
+    Only if the note says it was made of MADE_OF (the same new documents; for a
+    catalogue correction, the same correction by the same clerk); None otherwise,
+    or when the publish was cut short before the PDF was sealed.
+    """
+    if noted is None or any(noted.get(name) != value for name, value in made_of.items()):
+        return None
+    if not ctx.store.exists(noted["key"]):
+        return None
+    pdf = ctx.store.get_file(noted["key"], out_dir / volume_file_name(volume))
+    return SignedVolume(volume, pdf, tuple(DocumentEntry.model_validate(e) for e in noted["entries"]))
 
 
 def sign(ctx: CaseContext, binding: Binding) -> Binding:
@@ -592,6 +607,8 @@ def publish(
                 "key": volume_key(ctx.case, ctx.version, volume_role(v.volume), sha256_file(v.pdf)),
                 "entries": [e.model_dump(mode="json") for e in v.entries],
                 "documents": added,
+                "provenance": binding.provenance,
+                "user": ctx.settings.user,
             })
     inputs = [s.path.name for s in binding.sources]
     volume_pages = {v.volume: page_count(v.pdf) for v in volumes}

@@ -454,8 +454,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         settings = r.settings.model_copy(update={"user": user.name})  # the version is the clerk's act
         correction = Correction(body.action, body.document, body.page, body.title, body.type)
         try:
-            done = correct_catalogue(number.normalized, correction, settings, store=r.store, seen_version=body.version)
-        except CorrectionRefused as exc:
+            with r.submissions.correcting(number):  # no submission of the case publishes meanwhile
+                done = correct_catalogue(number.normalized, correction, settings, store=r.store,
+                                         seen_version=body.version)
+        except (CorrectionRefused, Refusal) as exc:
             audit("catalogue_correction_refused", number.normalized, detail={**asked, "reason": str(exc)})
             raise Refusal(str(exc), exc.chinese, 409) from None
         audit("catalogue_corrected", number.normalized, done.event.objects, done.event.detail)

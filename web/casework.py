@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from edossier.bind.approval_record import DECISIONS, ApprovalRecord
 from edossier.bind.assemble import CoverFacts
@@ -37,7 +36,7 @@ from edossier.storage.manifest import latest_version, read_manifest
 from edossier.types import Document, DossierVersion, sha256_file
 from edossier.web.accounts import FILER_ROLES, Accounts, User
 from edossier.web.records import Filing, KeptFile, Party, Service, StateError, open_records, records_folder
-from edossier.web.submission import Upload, declarable_types, receive_uploads, stem
+from edossier.web.submission import Upload, declarable_types, publish_retrying, receive_uploads, stem
 from edossier.web.volumes import fetch_checked
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,6 @@ log = logging.getLogger(__name__)
 PARTY_ROLES = ("原告", "被告", "第三人", "申请人", "被申请人", "上诉人", "被上诉人", "申请执行人", "被执行人",
                "自诉人", "被告人", "起诉人")
 ROLE_NAMES = {"clerk": "书记员", "judge": "法官", "archivist": "档案员", "lawyer": "律师", "party": "当事人"}
-_PUBLISH_ATTEMPTS = 3
-T = TypeVar("T")
 
 
 class CaseworkError(EdossierError):
@@ -235,7 +232,7 @@ class Casework:
                            parties="；".join(f"{p.role}：{p.name}" for p in filing.parties))
         settings = self.settings.model_copy(update={"user": clerk})
         try:
-            summary = _retrying(lambda: bind_filing(self._materials(filing), case, cover, settings, store=self.store))
+            summary = publish_retrying(lambda: bind_filing(self._materials(filing), case, cover, settings, store=self.store))
         except Exception as exc:
             reason = str(exc) if isinstance(exc, EdossierError) else f"内部错误（{type(exc).__name__}）"
             if not isinstance(exc, EdossierError):
@@ -377,7 +374,7 @@ class Casework:
                   if service.origin == "upload" else None)
         settings = self.settings.model_copy(update={"user": service.served_by})
         try:
-            summary = _retrying(lambda: bind_receipt(receipt, folder / "送达回证.pdf", settings, served=served,
+            summary = publish_retrying(lambda: bind_receipt(receipt, folder / "送达回证.pdf", settings, served=served,
                                                      store=self.store))
         except Exception as exc:
             reason = str(exc) if isinstance(exc, EdossierError) else f"内部错误（{type(exc).__name__}）"
@@ -417,7 +414,7 @@ class Casework:
         folder.mkdir(parents=True, exist_ok=True)
         settings = self.settings.model_copy(update={"user": user.name})
         try:
-            summary = _retrying(lambda: bind_approval(record, folder / "审批表.pdf", settings, store=self.store))
+            summary = publish_retrying(lambda: bind_approval(record, folder / "审批表.pdf", settings, store=self.store))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         volume = next(o for o in read_manifest(self.store, case, summary.version).objects
@@ -441,16 +438,6 @@ def _objects(kept: Sequence[KeptFile]) -> dict[str, str]:
 def _clerk_only(user: User) -> None:
     if user.role != "clerk":
         raise CaseworkError("只有书记员可以办理立案与送达", 403)
-
-
-def _retrying(run: Callable[[], T]) -> T:
-    """RUN again when a concurrent submission published the version number it meant to take."""
-    for _ in range(_PUBLISH_ATTEMPTS - 1):
-        try:
-            return run()
-        except ImmutableObjectError:
-            pass
-    return run()
 
 
 def _notify(on_published: Callable[[CaseNumber], object], case: CaseNumber) -> None:

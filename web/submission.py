@@ -34,15 +34,22 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from edossier.casenumber import CaseNumber
 from edossier.classify.doctypes import load_doctypes
 from edossier.config import Settings, WebSettings
-from edossier.errors import EdossierError, InputFileError, LimitExceededError, UnsupportedInputError
+from edossier.errors import (
+    EdossierError,
+    ImmutableObjectError,
+    InputFileError,
+    LimitExceededError,
+    UnsupportedInputError,
+)
 from edossier.ingest.sniff import READABLE, SUFFIXES, sniff, sniff_bytes
 from edossier.pipeline.batch.sqlite_broker import consumer_owner
 from edossier.pipeline.process import Material, process_case
@@ -63,6 +70,8 @@ _POLL_S = 0.5
 """how often an idle worker looks for a job another server process queued"""
 _SHUTDOWN_GRACE_S = 5.0
 _FAILED = "处理失败（服务器内部错误），已通知法院"
+_PUBLISH_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,30 @@ class Submissions:
 
     def job(self, job_id: str) -> Job | None:
         return self.queue.job(job_id)
+
+    @contextmanager
+    def correcting(self, case: CaseNumber) -> Iterator[None]:
+        """Hold CASE while a clerk's catalogue correction publishes its next version in the request.
+
+        No submission of the case starts meanwhile (in any server process), so the
+        correction and a submission never bind onto the same version, where one of
+        them would lose the number and leave its sealed PDF in the store unnamed.
+        Refused (409) while a submission of the case is being processed: it is
+        about to publish the version the clerk has not seen.
+        """
+        busy = self.queue.hold_case(case.normalized, self.owner)
+        if busy == "running":
+            raise Refusal(f"case {case}: a submission is being published",
+                          "本案有新提交的材料正在收入卷宗，请稍候打开最新版本后再更正", 409)
+        if busy is not None:
+            raise Refusal(f"case {case}: another correction is being published",
+                          "本案的编目正在由他人更正，请稍候打开最新版本后再更正", 409)
+        try:
+            yield
+        finally:
+            self.queue.release_case(case.normalized, self.owner)
+            for wake in self._wake.values():  # submissions of the case that waited go on now
+                wake.set()
 
     def submit(
         self, user: str, case: CaseNumber, uploads: list[Upload], declared_type: str | None, title: str | None,
@@ -229,8 +262,9 @@ class Submissions:
         """The one pipeline run of a submission, as ``edossier process`` runs it; pages done go to the queue."""
         settings = self.settings.model_copy(update={"user": job.user})
         done = itertools.count(1)
-        return process_case(materials, job.case, settings, store=self.store,
-                            progress=lambda _line: self.queue.progress(job.id, self.owner, next(done)))
+        return publish_retrying(lambda: process_case(
+            materials, job.case, settings, store=self.store,
+            progress=lambda _line: self.queue.progress(job.id, self.owner, next(done))))
 
     def _review_reason(self, job: Job, folder: Path) -> str | None:
         """Why the submission must wait for a clerk before it is read, in Chinese; None when it need not."""
@@ -275,6 +309,23 @@ class Submissions:
             if entry.action == action and entry.detail.get("job") == job.id:
                 return True
         return False
+
+def publish_retrying(run: Callable[[], T]) -> T:
+    """RUN again when another writer published the version number it meant to take.
+
+    Outside the queue, versions are published by the court's own acts (a served
+    document's receipt, an approval, a case filed online) and by ``edossier`` at a
+    terminal; a submission or one of those acts that loses the number is bound
+    again onto the new version (what it read and sealed is reused by hash) rather
+    than refused.
+    """
+    for _ in range(_PUBLISH_ATTEMPTS - 1):
+        try:
+            return run()
+        except ImmutableObjectError:
+            pass
+    return run()
+
 
 def receive_uploads(uploads: list[Upload], folder: Path, web: WebSettings, first: int = 1) -> list[Path]:
     """Check and keep UPLOADS in FOLDER as 001.pdf, 002.png, … (from FIRST); nothing is kept on any refusal.

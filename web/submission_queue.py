@@ -23,7 +23,10 @@ token, as the SQLite broker's consumers do); a job whose owner is gone, or
 that an earlier run of this same process id claimed, goes back to the queue,
 so a restart resumes what was cut off.  At most one job per case is processed
 at a time (publishing takes the case's next version number); checking a
-submission's pages does not hold the case.
+submission's pages does not hold the case.  A version published outside the
+queue in a clerk's request (a catalogue correction) holds its case here too
+(``hold_case``): no job of the case starts while it is held, and it is not held
+while a job of the case runs, so the two never bind onto the same version.
 
 Lanes: a submission of up to ``small_submission_pages`` pages waits only
 behind other small ones; a big one (3,000 pages) never delays a one-page filing.
@@ -84,6 +87,11 @@ CREATE TABLE IF NOT EXISTS submission_jobs (
 CREATE INDEX IF NOT EXISTS submission_jobs_lane ON submission_jobs(state, lane, created);
 CREATE INDEX IF NOT EXISTS submission_jobs_user ON submission_jobs(user, state);
 CREATE INDEX IF NOT EXISTS submission_jobs_case ON submission_jobs(case_no, state);
+CREATE TABLE IF NOT EXISTS case_holds (
+    case_no TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    since REAL NOT NULL
+);
 """
 _UNAUDITED_INDEX = "CREATE INDEX IF NOT EXISTS submission_jobs_unaudited ON submission_jobs(owner) WHERE audited = 0"
 
@@ -237,9 +245,10 @@ class JobQueue:
                 if _gone(gone):
                     db.execute("UPDATE submission_jobs SET state = 'queued', owner = NULL "
                                "WHERE owner = ? AND state IN (?, ?)", (gone, *CLAIMED))
+            _drop_dead_holds(db)
             row = db.execute(
                 "SELECT id, checked FROM submission_jobs WHERE state = 'queued' AND lane = ? AND (checked = 0 OR "
-                "case_no NOT IN (SELECT case_no FROM submission_jobs WHERE state = 'running')) ORDER BY created LIMIT 1",
+                f"case_no NOT IN ({_BUSY_CASES})) ORDER BY created LIMIT 1",
                 (lane,),
             ).fetchone()
             if row is not None:
@@ -260,8 +269,8 @@ class JobQueue:
         db = self._write()
         try:
             busy = db.execute(
-                "SELECT 1 FROM submission_jobs WHERE state = 'running' AND case_no = "
-                "(SELECT case_no FROM submission_jobs WHERE id = ?) LIMIT 1", (job_id,)
+                f"SELECT 1 FROM ({_BUSY_CASES}) WHERE case_no = (SELECT case_no FROM submission_jobs WHERE id = ?)",
+                (job_id,)
             ).fetchone()
             db.execute(
                 "UPDATE submission_jobs SET checked = 1, checked_at = ?, state = ?, owner = ?, runs = runs + ?"
@@ -327,6 +336,36 @@ class JobQueue:
             (owner, *CLAIMED),
         ).rowcount
 
+    # --- publications outside the queue ----------------------------------------------------
+
+    def hold_case(self, case: str, owner: str) -> str | None:
+        """Hold CASE for OWNER, who is about to publish a version of it outside the queue; None when held now.
+
+        Otherwise why not: ``running`` (a job of the case is being processed: it
+        publishes the next version) or ``held`` (someone else holds it).  A hold
+        whose owner is gone (a server killed mid-request) no longer counts.
+        """
+        db = self._write()
+        try:
+            _drop_dead_holds(db)
+            if db.execute("SELECT 1 FROM submission_jobs WHERE case_no = ? AND state = 'running' LIMIT 1",
+                          (case,)).fetchone():
+                busy: str | None = "running"
+            elif db.execute("SELECT 1 FROM case_holds WHERE case_no = ?", (case,)).fetchone():
+                busy = "held"
+            else:
+                busy = None
+                db.execute("INSERT INTO case_holds (case_no, owner, since) VALUES (?, ?, ?)", (case, owner, time.time()))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return busy
+
+    def release_case(self, case: str, owner: str) -> None:
+        """End OWNER's hold of CASE: its waiting jobs may be processed again."""
+        self.db.execute("DELETE FROM case_holds WHERE case_no = ? AND owner = ?", (case, owner))
+
     # --- review -----------------------------------------------------------------------
 
     def review(self, job_id: str, reviewer: str, release: bool, reason: str | None) -> Job | None:
@@ -361,6 +400,17 @@ class JobQueue:
             args.extend(states)
         sql = f"SELECT {_COLUMNS} FROM submission_jobs {'WHERE ' + ' AND '.join(where) if where else ''}"
         return [_job(r) for r in self.db.execute(f"{sql} ORDER BY created DESC LIMIT ?", (*args, limit))]
+
+
+_BUSY_CASES = ("SELECT case_no FROM submission_jobs WHERE state = 'running' UNION SELECT case_no FROM case_holds")
+"""Cases whose next version is being published: no other job of theirs may start."""
+
+
+def _drop_dead_holds(db: sqlite3.Connection) -> None:
+    """Forget holds whose owner is gone (inside a write transaction)."""
+    for (owner,) in db.execute("SELECT DISTINCT owner FROM case_holds").fetchall():
+        if _gone(owner):
+            db.execute("DELETE FROM case_holds WHERE owner = ?", (owner,))
 
 
 def _size(n: int) -> str:

@@ -7,6 +7,7 @@ answering mid-publish, an OCR engine that crashes on one page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from edossier.errors import ServiceUnavailableError
@@ -58,3 +59,22 @@ class EngineCrashingOnPage(OcrEngine):
             engine=self.name, engine_version="1", width=2480, height=3508,
             lines=(OcrLine(text="授权委托书", box=(200.0, 200.0, 900.0, 280.0), confidence=0.99),),
         )
+
+
+class StoreWithWriterAhead(FilesystemStore):
+    """A real filesystem store in which another writer publishes first, at the worst moment.
+
+    The first time a version's manifest is about to be written, AHEAD runs (say a
+    clerk's ``edossier catalogue`` at a terminal, which publishes that same
+    version number through this store), then the write goes on as asked.
+    """
+
+    def __init__(self, root: Path, ahead: Callable[[], object]) -> None:
+        super().__init__(root)
+        self.ahead: Callable[[], object] | None = ahead
+
+    def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        if key.endswith("/manifest.json") and self.ahead is not None:
+            ahead, self.ahead = self.ahead, None
+            ahead()
+        return super().put_bytes(key, data)

@@ -116,3 +116,42 @@ def test_disk_filling_up_is_a_clean_error_and_resumable(tmp_path: Path, born_dig
     again = _cli([*args, "--json"], data_dir)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["version"] == 1
+
+
+def test_a_correction_killed_between_its_pdf_and_its_manifest_is_resumed(
+    data_dir: Path, born_digital: list[Material]
+) -> None:
+    """SIGKILL right after the corrected volume's signed PDF is sealed: no version shows, and the clerk's
+    same correction, asked again, publishes that very PDF (nothing left that no version names)."""
+    from edossier.pipeline.process import trust_roots
+    from edossier.pipeline.recatalogue import catalogue_rows
+    from edossier.pipeline.verify_case import verify_case
+    from edossier.storage.audit import AuditLog
+    from edossier.storage.fixity import orphans
+
+    settings = load_settings()
+    case = CaseNumber.parse(CASE)
+    process_case(born_digital, CASE, settings)
+    store = FilesystemStore(data_dir / "store")
+    complaint = next(d for d in catalogue_rows(CASE, settings, store)["documents"] if d["last_page"] > d["first_page"])
+    args = ["catalogue", CASE, "--split-at", f"{complaint['number']}:{complaint['first_page'] + 1}", "--json"]
+    env = {**os.environ, "EDOSSIER_DATA_DIR": str(data_dir), "EDOSSIER_CONFIG": "/nonexistent.toml"}
+    killed = subprocess.run([sys.executable, "-m", "tests.faults.killed_mid_publish", *args], capture_output=True,
+                            text=True, env=env, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert latest_version(store, case) == 1  # nothing partial visible
+    left = orphans(store, case)
+    assert len(left) == 1 and left[0].startswith(f"cases/{case.key}/versions/000002/dossier-"), left
+
+    again = _cli(args, data_dir)  # the clerk asks for the same correction again
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["version"] == 2
+    manifest = read_manifest(store, case)
+    assert manifest.dossier.key == left[0]  # the PDF sealed before the kill, taken back, not signed again
+    assert manifest.provenance["correction"]["action"] == "split"
+    assert len(manifest.catalogue) == len(born_digital) + 1
+    assert orphans(store, case) == []
+    assert verify_case(store, case, trust_roots(settings))["valid"]
+    trail = AuditLog(store)
+    assert trail.verify() == []
+    assert [e.detail["version"] for e in trail.entries() if e.action == "recatalogue"] == [2]
