@@ -43,3 +43,20 @@ def test_a_rasterised_page_holds_mupdfs_pixels_and_resolution(name: str, tmp_pat
                 assert np.array_equal(np.asarray(ours), np.asarray(mupdf))
                 assert ours.info["dpi"] == pytest.approx(mupdf.info["dpi"])
                 assert ours.info["dpi"][0] == pytest.approx(page.dpi, abs=0.01)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "1", "P"])
+def test_an_image_page_holds_the_images_pixels(mode: str, tmp_path: Path) -> None:
+    """An image original (a real colour photo, as a scanner's colour, grey, bilevel or palette page) becomes a
+    page PNG with exactly its pixels: colour and grey pages through OpenCV's encoder, bilevel ones through Pillow."""
+    with Image.open(SAMPLES / "baiona_color.jpg") as photo:
+        original = photo.convert(mode)
+    source_path = tmp_path / f"page-{mode}.tiff"
+    original.save(source_path, dpi=(300, 300))
+    limits = LimitsSettings()
+    [page] = list(read_pages(open_source(source_path, limits), tmp_path / "work", limits))
+    assert page.image is not None and page.sha256 == sha256_file(page.image) and page.dpi == pytest.approx(300)
+    expected = original.convert("RGB") if mode == "P" else original
+    with Image.open(page.image) as ours:
+        assert ours.size == expected.size
+        assert np.array_equal(np.asarray(ours.convert(expected.mode)), np.asarray(expected))
