@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, DirectoryPath, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -148,6 +148,16 @@ class ArchiveSettings(Section):
     access: str = Field(
         default="本院审判、档案人员依职权查阅；当事人及其诉讼代理人依法申请查阅",
         description="access rules recorded with the package (四性检测: security)",
+    )
+
+
+class SealSettings(Section):
+    """Electronic seals on OFD originals (GB/T 38540), as judged at intake (docs/intake.md)."""
+
+    trust_anchors: DirectoryPath | None = Field(
+        default=None,
+        description="folder of the CA certificates (PEM or DER; 国密 SM2 roots, and intermediates the court trusts) "
+        "that seal signers' certificates must chain to; None = the chain is not judged (证书链未核验)",
     )
 
 
@@ -290,6 +300,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     archive: ArchiveSettings = ArchiveSettings()
     limits: LimitsSettings = LimitsSettings()
+    seals: SealSettings = SealSettings()
     web: WebSettings = WebSettings()
     storage: StorageSettings = StorageSettings()
     scan: ScanSettings = ScanSettings()
@@ -348,6 +359,7 @@ MACHINE_FIELDS: tuple[tuple[str, ...], ...] = (
     ("storage", "access_key"),
     ("signing", "pkcs12"),
     ("signing", "trust_roots"),
+    ("seals", "trust_anchors"),
 )
 """Each machine's own, like the secrets: its data folder, and which credentials and keys it holds where."""
 

@@ -17,6 +17,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 
 from lxml import etree
 from PIL import Image
@@ -59,17 +60,18 @@ class Seal:
     """The verdict on the signature value (SM2 over Signature.xml)."""
 
 
-def seals(package: OfdPackage, doc: OfdDocument) -> list[Seal]:
+def seals(package: OfdPackage, doc: OfdDocument, anchors: Path | None = None) -> list[Seal]:
+    """The document's seals, each checked; ANCHORS is the court's folder of trusted CA certificates, if any."""
     if not doc.signatures_part or not package.has(doc.signatures_part):
         return []
     found = []
     for entry in descendants(package.xml(doc.signatures_part), "Signature"):
         part = OfdPackage.resolve(doc.signatures_part, entry.get("BaseLoc", ""))
-        found.append(_seal(package, part, package.xml(part)))
+        found.append(_seal(package, part, package.xml(part), anchors))
     return found
 
 
-def _seal(package: OfdPackage, part: str, xml: etree._Element) -> Seal:
+def _seal(package: OfdPackage, part: str, xml: etree._Element, anchors: Path | None) -> Seal:
     info = child(xml, "SignedInfo")
     if info is None:
         info = xml
@@ -98,7 +100,7 @@ def _seal(package: OfdPackage, part: str, xml: etree._Element) -> Seal:
         digests_ok=digests_ok,
         stamps=stamps,
         picture=_picture(signed_value),
-        signature=check_signature(signed_value, package.read(part)),
+        signature=check_signature(signed_value, package.read(part), anchors),
     )
 
 
@@ -121,9 +123,11 @@ def _picture(signed_value: bytes) -> bytes | None:
 def seal_remark(found: list[Seal]) -> str | None:
     """The catalogue remark for a sealed OFD (None when it carries no seal).
 
-    The worst finding leads: a signature that does not verify, then a part changed after sealing, then what
-    could not be checked; only when every seal's signature verifies and every digest matches does it say so.
-    Each valid signature is named with its certificate's subject, and the trust chain is said to be unchecked.
+    The worst finding leads: a signature that is not valid (its value, or an expired seal or certificate, a bad
+    maker signature or timestamp, an untrusted chain), then a part changed after sealing, then what could not be
+    checked; only when every seal's signature is valid and every digest matches does it say so. Each valid
+    signature is named with its certificate's subject and what was found about it (validity, maker, timestamp,
+    and whether the chain is trusted or 未核验).
     """
     if not found:
         return None
@@ -131,16 +135,18 @@ def seal_remark(found: list[Seal]) -> str | None:
     invalid = [f"{name}{s.signature.reason}" for name, s in named if s.signature.state == "invalid"]
     unchecked = [f"{name}{s.signature.reason}" for name, s in named if s.signature.state == "unchecked"]
     unchecked += [f"{name}摘要算法不支持，未核对" for name, s in named if s.digests_ok is None]
+    verdicts = []
     if invalid:
-        verdict = "签名无效：" + "；".join(invalid)
-    elif any(seal.digests_ok is False for seal in found):
-        verdict = "签章后内容被改动（摘要不符）"
-    elif unchecked:
-        verdict = "未能全部核对：" + "；".join(unchecked)
-    else:
-        verdict = "签名值验证有效，所签内容摘要核对一致"
-    signers = sorted({s.signature.signer for s in found if s.signature.state == "valid"})
-    valid = f"；有效签名的证书主体：{'、'.join(signers)}（证书链未核验）" if signers else ""
+        verdicts.append("签名无效：" + "；".join(invalid))
+    if any(seal.digests_ok is False for seal in found):
+        verdicts.append("签章后内容被改动（摘要不符）")
+    if unchecked:
+        verdicts.append("未能全部核对：" + "；".join(unchecked))
+    verdict = "；".join(verdicts) or "签名值验证有效，所签内容摘要核对一致"
+    signers = dict.fromkeys(
+        f"{s.signature.signer}（{'，'.join(s.signature.findings)}）" for s in found if s.signature.state == "valid"
+    )
+    valid = f"；有效签名的证书主体：{'、'.join(signers)}" if signers else ""
     return f"原件含电子签章{len(found)}个，{verdict}{valid}"
 
 
@@ -157,9 +163,10 @@ def seal_metadata(found: list[Seal]) -> dict[str, str]:
         check = seal.signature
         verdict = {"valid": "", "invalid": "签名无效：", "unchecked": "签名未能验证："}[check.state] + check.reason
         signer = f" 证书主体{check.signer}" if check.signer else ""
+        findings = f" {'，'.join(check.findings)}" if check.findings else ""
         out[f"电子签章{n}"] = (
             f"{seal.signed_at} {seal.provider} 签名算法{seal.method} 覆盖{seal.references}个部件 {state} "
-            f"{verdict}{signer} {_name(n, seal)}"
+            f"{verdict}{signer}{findings} {_name(n, seal)}"
         ).strip()
     return out
 

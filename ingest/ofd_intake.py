@@ -13,8 +13,11 @@ SIGNED_KEY = "签章"
 """The metadata entry that marks a sealed OFD (its value is the catalogue remark)."""
 
 
-def ofd_facts(path: Path, limits: LimitsSettings) -> dict[str, str]:
+def ofd_facts(path: Path, limits: LimitsSettings, seal_anchors: Path | None = None) -> dict[str, str]:
     """E-invoice fields and electronic seals of the OFD at PATH, as document metadata.
+
+    SEAL_ANCHORS is the court's folder of CA certificates seal signers must chain to (``seals.trust_anchors``);
+    without it the chain is recorded as not checked.
 
     Reading them opens every part the document names, so a damaged package
     (a truncated zip, a missing page, a zip bomb) is refused here, at intake.
@@ -23,7 +26,7 @@ def ofd_facts(path: Path, limits: LimitsSettings) -> dict[str, str]:
         doc = OfdDocument(package)
         for index in range(len(doc.page_refs)):
             doc.page(index)  # every page and template must be there and parse
-        found = seals(package, doc)
+        found = seals(package, doc, seal_anchors)
         facts = invoice_fields(package, doc)
     remark = seal_remark(found)
     if remark:

@@ -1,4 +1,4 @@
-"""Is an OFD seal's signature value (``SignedValue.dat``) a valid SM2 signature over what the seal claims?
+"""Is an OFD seal's signature value (``SignedValue.dat``) a valid signature, by a valid seal, over what it claims?
 
 Checking the digests in ``Signature.xml`` alone proves nothing against a forger: whoever changes a page can
 recompute its ``CheckValue``. What he cannot recompute is the signature. So each seal's signed value is
@@ -6,24 +6,39 @@ parsed as an ``SES_Signature`` and checked the way the standards define it:
 
 - GB/T 38540 (version 4): ``SES_Signature ::= SEQUENCE { toSign TBS_Sign, cert OCTET STRING,
   signatureAlgID OID, signature BIT STRING, timeStamp [0] OPTIONAL }``; the signature is over the DER of
-  ``toSign``.
+  ``toSign``; the seal (``SESeal ::= SEQUENCE { eSealInfo, cert, signAlgID, signedValue }``) is signed by its
+  maker over the DER of ``eSealInfo``.
 - GM/T 0031 (version 1): ``SES_Signature ::= SEQUENCE { toSign TBS_Sign, signature BIT STRING }`` with the
-  certificate and algorithm inside ``TBS_Sign``; the signature is over the DER of ``TBS_Sign``.
+  certificate and algorithm inside ``TBS_Sign``; the signature is over the DER of ``TBS_Sign``; the seal
+  (``SESeal ::= SEQUENCE { esealInfo, signInfo { cert, signatureAlgorithm, signData } }``) is signed by its maker
+  over the DER of ``SEQUENCE { esealInfo, cert, signatureAlgorithm }``.
+
+(What each maker signature covers was established on the real seals: ofdrw's and zsbk's v4 seals verify over
+``eSealInfo`` alone, n.ofd's v1 seal over the three-part sequence, and neither over the other.)
 
 In both, ``TBS_Sign.dataHash`` is the SM3 digest of the signed original, which for an OFD (GB/T 33190 §18)
 is the ``Signature.xml`` file itself, byte for byte: that file holds the parts' digests, so a matching
 dataHash plus a valid signature plus matching part digests ties every covered part to the signer.
 
-The signature is verified with OpenSSL 3 (``openssl pkeyutl -verify``, SM3withSM2, the GB/T 35276 default
-user ID ``1234567812345678``) rather than the pure-Python ``gmssl`` package: OpenSSL's SM2 is maintained,
-reviewed and already what this project trusts for SM3 (``hashlib``), while ``gmssl`` would be a second,
-little-maintained implementation of elliptic-curve arithmetic to trust. The CLI is used because Python's
-``cryptography`` does not expose SM2. The certificate's trust chain is **not** judged (no Chinese root store
-here): a valid result means "mathematically valid for the embedded certificate", and says whose it is.
+A mathematically valid signature is then judged as GB/T 38540's verification does: at the signing time
+(``TBS_Sign.timeInfo``, and the attached RFC 3161 timestamp's time too where one verifies) the seal must be within its
+validity period (``ES_PropertyInfo.validStart``/``validEnd``) and the signer certificate within its own; the
+seal maker's signature must verify; an attached timestamp must be over this signature value and verify; and,
+where the court configures trust anchors (``seals.trust_anchors``), the signer certificate must chain to one.
+Any of these failing makes the signature invalid, with every failure named.
+
+The signatures are verified with OpenSSL 3 (``openssl pkeyutl -verify``, SM3withSM2, the GB/T 35276 default
+user ID ``1234567812345678``; ``openssl verify`` for the chain; ``openssl cms -verify`` for the timestamp)
+rather than the pure-Python ``gmssl`` package: OpenSSL's SM2 is maintained, reviewed and already what this
+project trusts for SM3 (``hashlib``), while ``gmssl`` would be a second, little-maintained implementation of
+elliptic-curve arithmetic to trust. The CLI is used because Python's ``cryptography`` does not expose SM2.
+Without trust anchors the chain is **not** judged (no Chinese root store ships here): a valid result means
+"valid for the embedded certificate", says whose it is, and says 证书链未核验.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 import tempfile
@@ -31,7 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from asn1crypto import algos, core, x509
+from asn1crypto import algos, cms, core, parser, pem, tsp, x509
+
+from edossier.errors import ConfigurationError
 
 SM3_WITH_SM2 = "1.2.156.10197.1.501"
 SM2_CURVE = "1.2.156.10197.1.301"
@@ -46,6 +63,9 @@ DIGESTS = {
     "sha256": "sha256",
 }
 """Digest names (lower case) and OIDs as OFD seals give them → hashlib names (SM3 comes from OpenSSL)."""
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
+"""Times are shown in Beijing time, as the seals' issuers and the courts read them; a v1 timeInfo written
+without a zone is taken to be Beijing time too."""
 _OPENSSL_TIMEOUT_S = 30
 _MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 """What asn1crypto raises on a malformed value (it parses lazily, so any access may raise)."""
@@ -56,95 +76,293 @@ State = Literal["valid", "invalid", "unchecked"]
 
 @dataclass(frozen=True)
 class SignatureCheck:
-    """The verdict on one seal's signature value, with the sentence that explains it."""
+    """The verdict on one seal's signature value, with the sentences that explain it."""
 
     state: State
     reason: str
-    """Why (Chinese, for the catalogue remark): what failed, or why it could not be checked."""
+    """Why (Chinese, for the catalogue remark): what failed, why it could not be checked, or 签名值验证有效."""
     signer: str = ""
     """The embedded certificate's subject (empty when the certificate could not be read)."""
     version: int | None = None
     seal_name: str = ""
     """The seal's own name (ES_PropertyInfo.name), e.g. the sealing authority."""
+    signed_at: str = ""
+    """When it was signed (Beijing time): the timestamp's time where one verifies, else the signer's own."""
+    findings: tuple[str, ...] = ()
+    """What the checks beyond the signature value found that is not a failure (Chinese): the seal's and the
+    certificate's validity at signing, the maker's signature, the timestamp, the chain (可信 or 未核验)."""
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """One signature inside the structure: who signed (certificate), how, what, and the value."""
+
+    cert: bytes
+    algorithm: str
+    data: bytes
+    signature: bytes
 
 
 @dataclass(frozen=True)
 class _Parsed:
     version: int
-    to_sign: bytes
     data_hash: bytes
-    cert: bytes
-    algorithm: str
-    signature: bytes
+    signer: _Signed
+    maker: _Signed
+    """The seal maker's signature over the seal (SESeal)."""
     seal_name: str
     seal_certs: tuple[bytes, ...] | None
     """v4: the signer certificates the seal allows (as listed or as SM3/SHA digests); None for v1."""
+    time_info: core.Asn1Value
+    valid_from: core.Asn1Value
+    valid_to: core.Asn1Value
+    timestamp: bytes | None
+    """v4: the ``[0] timeStamp`` element (an RFC 3161 token over the signature value), where one is attached;
+    read when judged, since it lies outside what the signer signed."""
 
 
-def check_signature(signed_value: bytes, signature_xml: bytes) -> SignatureCheck:
-    """Verify SIGNED_VALUE (an SES_Signature, v1 or v4) against SIGNATURE_XML, the Signature.xml it signs."""
+def check_signature(signed_value: bytes, signature_xml: bytes, anchors: Path | None = None) -> SignatureCheck:
+    """Verify SIGNED_VALUE (an SES_Signature, v1 or v4) against SIGNATURE_XML, the Signature.xml it signs.
+
+    ANCHORS is a folder of trusted CA certificates (PEM or DER); without it the chain is not judged.
+    """
     try:
         parsed = _parse(signed_value)
     except _MALFORMED as exc:
         return SignatureCheck("unchecked", f"签名值不是可识别的SES_Signature结构（{exc}），未能验证")
-    signer = ""
     try:
-        cert = x509.Certificate.load(parsed.cert)
+        cert = x509.Certificate.load(parsed.signer.cert)
         signer = _subject(cert)
-        key = cert.public_key
-        curve = key["algorithm"]["parameters"].chosen if key.algorithm == "ec" else None
-        curve_oid = curve.dotted if isinstance(curve, core.ObjectIdentifier) else ""
-        state, reason = _verdict(parsed, signature_xml, key.algorithm, curve_oid, key.dump())
     except _MALFORMED as exc:
-        state, reason = "unchecked", f"签名证书无法解析（{exc}），未能验证"
-    return SignatureCheck(state, reason, signer, parsed.version, parsed.seal_name)
+        return SignatureCheck("unchecked", f"签名证书无法解析（{exc}），未能验证", "", parsed.version, parsed.seal_name)
+    state, reason = _verdict(parsed, signature_xml)
+    failures, findings, signed_at = _judge(parsed, cert, anchors)
+    if failures:  # an expired seal or certificate, a bad maker signature or timestamp, an untrusted chain
+        if state == "valid":  # say so: the signature is genuine, what it is signed with is not valid
+            findings.insert(0, "签名值本身验证有效")
+        else:
+            failures.append(reason)
+        state, reason = "invalid", "，".join(failures)
+    return SignatureCheck(
+        state, reason, signer, parsed.version, parsed.seal_name, _shown(signed_at) if signed_at else "", tuple(findings)
+    )
 
 
-def _verdict(parsed: _Parsed, signature_xml: bytes, key_type: str, curve: str, public_key: bytes) -> tuple[State, str]:
+def _verdict(parsed: _Parsed, signature_xml: bytes) -> tuple[State, str]:
     """The first check that fails is the verdict: what this verifier cannot judge, then whether the seal
     allows the certificate, whether the signature covers this Signature.xml, and the SM2 signature itself."""
-    if parsed.algorithm != SM3_WITH_SM2:
-        return "unchecked", f"签名算法{parsed.algorithm}不支持，未能验证"
-    if key_type != "ec" or curve != SM2_CURVE:
-        return "unchecked", f"签名证书的公钥不是SM2（{key_type} {curve}），未能验证"
-    if parsed.seal_certs is not None and parsed.cert not in parsed.seal_certs:
+    unusable = _unusable(parsed.signer)
+    if unusable:
+        return "unchecked", f"{unusable}，未能验证"
+    if parsed.seal_certs is not None and parsed.signer.cert not in parsed.seal_certs:
         return "invalid", "签名证书不在印章的证书列表中"
     if hashlib.new("sm3", signature_xml).digest() != parsed.data_hash:
         return "invalid", "Signature.xml与签名时不同（dataHash不符），签名不覆盖现有签章描述"
-    state, detail = _openssl_verify(public_key, parsed.to_sign, _der_signature(parsed.signature))
+    state, detail = _verify(parsed.signer)
     if state == "valid":
-        return state, "签名值验证有效（仅数学验证，证书链未核验）"
+        return state, "签名值验证有效"
     if state == "invalid":
         return state, "签名值与签名证书不符（SM2验证失败）"
-    return state, f"OpenSSL未能完成验证（{detail}）"
+    return state, detail
+
+
+def _judge(
+    parsed: _Parsed, cert: x509.Certificate, anchors: Path | None
+) -> tuple[list[str], list[str], dt.datetime | None]:
+    """Beyond the signature value (whatever its verdict): (failures, other findings, the signing time used)."""
+    failures: list[str] = []
+    findings: list[str] = []
+
+    def note(state: State, text: str) -> None:
+        (failures if state == "invalid" else findings).append(text)
+
+    stamped_at: dt.datetime | None = None
+    if parsed.timestamp is not None:
+        state, text, stamped_at = _timestamp(parsed.timestamp, parsed.signer.signature)
+        note(state, text)
+    try:
+        claimed: dt.datetime | None = _time(parsed.time_info)
+    except _MALFORMED:
+        claimed = None
+    # Judged at the signer's own time and, where a timestamp verifies, at its time too: without a trusted TSA
+    # anyone can attach a token, so its time may make a seal invalid but never make a lapsed one valid.
+    times = [at for at in (claimed, stamped_at) if at is not None]
+    if not times:
+        findings.append("签章时间无法识别，印章和证书有效期未核对")
+    for what, (start, end) in (("印章", (parsed.valid_from, parsed.valid_to)), ("证书", _validity(cert))):
+        verdicts = [_within(what, at, start, end) for at in times]
+        if verdicts:
+            note(*next((v for v in verdicts if v[0] != "valid"), verdicts[0]))
+    signed_at = stamped_at or claimed
+    state, detail = _verify(parsed.maker)
+    note(state, {"valid": "制章者签名有效", "invalid": "制章者签名无效"}.get(state, f"制章者签名未能验证（{detail}）"))
+    if anchors is None:
+        findings.append("证书链未核验")
+    else:
+        note(*_chain(parsed.signer.cert, _trust_bundle(anchors), signed_at))
+    return failures, findings, signed_at
+
+
+def _validity(cert: x509.Certificate) -> tuple[core.Asn1Value, core.Asn1Value]:
+    """The certificate's notBefore and notAfter (a malformed pair is judged, and reported, by ``_within``)."""
+    try:
+        validity = cert["tbs_certificate"]["validity"]
+        return validity["not_before"], validity["not_after"]
+    except _MALFORMED:
+        return core.Null(), core.Null()
+
+
+def _within(what: str, at: dt.datetime, start: core.Asn1Value, end: core.Asn1Value) -> tuple[State, str]:
+    """Was WHAT (印章 or 证书) within its validity period START–END at AT?"""
+    try:
+        begins, ends = _time(start), _time(end)
+    except _MALFORMED:
+        return "unchecked", f"{what}有效期无法识别，未核对"
+    period = f"{_shown(begins, date_only=True)}至{_shown(ends, date_only=True)}"
+    if at < begins:
+        return "invalid", f"签章时{what}尚未生效（有效期{period}，签章于{_shown(at)}）"
+    if at > ends:
+        expired = "印章有效期已过" if what == "印章" else "签章时证书已过期"
+        return "invalid", f"{expired}（有效期{period}，签章于{_shown(at)}）"
+    return "valid", f"签章时{what}在有效期内（{period}）"
+
+
+def _timestamp(element: bytes, signature: bytes) -> tuple[State, str, dt.datetime | None]:
+    """The v4 timestamp: an RFC 3161 token whose message imprint is the digest of the signature value, signed
+    by a TSA whose certificate it carries. Only a timestamp that verifies gives the signing time."""
+    try:
+        token = _timestamp_token(element)
+        signed_data = cms.ContentInfo.load(token, strict=True)["content"]
+        encapsulated = signed_data["encap_content_info"]
+        if encapsulated["content_type"].native != "tst_info":
+            raise ValueError(f"内容类型{encapsulated['content_type'].native}不是TSTInfo")
+        info = tsp.TSTInfo.load(bytes(encapsulated["content"].contents), strict=True)
+        imprint = info["message_imprint"]
+        method = DIGESTS.get(imprint["hash_algorithm"]["algorithm"].dotted)
+        hashed, stamped_at = bytes(imprint["hashed_message"].native), info["gen_time"].native
+        carries_certificate = len(signed_data["certificates"] or []) > 0
+    except _MALFORMED as exc:
+        return "unchecked", f"时间戳无法解析（{exc}），未核验", None
+    if method is None:
+        return "unchecked", f"时间戳的摘要算法{imprint['hash_algorithm']['algorithm'].dotted}不支持，未核验", None
+    if hashlib.new(method, signature).digest() != hashed:
+        return "invalid", "时间戳无效（不是对本签名值的时间戳）", None
+    if not carries_certificate:
+        return "unchecked", f"时间戳（{_shown(stamped_at)}）未附时间戳服务证书，其签名未核验", None
+    done = _openssl(["cms", "-verify", "-inform", "DER", "-noverify", "-binary", "-out", "-"], token)
+    if isinstance(done, str):
+        return "unchecked", f"时间戳签名未能验证（{done}）", None
+    if done.returncode == 0:
+        return "valid", f"时间戳有效（{_shown(stamped_at)}）", stamped_at
+    return "invalid", "时间戳无效（时间戳服务的签名验证失败）", None
+
+
+def _chain(cert: bytes, bundle: str, at: dt.datetime | None) -> tuple[State, str]:
+    """Does the signer certificate chain to a configured anchor (as of the signing time, where known)?
+
+    ``-partial_chain`` makes every configured certificate an anchor, so a court may trust an intermediate CA.
+    """
+    with tempfile.TemporaryDirectory(prefix="edossier-chain-") as tmp:
+        anchors = Path(tmp) / "anchors.pem"
+        anchors.write_text(bundle, encoding="ascii")
+        when = ["-attime", str(int(at.timestamp()))] if at else []
+        command = ["verify", "-CAfile", str(anchors), "-partial_chain", *when, "-vfyopt", f"distid:{DEFAULT_USER_ID}"]
+        done = _openssl(command, pem.armor("CERTIFICATE", cert))
+    if isinstance(done, str):
+        return "unchecked", f"证书链未能核验（{done}）"
+    if done.returncode == 0:
+        return "valid", "证书链可信"
+    lines = (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()
+    why = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("error ")), "")
+    return "invalid", f"证书链不可信（{why or '无法链至所配置的信任根'}）"
+
+
+def _trust_bundle(folder: Path) -> str:
+    """The certificates in FOLDER (each file PEM, possibly several, or DER) as one PEM bundle for OpenSSL."""
+    blocks = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        data = path.read_bytes()
+        try:
+            ders = [der for _, _, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
+            for der in ders:
+                certificate = x509.Certificate.load(der, strict=True)
+                certificate.native  # noqa: B018  parse it all now: a bad file is the configuration's fault
+                blocks.append(pem.armor("CERTIFICATE", der).decode("ascii"))
+        except _MALFORMED as exc:
+            raise ConfigurationError(
+                f"seals.trust_anchors: {path} is not a certificate in PEM or DER ({exc})"
+            ) from None
+    if not blocks:
+        raise ConfigurationError(f"seals.trust_anchors: no certificate in {folder}")
+    return "".join(blocks)
 
 
 def _parse(signed_value: bytes) -> _Parsed:
     """The parts of an SES_Signature, by the shape of v4 (GB/T 38540) or v1 (GM/T 0031)."""
-    top = core.Sequence.load(signed_value, strict=True)
+    elements = sequence_elements(signed_value)
+    top = [core.load(der, strict=True) for der in elements[:4]]
     to_sign = top[0]
     if not isinstance(to_sign, core.Sequence):
         raise ValueError("toSign不是SEQUENCE")
     version = _integer(to_sign[0])
-    properties = to_sign[1][0][2]  # SESeal.esealInfo.property
+    seal = to_sign[1]
+    seal_info = seal[0]
+    properties = seal_info[2]  # ES_PropertyInfo
     if len(top) >= 4 and isinstance(top[1], core.OctetString):  # v4: cert, algorithm, signature after toSign
         cert, algorithm, signature = _octets(top[1]), top[2], top[3]
         seal_certs: tuple[bytes, ...] | None = _seal_certs(properties, cert)
-    elif len(top) == 2 and len(to_sign) >= 7:  # v1: cert and algorithm inside TBS_Sign, hence signed
+        maker = _Signed(_octets(seal[1]), _oid(seal[2]), seal_info.dump(), _bits(seal[3]))
+        dates = 5  # type, name, certListType, certList, createDate, validStart, validEnd
+        timestamp = elements[4] if len(elements) > 4 else None
+    elif len(elements) == 2 and len(to_sign) >= 7:  # v1: cert and algorithm inside TBS_Sign, hence signed
         cert, algorithm, signature = _octets(to_sign[5]), to_sign[6], top[1]
         seal_certs = None
+        sign_info = seal[1]
+        maker_data = core.Sequence(contents=seal_info.dump() + sign_info[0].dump() + sign_info[1].dump()).dump()
+        maker = _Signed(_octets(sign_info[0]), _oid(sign_info[1]), maker_data, _bits(sign_info[2]))
+        dates = 4  # type, name, certList, createDate, validStart, validEnd
+        timestamp = None
     else:
         raise ValueError(f"版本{version}的结构无法识别")
     return _Parsed(
         version=version,
-        to_sign=to_sign.dump(),
         data_hash=_bits(to_sign[3]),
-        cert=cert,
-        algorithm=_oid(algorithm),
-        signature=_bits(signature),
+        signer=_Signed(cert, _oid(algorithm), to_sign.dump(), _bits(signature)),
+        maker=maker,
         seal_name=bytes(properties[1].contents).decode("utf-8", "replace"),
         seal_certs=seal_certs,
+        time_info=to_sign[2],
+        valid_from=properties[dates],
+        valid_to=properties[dates + 1],
+        timestamp=timestamp,
     )
+
+
+def _timestamp_token(element: bytes) -> bytes:
+    """``timeStamp [0]``: the token's DER, whether tagged explicitly around a BIT STRING (ofdrw) or around the
+    token itself, or implicitly as a BIT STRING."""
+    class_, method, tag, _, contents, _ = parser.parse(element, strict=True)
+    if class_ != 2 or tag != 0:
+        raise ValueError("timeStamp不是[0]")
+    if method == 0:
+        return _bits(core.BitString(contents=contents))
+    inner = core.load(contents, strict=True)
+    return _bits(inner) if isinstance(inner, core.BitString) else bytes(inner.dump())
+
+
+def sequence_elements(der: bytes) -> list[bytes]:
+    """The DER of each element of the SEQUENCE DER, whatever their tags (v4's optional timeStamp is [0], which
+    asn1crypto will not parse without a schema)."""
+    class_, method, tag, _, contents, _ = parser.parse(der, strict=True)
+    if (class_, method, tag) != (0, 1, 16):
+        raise ValueError("不是SEQUENCE")
+    out = []
+    while contents:
+        _, _, _, header, inner, trailer = parser.parse(contents)
+        size = len(header) + len(inner) + len(trailer)
+        out.append(contents[:size])
+        contents = contents[size:]
+    return out
 
 
 def _seal_certs(properties: core.Sequence, signer: bytes) -> tuple[bytes, ...]:
@@ -189,6 +407,33 @@ def _bits(value: core.Asn1Value) -> bytes:
     return bytes(contents[1:])
 
 
+def _time(value: core.Asn1Value) -> dt.datetime:
+    """A GeneralizedTime or UTCTime, or v1's timeInfo: a BIT STRING holding the time as text
+    (n.ofd: ``2020-01-25T07:31:56.377Z``; also ``20200125073156Z``)."""
+    if isinstance(value, core.Choice):  # a certificate's Time
+        value = value.chosen
+    der = value.dump()
+    if value.tag == 24:
+        return _aware(core.GeneralizedTime.load(der, strict=True).native)
+    if value.tag == 23:
+        return _aware(core.UTCTime.load(der, strict=True).native)
+    text = _bits(value).decode("ascii").strip()
+    if text[:14].isdigit():
+        return _aware(core.GeneralizedTime(text).native)
+    return _aware(dt.datetime.fromisoformat(text))
+
+
+def _aware(value: object) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"不是时间：{value!r}")
+    return value if value.tzinfo is not None else value.replace(tzinfo=BEIJING)
+
+
+def _shown(at: dt.datetime, date_only: bool = False) -> str:
+    """A time as a clerk reads it: Beijing time, to the second (or the date)."""
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S")
+
+
 def _der_signature(signature: bytes) -> bytes:
     """The signature as DER SEQUENCE { r, s }; some signers store the raw 64-byte r‖s instead."""
     if len(signature) == 64:
@@ -219,24 +464,57 @@ def _subject(cert: x509.Certificate) -> str:
     return ",".join(reversed(parts))
 
 
-def _openssl_verify(public_key: bytes, to_sign: bytes, signature: bytes) -> tuple[State, str]:
-    """SM3withSM2 verification by OpenSSL 3: ("valid"|"invalid", "") or ("unchecked", why)."""
+def _unusable(signed: _Signed) -> str:
+    """Why SIGNED is not an SM3withSM2 signature by an SM2 certificate this verifier can judge ("" when it is)."""
+    if signed.algorithm != SM3_WITH_SM2:
+        return f"签名算法{signed.algorithm}不支持"
+    try:
+        key = x509.Certificate.load(signed.cert).public_key
+        curve = key["algorithm"]["parameters"].chosen if key.algorithm == "ec" else None
+        curve_oid = curve.dotted if isinstance(curve, core.ObjectIdentifier) else ""
+    except _MALFORMED as exc:
+        return f"证书无法解析（{exc}）"
+    if key.algorithm != "ec" or curve_oid != SM2_CURVE:
+        return f"证书的公钥不是SM2（{key.algorithm} {curve_oid}）"
+    return ""
+
+
+def _verify(signed: _Signed) -> tuple[State, str]:
+    """One SM3withSM2 signature (the signer's or the seal maker's) by OpenSSL 3: ("valid"|"invalid", "") or
+    ("unchecked", why): an algorithm or key this verifier does not judge, a malformed value, OpenSSL failing."""
+    unusable = _unusable(signed)
+    if unusable:
+        return "unchecked", unusable
+    try:
+        public_key = x509.Certificate.load(signed.cert).public_key.dump()
+        signature = _der_signature(signed.signature)
+    except _MALFORMED as exc:
+        return "unchecked", f"签名值无法解析（{exc}）"
     with tempfile.TemporaryDirectory(prefix="edossier-sm2-") as tmp:
         key_path, sig_path = Path(tmp) / "key.der", Path(tmp) / "sig.der"
         key_path.write_bytes(public_key)
         sig_path.write_bytes(signature)
-        command = [
-            "openssl", "pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey", str(key_path),
-            "-rawin", "-digest", "sm3", "-pkeyopt", f"distid:{DEFAULT_USER_ID}", "-sigfile", str(sig_path),
-        ]  # fmt: skip
-        try:
-            done = subprocess.run(command, input=to_sign, capture_output=True, timeout=_OPENSSL_TIMEOUT_S, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return "unchecked", f"openssl: {exc}"
+        done = _openssl(
+            ["pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey", str(key_path), "-rawin", "-digest", "sm3",
+             "-pkeyopt", f"distid:{DEFAULT_USER_ID}", "-sigfile", str(sig_path)],
+            signed.data,
+        )  # fmt: skip
+    if isinstance(done, str):
+        return "unchecked", f"OpenSSL未能完成验证（{done}）"
     out = done.stdout.decode("utf-8", "replace")
     if done.returncode == 0 and "Verified Successfully" in out:
         return "valid", ""
     if "Verification Failure" in out:
         return "invalid", ""
     error = done.stderr.decode("utf-8", "replace").strip().splitlines()
-    return "unchecked", f"openssl退出码{done.returncode}：{error[0] if error else out.strip()}"
+    return "unchecked", f"OpenSSL未能完成验证（退出码{done.returncode}：{error[0] if error else out.strip()}）"
+
+
+def _openssl(arguments: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes] | str:
+    """Run ``openssl ARGUMENTS`` with STDIN; the finished process, or why it could not run."""
+    try:
+        return subprocess.run(
+            ["openssl", *arguments], input=stdin, capture_output=True, timeout=_OPENSSL_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"openssl: {exc}"

@@ -34,12 +34,17 @@ A4_LONG_SIDE_INCHES = 297 / 25.4
 
 
 def open_source(
-    path: Path, limits: LimitsSettings, declared_type: str | None = None, name: str | None = None
+    path: Path,
+    limits: LimitsSettings,
+    declared_type: str | None = None,
+    name: str | None = None,
+    seal_anchors: Path | None = None,
 ) -> SourceFile:
     """Identify an original: its type from its bytes, its hash, within the size limit.
 
     NAME is the name it was handed over under, when PATH's own name is not (uploads).
-    An OFD's seals and e-invoice fields are read here, into the source's metadata.
+    An OFD's seals and e-invoice fields are read here, into the source's metadata; SEAL_ANCHORS
+    (``seals.trust_anchors``) are the CA certificates its seals' signers must chain to.
     """
     media_type = sniff(path, name)
     size = path.stat().st_size
@@ -48,7 +53,7 @@ def open_source(
     if media_type == OFD:
         from edossier.ingest.pdf_pages import ofd_metadata  # the OFD intake: loaded by the first OFD
 
-        metadata = ofd_metadata(path, limits)
+        metadata = ofd_metadata(path, limits, seal_anchors)
     return SourceFile(
         path=path.resolve(),
         sha256=sha256_file(path),

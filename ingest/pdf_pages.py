@@ -30,10 +30,10 @@ from edossier.types import Correction, Page, SourceFile, sha256_bytes
 pymupdf.TOOLS.mupdf_display_errors(False)
 
 
-def ofd_metadata(path: Path, limits: LimitsSettings) -> dict[str, str]:
+def ofd_metadata(path: Path, limits: LimitsSettings, seal_anchors: Path | None) -> dict[str, str]:
     """An OFD's seals and e-invoice fields, for its source's metadata."""
     with undecodable(path, "is not a readable OFD"):
-        return ofd_facts(path, limits)
+        return ofd_facts(path, limits, seal_anchors)
 
 
 def document_pages(

@@ -100,8 +100,9 @@ def test_sealed_ofds_are_recorded_as_signed(processed: tuple[Path, dict, Path]) 
     _, manifest, _ = processed
     signed = manifest["provenance"]["signed_inputs"]
     by_name = {name: hashlib.sha256((DATA / name).read_bytes()).hexdigest() for name in OFDS}
-    # SESV4SignDoc: SM3 digests of every covered part match.
-    assert "摘要核对一致" in signed[by_name["SESV4SignDoc.ofd"]]
+    # SESV4SignDoc: SM3 digests of every covered part match, but it was sealed after its seal had expired.
+    assert "印章有效期已过" in signed[by_name["SESV4SignDoc.ofd"]]
+    assert "摘要一致" in _metadata(manifest, "SESV4SignDoc.ofd")["电子签章1"]
     # zsbk: both seals' digests of the two page parts do not match (the sample's pages were edited after sealing).
     assert "摘要不符" in signed[by_name["zsbk.ofd"]]
     assert "电子签章2" in _metadata(manifest, "zsbk.ofd")
@@ -144,7 +145,7 @@ def test_a_changed_sealed_part_is_caught(tmp_path: Path) -> None:
             if info.filename == "Doc_0/Pages/Page_0/Content.xml":
                 data = data.replace("你好呀".encode(), "你好吗".encode())
             out.writestr(info, data)
-    assert "摘要核对一致" in ofd_facts(source, LimitsSettings())["签章"]
+    assert "摘要一致" in ofd_facts(source, LimitsSettings())["电子签章1"]
     assert "摘要不符" in ofd_facts(changed, LimitsSettings())["签章"]
     # the digest really is over the part's bytes (SM3, base64), as Signature.xml says
     with zipfile.ZipFile(source) as src:

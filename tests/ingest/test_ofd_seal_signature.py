@@ -16,6 +16,7 @@ from asn1crypto import algos, core
 from edossier.config import LimitsSettings
 from edossier.ingest.ofd_intake import ofd_facts
 from tests.ingest.intake_truth import DATA
+from tests.ingest.sm2_test_pki import SealKeys, children, resealed_ofd, sequence
 
 SIGNED = "SESV4SignDoc.ofd"
 SIGNATURE_XML = "Doc_0/Signs/Sign_0/Signature.xml"
@@ -36,36 +37,28 @@ def _edit(target: Path, changes: dict[str, Callable[[bytes], bytes]], source: st
     return target
 
 
-def _children(der: bytes) -> list[bytes]:
-    sequence = core.Sequence.load(der)
-    return [sequence[i].dump() for i in range(len(sequence))]
-
-
-def _sequence(children: list[bytes]) -> bytes:
-    return core.Sequence(contents=b"".join(children)).dump()
-
-
 def _facts(path: Path) -> dict[str, str]:
     return ofd_facts(path, LimitsSettings())
 
 
 def test_real_seals_verify() -> None:
-    """SESV4SignDoc: signature valid, digests match, signer named, chain said to be unchecked."""
+    """SESV4SignDoc: the signature value verifies and the digests match (its seal's dates are
+    test_ofd_seal_trust's); zsbk: both signatures valid, signer named, chain said to be unchecked."""
     facts = _facts(DATA / SIGNED)
-    assert facts["签章"].startswith("原件含电子签章1个，签名值验证有效，所签内容摘要核对一致")
-    assert "CN=Test Certificate" in facts["签章"] and "证书链未核验" in facts["签章"]
+    assert "签名值本身验证有效" in facts["电子签章1"] and "摘要一致" in facts["电子签章1"]
     # zsbk: both SM2 signatures verify for the embedded certificate, yet its pages were edited after sealing.
     zsbk = _facts(DATA / "zsbk.ofd")
     assert "签章后内容被改动（摘要不符）" in zsbk["签章"] and "云南省住房和城乡建设厅" in zsbk["签章"]
+    assert "证书链未核验" in zsbk["签章"]
     assert all("签名值验证有效" in zsbk[f"电子签章{n}"] for n in (1, 2))
 
 
 def test_a_flipped_signature_byte_is_invalid(tmp_path: Path) -> None:
     def flip(value: bytes) -> bytes:
-        kids = _children(value)
+        kids = children(value)
         signature = bytearray(kids[3])
         signature[-1] ^= 0x01  # the last byte of s
-        return _sequence([*kids[:3], bytes(signature), *kids[4:]])
+        return sequence([*kids[:3], bytes(signature), *kids[4:]])
 
     facts = _facts(_edit(tmp_path / "flipped.ofd", {SIGNED_VALUE: flip}))
     assert facts["签章"].startswith(
@@ -98,10 +91,10 @@ def test_a_forger_who_recomputes_digests_is_caught(tmp_path: Path) -> None:
     def rehash(value: bytes) -> bytes:
         with zipfile.ZipFile(DATA / SIGNED) as src:
             xml = recompute(src.read(SIGNATURE_XML))
-        kids = _children(value)
-        tbs = _children(kids[0])
+        kids = children(value)
+        tbs = children(kids[0])
         tbs[3] = core.BitString(contents=b"\x00" + hashlib.new("sm3", xml).digest()).dump()
-        return _sequence([_sequence(tbs), *kids[1:]])
+        return sequence([sequence(tbs), *kids[1:]])
 
     facts = _facts(_edit(tmp_path / "resigned.ofd", {**changes, SIGNED_VALUE: rehash}))
     assert "签名无效" in facts["签章"] and "签名值与签名证书不符" in facts["签章"]
@@ -111,10 +104,10 @@ def test_a_changed_certificate_subject_is_caught(tmp_path: Path) -> None:
     """The embedded certificate lies outside toSign; its subject is only trusted because the seal lists it."""
 
     def rename(value: bytes) -> bytes:
-        kids = _children(value)
+        kids = children(value)
         assert b"Test Certificate" in kids[1]
         kids[1] = kids[1].replace(b"Test Certificate", b"Fake Certificate")
-        return _sequence(kids)
+        return sequence(kids)
 
     facts = _facts(_edit(tmp_path / "renamed.ofd", {SIGNED_VALUE: rename}))
     assert "签名无效" in facts["签章"] and "签名证书不在印章的证书列表中" in facts["签章"]
@@ -127,22 +120,22 @@ def test_a_certificate_listed_by_digest(tmp_path: Path) -> None:
 
     def listed_by(digest: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
         def rewrite(value: bytes) -> bytes:
-            kids = _children(value)
-            tbs = _children(kids[0])
-            eseal = _children(tbs[1])
-            info = _children(eseal[0])
-            properties = _children(info[2])
-            entry = _sequence(
+            kids = children(value)
+            tbs = children(kids[0])
+            eseal = children(tbs[1])
+            info = children(eseal[0])
+            properties = children(info[2])
+            entry = sequence(
                 [
                     core.PrintableString("sm3").dump(),
                     core.OctetString(digest(core.OctetString.load(kids[1]).native)).dump(),
                 ]
             )
-            properties[2:4] = [core.Integer(2).dump(), _sequence([entry])]
-            info[2] = _sequence(properties)
-            eseal[0] = _sequence(info)
-            tbs[1] = _sequence(eseal)
-            return _sequence([_sequence(tbs), *kids[1:]])
+            properties[2:4] = [core.Integer(2).dump(), sequence([entry])]
+            info[2] = sequence(properties)
+            eseal[0] = sequence(info)
+            tbs[1] = sequence(eseal)
+            return sequence([sequence(tbs), *kids[1:]])
 
         return rewrite
 
@@ -155,13 +148,15 @@ def test_a_certificate_listed_by_digest(tmp_path: Path) -> None:
     assert "签名证书不在印章的证书列表中" in unlisted["签章"]
 
 
-def test_unknown_algorithm_and_garbage_are_not_checkable(tmp_path: Path) -> None:
-    def ecdsa(value: bytes) -> bytes:
-        kids = _children(value)
-        kids[2] = core.ObjectIdentifier("1.2.840.10045.4.3.2").dump()  # ecdsa-with-SHA256
-        return _sequence(kids)
+def test_unknown_algorithm_and_garbage_are_not_checkable(tmp_path: Path, seal_keys: SealKeys) -> None:
+    """On a seal re-made within its dates (tests/ingest/sm2_test_pki.py), so that only the algorithm is at issue."""
 
-    facts = _facts(_edit(tmp_path / "ecdsa.ofd", {SIGNED_VALUE: ecdsa}))
+    def ecdsa(value: bytes) -> bytes:
+        kids = children(value)
+        kids[2] = core.ObjectIdentifier("1.2.840.10045.4.3.2").dump()  # ecdsa-with-SHA256
+        return sequence(kids)
+
+    facts = _facts(resealed_ofd(tmp_path / "ecdsa.ofd", seal_keys, edit=ecdsa))
     assert facts["签章"].startswith("原件含电子签章1个，未能全部核对：签章1")
     assert "签名算法1.2.840.10045.4.3.2不支持" in facts["签章"]
     assert "签名未能验证" in facts["电子签章1"]
@@ -177,14 +172,15 @@ def test_gm_t_0031_v1_seal_whose_signature_xml_was_rewritten() -> None:
     assert "CN=www.dms360.cn" in facts["电子签章1"]
 
 
-def test_a_raw_r_s_signature_verifies(tmp_path: Path) -> None:
-    """Some signers store the signature as the raw 64-byte r‖s rather than DER: the same signature verifies."""
+def test_a_raw_r_s_signature_verifies(tmp_path: Path, seal_keys: SealKeys) -> None:
+    """Some signers store the signature as the raw 64-byte r‖s rather than DER: the same signature verifies
+    (on a seal re-made within its dates, tests/ingest/sm2_test_pki.py)."""
 
     def raw(value: bytes) -> bytes:
-        kids = _children(value)
+        kids = children(value)
         der = core.BitString.load(kids[3]).contents[1:]
         kids[3] = core.BitString(contents=b"\x00" + algos.DSASignature.load(der).to_p1363()).dump()
-        return _sequence(kids)
+        return sequence(kids)
 
-    facts = _facts(_edit(tmp_path / "raw.ofd", {SIGNED_VALUE: raw}))
+    facts = _facts(resealed_ofd(tmp_path / "raw.ofd", seal_keys, edit=raw))
     assert facts["签章"].startswith("原件含电子签章1个，签名值验证有效")

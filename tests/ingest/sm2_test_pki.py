@@ -1,0 +1,209 @@
+"""A throwaway 国密 PKI made with the OpenSSL 3 CLI, and a real OFD seal re-signed with it.
+
+The real sealed samples cannot show every case (a seal within its dates whose chain a court trusts, a timestamp,
+a bad maker signature), and their private keys are not public. So tests take a real seal's structures
+(ofdrw's SESV4SignDoc: its SESeal, picture, properties and TBS_Sign) and re-sign them with keys made here:
+the maker's signature over the seal, the signer's over TBS_Sign, and optionally an RFC 3161 timestamp over the
+signature value. Only what a case needs is changed (dates, certificates, the signatures).
+
+The timestamp authority's key is P-256, not SM2: OpenSSL 3.0's ``ts -reply`` cannot sign with SM2 (its PKCS#7
+code has no SM2), so an SM2 token cannot be made here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from asn1crypto import core, pem
+
+from edossier.ingest.ofd_seal_signature import DEFAULT_USER_ID, SM3_WITH_SM2, sequence_elements
+from tests.ingest.intake_truth import DATA
+
+SEALED = DATA / "SESV4SignDoc.ofd"
+SIGNED_VALUE = "Doc_0/Signs/Sign_0/SignedValue.dat"
+NOW = dt.datetime.now(dt.timezone.utc)
+DAY = dt.timedelta(days=1)
+IN_DATE = (NOW - 30 * DAY, NOW + 30 * DAY)
+"""A seal's validity period around the test run."""
+
+_SM2 = ["-sigopt", f"distid:{DEFAULT_USER_ID}"]
+_TSA_CONFIG = """\
+[ tsa ]
+default_tsa = tsa1
+[ tsa1 ]
+serial = {serial}
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sm3, sha256
+ess_cert_id_alg = sha256
+[ tsa_cert ]
+basicConstraints = CA:FALSE
+extendedKeyUsage = critical,timeStamping
+"""
+
+
+def openssl(*arguments: str | Path, stdin: bytes = b"") -> bytes:
+    done = subprocess.run(["openssl", *map(str, arguments)], input=stdin, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A key and its certificate (DER)."""
+
+    key: Path
+    cert: bytes
+
+
+class TestPki:
+    """An SM2 root CA in FOLDER that issues SM2 certificates valid from now for a number of days."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, folder: Path, name: str = "edossier 测试根CA") -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        key = self._key("ca", "SM2")
+        ca_pem = folder / "ca.pem"
+        openssl("req", "-x509", "-new", "-key", key, "-sm3", *_SM2, "-utf8", "-subj", f"/CN={name}", "-days", 3650,
+                "-addext", "basicConstraints=critical,CA:TRUE", "-out", ca_pem)  # fmt: skip
+        self.ca = Identity(key, openssl("x509", "-in", ca_pem, "-outform", "DER"))
+        self.ca_pem = ca_pem
+
+    def _key(self, name: str, curve: str) -> Path:
+        path = self.folder / f"{name}.key"
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{curve}", "-out", path)
+        return path
+
+    def issue(self, name: str, days: int = 365, curve: str = "SM2", extensions: str = "") -> Identity:
+        """A certificate for CN=NAME signed by the root, valid from now for DAYS."""
+        key = self._key(name, curve)
+        csr, cert = self.folder / f"{name}.csr", self.folder / f"{name}.pem"
+        sm2 = [*_SM2, "-sm3"] if curve == "SM2" else []
+        request = ["-vfyopt", f"distid:{DEFAULT_USER_ID}"] if curve == "SM2" else []
+        openssl("req", "-new", "-key", key, *sm2, "-utf8", "-subj", f"/CN={name}/O=edossier tests", "-out", csr)
+        extra = ["-extfile", self.folder / "tsa.cnf", "-extensions", extensions] if extensions else []
+        openssl("x509", "-req", "-in", csr, "-CA", self.ca_pem, "-CAkey", self.ca.key, "-sm3", *_SM2, *request,
+                "-days", days, *extra, "-out", cert)  # fmt: skip
+        return Identity(key, openssl("x509", "-in", cert, "-outform", "DER"))
+
+    def sign(self, who: Identity, data: bytes) -> bytes:
+        """WHO's SM3withSM2 signature over DATA (DER r, s), as seal makers and signers make it."""
+        return openssl("pkeyutl", "-sign", "-inkey", who.key, "-rawin", "-digest", "sm3",
+                       "-pkeyopt", f"distid:{DEFAULT_USER_ID}", stdin=data)  # fmt: skip
+
+    def timestamp(self, data: bytes) -> bytes:
+        """An RFC 3161 token over DATA (SM3 imprint) by a TSA this root certified, its certificate inside."""
+        config = self.folder / "tsa.cnf"
+        config.write_text(_TSA_CONFIG.format(serial=self.folder / "tsa.serial"), encoding="utf-8")
+        (self.folder / "tsa.serial").write_text("01\n", encoding="ascii")
+        tsa = self.issue("tsa", curve="P-256", extensions="tsa_cert")
+        (self.folder / "stamped.bin").write_bytes(data)
+        query, token = self.folder / "query.tsq", self.folder / "token.der"
+        openssl("ts", "-query", "-data", self.folder / "stamped.bin", "-sm3", "-cert", "-no_nonce", "-out", query)
+        openssl("ts", "-reply", "-queryfile", query, "-signer", self.folder / "tsa.pem", "-inkey", tsa.key,
+                "-config", config, "-token_out", "-out", token)  # fmt: skip
+        return token.read_bytes()
+
+
+def children(der: bytes) -> list[bytes]:
+    return sequence_elements(der)
+
+
+def sequence(parts: list[bytes]) -> bytes:
+    return core.Sequence(contents=b"".join(parts)).dump()
+
+
+def _bits(value: bytes) -> bytes:
+    return core.BitString(contents=b"\x00" + value).dump()
+
+
+def _time(at: dt.datetime) -> bytes:
+    return core.GeneralizedTime(at.astimezone(dt.timezone.utc)).dump()
+
+
+def reseal(
+    signed_value: bytes,
+    pki: TestPki,
+    signer: Identity,
+    maker: Identity,
+    *,
+    signed_at: dt.datetime,
+    seal_valid: tuple[dt.datetime, dt.datetime],
+    stamped: bool = False,
+) -> bytes:
+    """SIGNED_VALUE (a real v4 SES_Signature) with the seal's dates, certificate list and maker replaced and
+    re-signed by MAKER, the signing time set, and re-signed by SIGNER (optionally timestamped)."""
+    top = children(signed_value)
+    to_sign = children(top[0])
+    seal = children(to_sign[1])
+    info = children(seal[0])
+    properties = children(info[2])
+    properties[3] = sequence([core.OctetString(signer.cert).dump()])  # certList (type 1): the new signer
+    properties[5:7] = [_time(seal_valid[0]), _time(seal_valid[1])]
+    info[2] = sequence(properties)
+    seal[0] = sequence(info)
+    seal[1] = core.OctetString(maker.cert).dump()
+    seal[2] = core.ObjectIdentifier(SM3_WITH_SM2).dump()
+    seal[3] = _bits(pki.sign(maker, seal[0]))
+    to_sign[1] = sequence(seal)
+    to_sign[2] = _time(signed_at)
+    new_to_sign = sequence(to_sign)
+    signature = pki.sign(signer, new_to_sign)
+    parts = [new_to_sign, core.OctetString(signer.cert).dump(), top[2], _bits(signature)]
+    if stamped:
+        parts.append(core.BitString(contents=b"\x00" + pki.timestamp(signature), explicit=0).dump())
+    return sequence(parts)
+
+
+@dataclass(frozen=True)
+class SealKeys:
+    """The test root, a signer certificate valid for 365 days from its making, and a seal maker's."""
+
+    pki: TestPki
+    signer: Identity
+    maker: Identity
+
+    @classmethod
+    def make(cls, folder: Path) -> SealKeys:
+        pki = TestPki(folder)
+        return cls(pki, pki.issue("测试签章人"), pki.issue("测试制章者"))
+
+
+def resealed_ofd(
+    target: Path,
+    keys: SealKeys,
+    *,
+    signed_at: dt.datetime = NOW + DAY,
+    seal_valid: tuple[dt.datetime, dt.datetime] = IN_DATE,
+    stamped: bool = False,
+    edit: Callable[[bytes], bytes] | None = None,
+) -> Path:
+    """SESV4SignDoc at TARGET with its seal re-made by KEYS (EDIT, if given, then rewrites the signed value)."""
+    with zipfile.ZipFile(SEALED) as src:
+        infos = src.infolist()
+        parts = {info.filename: src.read(info) for info in infos}
+    value = reseal(
+        parts[SIGNED_VALUE],
+        keys.pki,
+        keys.signer,
+        keys.maker,
+        signed_at=signed_at,
+        seal_valid=seal_valid,
+        stamped=stamped,
+    )
+    parts[SIGNED_VALUE] = edit(value) if edit else value
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in infos:
+            out.writestr(info, parts[info.filename])
+    return target
+
+
+def der_to_pem(der: bytes) -> bytes:
+    return pem.armor("CERTIFICATE", der)

@@ -1,0 +1,205 @@
+"""Beyond the signature value: the seal's and the certificate's validity at signing, the seal maker's signature,
+the v4 timestamp, and the chain to the court's trust anchors, as the remark a clerk reads shows them.
+
+The real sealed OFDs (tests/data/intake, ofdrw, Apache-2.0) carry three of these cases themselves: ofdrw's
+SESV4SignDoc was signed (2026-08-04) after its seal and certificate expired (2022), zsbk's two seals are within
+their dates, and n.ofd's v1 seal has a valid maker signature. The other cases are built from SESV4SignDoc's own
+structures re-signed with a test PKI made here by the OpenSSL CLI (tests/ingest/sm2_test_pki.py): a seal within
+its dates, expired, or not yet valid; a certificate expired at signing; a broken maker signature; a timestamp that
+verifies, belongs to another value, or is forged; a chain to a configured anchor, and to an unrelated one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asn1crypto import core
+
+from edossier.config import LimitsSettings, load_settings
+from edossier.errors import ConfigurationError
+from edossier.ingest.ofd_intake import ofd_facts
+from edossier.pipeline.reading import Material, read
+from tests.ingest.intake_truth import DATA
+from tests.ingest.sm2_test_pki import (
+    DAY,
+    IN_DATE,
+    NOW,
+    SIGNED_VALUE,
+    SealKeys,
+    TestPki,
+    children,
+    der_to_pem,
+    reseal,
+    resealed_ofd,
+    sequence,
+)
+
+SIGNED = "SESV4SignDoc.ofd"
+
+
+_NAMES = itertools.count()
+
+
+def _resealed(tmp_path: Path, keys: SealKeys, **changes: Any) -> Path:
+    return resealed_ofd(tmp_path / f"resealed-{next(_NAMES)}.ofd", keys, **changes)
+
+
+def _remark(path: Path, anchors: Path | None = None) -> str:
+    return ofd_facts(path, LimitsSettings(), anchors)["签章"]
+
+
+def _day(at: dt.datetime) -> str:
+    return at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d")
+
+
+def test_real_seals_dates_and_makers() -> None:
+    """SESV4SignDoc was sealed in 2026 with a seal and a certificate that expired in 2022: not valid, and the
+    remark says why with the dates; zsbk's seals are within theirs; n.ofd's v1 maker signature verifies."""
+    facts = ofd_facts(DATA / SIGNED, LimitsSettings())
+    assert facts["签章"].startswith(
+        "原件含电子签章1个，签名无效：签章1「OFD R&W 测试用印章」（Doc_0/Signs/Sign_0/Signature.xml）"
+        "印章有效期已过（有效期2020-04-22至2022-04-22，签章于2026-08-04 10:08:09），"
+        "签章时证书已过期（有效期2020-04-21至2022-04-21，签章于2026-08-04 10:08:09）"
+    )
+    assert "签名值验证有效" not in facts["签章"]
+    assert "摘要一致" in facts["电子签章1"] and "制章者签名有效" in facts["电子签章1"]
+
+    zsbk = _remark(DATA / "zsbk.ofd")
+    assert zsbk.startswith("原件含电子签章2个，签章后内容被改动（摘要不符）；有效签名的证书主体：CN=53011200000556")
+    assert (
+        "（签章时印章在有效期内（2019-10-25至2020-10-25），签章时证书在有效期内（2019-10-25至2020-10-24），"
+        "制章者签名有效，证书链未核验）" in zsbk
+    )
+
+    v1 = ofd_facts(DATA / "n.ofd", LimitsSettings())["电子签章1"]
+    assert "dataHash不符" in v1
+    assert "签章时印章在有效期内（2019-12-18至2029-12-18）" in v1 and "制章者签名有效" in v1
+
+
+def test_a_seal_within_its_dates_is_valid(tmp_path: Path, seal_keys: SealKeys) -> None:
+    remark = _remark(_resealed(tmp_path, seal_keys))
+    assert remark.startswith(
+        "原件含电子签章1个，签名值验证有效，所签内容摘要核对一致；有效签名的证书主体：O=edossier tests,CN=测试签章人（"
+        f"签章时印章在有效期内（{_day(IN_DATE[0])}至{_day(IN_DATE[1])}），签章时证书在有效期内（"
+    )
+    assert remark.endswith("制章者签名有效，证书链未核验）")
+
+
+def test_expired_or_early_seal_and_expired_certificate(tmp_path: Path, seal_keys: SealKeys) -> None:
+    expired = _remark(_resealed(tmp_path, seal_keys, seal_valid=(NOW - 60 * DAY, NOW - DAY)))
+    assert "签名无效：" in expired
+    assert f"印章有效期已过（有效期{_day(NOW - 60 * DAY)}至{_day(NOW - DAY)}，签章于" in expired
+    assert "签名值验证有效" not in expired and "有效签名的证书主体" not in expired
+
+    early = _remark(_resealed(tmp_path, seal_keys, seal_valid=(NOW + 2 * DAY, NOW + 60 * DAY)))
+    assert "签名无效：" in early and "签章时印章尚未生效" in early
+
+    # The signer says it signed in 400 days: within the seal's dates, after the certificate's (365 days).
+    late = NOW + 400 * DAY
+    certificate_expired = _remark(_resealed(tmp_path, seal_keys, signed_at=late, seal_valid=(NOW, NOW + 500 * DAY)))
+    assert "签名无效：" in certificate_expired and "签章时证书已过期" in certificate_expired
+    assert "印章有效期" not in certificate_expired
+
+
+def test_a_broken_maker_signature(tmp_path: Path, seal_keys: SealKeys) -> None:
+    """The seal maker's signature over the seal (SESeal.signedValue) is changed; the signer's signature,
+    made over the changed seal, still verifies: only the maker's fails."""
+    test_pki, signer, maker = seal_keys.pki, seal_keys.signer, seal_keys.maker
+    with zipfile.ZipFile(DATA / SIGNED) as src:
+        original = src.read(SIGNED_VALUE)
+    value = reseal(original, test_pki, signer, maker, signed_at=NOW + DAY, seal_valid=IN_DATE)
+    top = children(value)
+    to_sign = children(top[0])
+    seal = children(to_sign[1])
+    maker_signature = bytearray(seal[3])
+    maker_signature[-1] ^= 0x01
+    seal[3] = bytes(maker_signature)
+    to_sign[1] = sequence(seal)
+    top[0] = sequence(to_sign)
+    top[3] = core.BitString(contents=b"\x00" + test_pki.sign(signer, top[0])).dump()
+    remark = _remark(_resealed(tmp_path, seal_keys, edit=lambda _: sequence(top)))
+    assert "签名无效：" in remark and "制章者签名无效" in remark
+    assert "签名值与签名证书不符" not in remark
+
+
+def test_timestamps(tmp_path: Path, seal_keys: SealKeys) -> None:
+    """A v4 timestamp (RFC 3161 token over the signature value, TSA certificate inside) is verified; a token
+    over another value, or with its TSA signature broken, makes the signature invalid; the time of a valid
+    token, not the signer's own timeInfo, is what the seal's dates are judged at."""
+    stamped = _remark(_resealed(tmp_path, seal_keys, stamped=True))
+    assert stamped.startswith("原件含电子签章1个，签名值验证有效，所签内容摘要核对一致")
+    assert f"时间戳有效（{_day(NOW)}" in stamped
+
+    def other_value(value: bytes) -> bytes:
+        kids = children(value)
+        without = _resealed(tmp_path, seal_keys, stamped=True)
+        with zipfile.ZipFile(without) as src:
+            kids[4] = children(src.read(SIGNED_VALUE))[4]  # another signature's token
+        return sequence(kids)
+
+    assert "时间戳无效（不是对本签名值的时间戳）" in _remark(
+        _resealed(tmp_path, seal_keys, stamped=True, edit=other_value)
+    )
+
+    def forged(value: bytes) -> bytes:
+        kids = children(value)
+        token = bytearray(kids[4])
+        token[-3] ^= 0x01  # inside the TSA's signature, the token's last field
+        kids[4] = bytes(token)
+        return sequence(kids)
+
+    forged_remark = _remark(_resealed(tmp_path, seal_keys, stamped=True, edit=forged))
+    assert "签名无效：" in forged_remark and "时间戳无效（时间戳服务的签名验证失败）" in forged_remark
+
+    # The signer claims a time within the seal's dates; the timestamp says now, after they ended.
+    backdated = _remark(
+        _resealed(
+            tmp_path, seal_keys, signed_at=NOW - 20 * DAY, seal_valid=(NOW - 30 * DAY, NOW - 10 * DAY), stamped=True
+        )
+    )
+    assert "印章有效期已过" in backdated and f"签章于{_day(NOW)}" in backdated
+
+    # The other way round: a timestamp within the seal's dates does not rescue a signature the signer itself
+    # dates after them (anyone can attach a token from a TSA of their own making).
+    hour = dt.timedelta(hours=1)
+    lapsed = _remark(
+        _resealed(tmp_path, seal_keys, signed_at=NOW + DAY, seal_valid=(NOW - 30 * DAY, NOW + hour), stamped=True)
+    )
+    assert "印章有效期已过" in lapsed and f"签章于{_day(NOW + DAY)}" in lapsed
+
+
+def test_chain_to_configured_anchors(tmp_path: Path, seal_keys: SealKeys) -> None:
+    """With seals.trust_anchors set, the signer certificate must chain to one of its certificates (PEM or DER)."""
+    test_pki = seal_keys.pki
+    resealed = _resealed(tmp_path, seal_keys)
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "root.pem").write_bytes(der_to_pem(test_pki.ca.cert))
+    assert _remark(resealed, trusted).endswith("制章者签名有效，证书链可信）")
+
+    unrelated = tmp_path / "unrelated"
+    unrelated.mkdir()
+    (unrelated / "other-root.cer").write_bytes(TestPki(tmp_path / "other", "另一根CA").ca.cert)  # DER
+    untrusted = _remark(resealed, unrelated)
+    assert "签名无效：" in untrusted and "证书链不可信（unable to get local issuer certificate）" in untrusted
+
+    (unrelated / "notes.txt").write_text("不是证书", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="notes.txt is not a certificate"):
+        _remark(resealed, unrelated)
+
+
+def test_the_setting_reaches_intake(tmp_path: Path, seal_keys: SealKeys) -> None:
+    """EDOSSIER_SEALS__TRUST_ANCHORS / [seals] trust_anchors is what every runner's intake (pipeline.reading) uses."""
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "root.pem").write_bytes(der_to_pem(seal_keys.pki.ca.cert))
+    settings = load_settings(data_dir=tmp_path / "data", seals={"trust_anchors": trusted})
+    source, _ = read(Material(_resealed(tmp_path, seal_keys)), settings, tmp_path / "work", None)
+    assert "证书链可信" in source.metadata["签章"]
+    with pytest.raises(ConfigurationError, match="seals.trust_anchors"):
+        load_settings(seals={"trust_anchors": tmp_path / "missing"})
