@@ -182,6 +182,9 @@ class DocumentEntry(Frozen):
     needs_review: bool = False
     volume: Literal["main", "secondary"] = "main"
     remark: str = ""
+    moved_to: Literal["main", "secondary"] | None = None
+    """A clerk moved the paper to that volume (编目更正): the row stays as a record of where its pages were bound,
+    in the 副卷, which keeps what left it; a 正卷 is bound anew without what leaves it (pipeline/recatalogue.py)."""
 
 
 def needs_review(document: Document, entry: DocumentEntry, threshold: float) -> bool:

@@ -1,4 +1,4 @@
-"""Catalogue corrections (编目更正): a clerk splits, merges, retitles or retypes documents of a published dossier.
+"""Catalogue corrections (编目更正): a clerk splits, merges, retitles, retypes or moves documents of a published dossier.
 
 Cataloguing by content (pipeline/cataloguing.py) is sometimes wrong or unsure;
 a clerk sets it right from ``edossier catalogue`` or the web reader.  Each
@@ -8,6 +8,21 @@ where earlier versions put them and the store keeps them by hash: the volume
 concerned gets a correction sheet (bind/correction.py) and an outline whose
 bookmarks name the documents as corrected, and the manifest lists the
 corrected catalogue and documents.  The other volume keeps its bytes.
+
+Moving a paper between the volumes (``move``) binds pages again, because the
+副卷 is the court's own and the 正卷 is what parties and their lawyers read:
+
+- 副卷 → 正卷: the document's pages are bound into the 正卷 as an addition, and
+  the 副卷, which keeps them (it is internal), gets a correction sheet whose row
+  marks the document moved (``DocumentEntry.moved_to``).
+- 正卷 → 副卷: every version's 正卷 begins with the previous one's bytes, so an
+  addition would leave the pages inside what a lawyer downloads.  The 正卷 is
+  bound anew without them (a fresh signed volume, renumbered), and the pages are
+  added to the 副卷.  The manifest's provenance (``rebound``) says which version
+  it replaces, why, and which earlier versions' 正卷 hold the moved pages: those
+  stay in the write-once store for the court, but the reader no longer serves
+  them, nor their search hits, to anyone outside the court (web/volumes.py
+  ``withheld_from_parties``); ``verify --case`` accepts the new start there.
 
 The version runs through the same ``sign`` and ``publish`` steps and hooks as
 ``process``; its audit entry (``recatalogue``) names the user, the action and
@@ -42,10 +57,20 @@ from edossier.pipeline.hooks import Audit, AuditEvent, Hook, StepRun, Timing, ru
 from edossier.pipeline.steps import Binding, BoundVolume, CaseContext, PreviousVolume, SignedVolume
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
-from edossier.storage.manifest import latest_version, read_manifest
-from edossier.types import Classification, Document, DocumentEntry, DossierVersion, OcrPage, Page, needs_review
+from edossier.storage.manifest import latest_version, published_versions, read_manifest
+from edossier.storage.manifest import Manifest
+from edossier.types import (
+    Classification,
+    Document,
+    DocumentEntry,
+    DossierVersion,
+    OcrPage,
+    Page,
+    SourceFile,
+    needs_review,
+)
 
-Action = Literal["split", "merge", "retitle"]
+Action = Literal["split", "merge", "retitle", "move"]
 CLERK = "clerk"
 """how a document a clerk has cut or named is marked (``Classification.method``)."""
 
@@ -64,7 +89,8 @@ class CorrectionRefused(EdossierError):
 class Correction:
     """What the clerk asks for.  DOCUMENT is the 1-based position in the version's catalogue (正卷 first, then
     副卷, as ``edossier catalogue`` lists it); PAGE (split) is the volume page, as stamped on the sheet, that starts
-    the new document; TITLE and TYPE (retitle) are the document's corrected title and type, either may stay."""
+    the new document; TITLE and TYPE (retitle) are the document's corrected title and type, either may stay;
+    ``move`` takes the document to the other volume."""
 
     action: Action
     document: int
@@ -86,6 +112,10 @@ class Plan:
     what: tuple[str, ...]
     detail: dict[str, Any]
     training: dict[str, Any] = field(default_factory=dict)
+    move_to: Volume | None = None
+    """a move: the volume the document goes to (VOLUME is the one it leaves)."""
+    sheet: tuple[int, ...] | None = None
+    """0-based positions of the rows the correction sheet lists (None: CHANGED)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +191,8 @@ def plan_correction(
         return _split(correction, documents, entries, i, number, settings)
     if correction.action == "merge":
         return _merge(documents, entries, i, number)
+    if correction.action == "move":
+        return _move(documents, entries, i, number)
     return _retitle(correction, documents, entries, i, number)
 
 
@@ -268,6 +300,44 @@ def _retitle(correction: Correction, documents: Sequence[Document], entries: Seq
     )
 
 
+def _move(documents: Sequence[Document], entries: Sequence[DocumentEntry], i: int, number: int) -> Plan:
+    """Document I to the other volume: at the end of it (an addition); the 副卷 keeps its row, marked moved."""
+    doc, entry = documents[i], entries[i]
+    leaves: Volume = doc.volume
+    goes: Volume = "secondary" if leaves == "main" else "main"
+    if entry.moved_to is not None:
+        raise CorrectionRefused(f"document {i + 1} was moved to the {entry.moved_to} volume already",
+                                f"第{i + 1}件已移入{VOLUME_NAMES[entry.moved_to]}，此处仅为记录")
+    source, target = VOLUME_NAMES[leaves], VOLUME_NAMES[goes]
+    sheet: tuple[int, ...] | None = None
+    moved = doc.model_copy(update={"volume": goes, "remark": f"由{source}第{number}件移入"})
+    if leaves == "main":  # the 正卷 is bound anew without it
+        kept = [d for n, d in enumerate(documents) if n != i]
+        new_documents = (*[d for d in kept if d.volume == "main"], *[d for d in kept if d.volume == "secondary"], moved)
+        new_entries = tuple(e for n, e in enumerate(entries) if n != i and e.volume == "main") + tuple(
+            e for e in entries if e.volume == "secondary") + (_entry(moved, 0, 0, goes, moved.remark),)
+        what: tuple[str, ...] = (f"移卷：原正卷第{number}件移入副卷，正卷重新装订，不含该件。",)
+    else:  # added to the 正卷; the 副卷 keeps its pages and marks the row
+        marked = entry.model_copy(update={"moved_to": goes, "remark": f"已移入{target}"})
+        new_documents = (*[d for d in documents if d.volume == "main"], moved,
+                         *[d for d in documents if d.volume == "secondary"])
+        new_entries = (*[e for e in entries if e.volume == "main"], _entry(moved, 0, 0, goes, moved.remark),
+                       *[marked if e is entry else e for e in entries if e.volume == "secondary"])
+        sheet = (new_entries.index(marked),)
+        what = (f"移卷：原副卷第{number}件移入正卷（装订于正卷之末），", "其页仍保留于副卷，本目录注明已移出。")
+    return Plan(
+        volume=leaves,
+        documents=new_documents,
+        entries=new_entries,
+        changed=(next(n for n, d in enumerate(new_documents) if d is moved),),
+        rows_remark=f"已移入{target}",
+        what=what,
+        detail={"action": "move", "document": i + 1, "title": doc.title, "from": leaves, "to": goes},
+        move_to=goes,
+        sheet=sheet,
+    )
+
+
 def volume_types(volume: str) -> list[str]:
     """The types a document bound in VOLUME may be given: those of its own volume (classify/doctypes.toml)."""
     return [t.label for t in load_doctypes() if ("secondary" if t.volume == "secondary" else "main") == volume]
@@ -328,6 +398,8 @@ def bind_correction(ctx: CaseContext, plan: Plan, out_dir: Path, journal: steps.
     before = [DocumentEntry.model_validate(e) for e in ctx.previous.catalogue]
     made: dict[str, object] = {"correction": plan.detail}
     sealed = journal.signed_volumes(ctx.case, ctx.version) if journal else {}
+    if plan.move_to is not None:
+        return _bound_move(ctx, plan, before, out_dir, sealed)
     volumes: list[BoundVolume | SignedVolume] = []
     for volume in VOLUMES:
         earlier = tuple(e for e in before if e.volume == volume)
@@ -346,12 +418,82 @@ def bind_correction(ctx: CaseContext, plan: Plan, out_dir: Path, journal: steps.
     return Binding(plan.documents, (), tuple(volumes), provenance=made)
 
 
+def _bound_move(ctx: CaseContext, plan: Plan, before: Sequence[DocumentEntry], out_dir: Path,
+                sealed: dict[str, dict[str, Any]]) -> Binding:
+    """A move's volumes: the moved pages added to the volume they go to; the 副卷 they leave gets a correction
+    sheet, the 正卷 they leave is bound anew without them (see the module's docstring)."""
+    assert ctx.previous is not None and plan.move_to is not None
+    moved = plan.documents[plan.changed[0]]
+    made: dict[str, object] = {"correction": plan.detail}
+    if plan.volume == "main":
+        made["rebound"] = {"main": {
+            "replaces_version": ctx.previous.version,
+            "reason": f"《{moved.title}》移入副卷：正卷重新装订，不含其页；此前含其页的正卷版本不再向诉讼参与人提供",
+            "withheld_from_parties": _versions_holding(ctx, moved),
+        }}
+    volumes: list[BoundVolume | SignedVolume] = []
+    for volume in VOLUMES:
+        noted = steps.sealed_before(ctx, sealed.get(volume), volume, out_dir, documents=[], provenance=made,
+                                    user=ctx.settings.user)
+        earlier = tuple(e for e in before if e.volume == volume)
+        if noted is not None:
+            volumes.append(noted)
+        elif volume == plan.move_to:
+            previous = steps.previous_volume(ctx, volume, earlier, out_dir)
+            volumes.append(steps.bind_volume([_local(ctx, moved)], ctx.case, ctx.version, ctx.settings, out_dir,
+                                             previous))
+        elif volume == "main":  # the 正卷 it leaves, bound anew: its rows as printed become the documents' remarks
+            leaving = plan.detail["document"] - 1
+            kept = [_local(ctx, d.model_copy(update={"remark": e.remark}))
+                    for n, (d, e) in enumerate(zip(ctx.previous_documents, before, strict=True))
+                    if e.volume == "main" and n != leaving]
+            if kept:
+                volumes.append(steps.bind_volume(kept, ctx.case, ctx.version, ctx.settings, out_dir))
+        elif previous := steps.previous_volume(ctx, volume, earlier, out_dir):  # the 副卷 it leaves keeps its pages
+            volumes.append(_bound_sheet(ctx, plan, previous, out_dir))
+    return Binding(plan.documents, (), tuple(volumes), provenance=made)
+
+
+def _versions_holding(ctx: CaseContext, document: Document) -> list[int]:
+    """The versions whose own 正卷 holds a page of DOCUMENT (a 正卷 grows, so every one from its first on)."""
+    pages = {p.sha256 for p in document.pages}
+    holding = []
+    for version in published_versions(ctx.store, ctx.case):
+        if version >= ctx.version:
+            continue
+        manifest = ctx.previous if version == ctx.version - 1 else read_manifest(ctx.store, ctx.case, version)
+        assert manifest is not None
+        if any(p["sha256"] in pages for d in manifest.documents if d.get("volume", "main") == "main"
+               for p in d["pages"]):
+            holding.append(version)
+    return holding
+
+
+def _local(ctx: CaseContext, document: Document) -> Document:
+    """DOCUMENT with its stored pages copied to this machine for binding (the work area fetches them by hash)."""
+    assert ctx.previous is not None
+    source = _stored_source(ctx.previous, document)
+    return document.model_copy(update={"pages": tuple(ctx.work.local(p, source) for p in document.pages)})
+
+
+def _stored_source(manifest: Manifest, document: Document) -> SourceFile:
+    """The original DOCUMENT was read from, as MANIFEST lists it sealed (what the work area needs to find it)."""
+    entry = next((o for o in manifest.objects if o.role == "original" and
+                  Path(o.key).stem == document.source_sha256), None)
+    if entry is None:
+        raise NotFoundError(f"case {manifest.case}: the original of {document.title!r} is not in the manifest")
+    media_type = "application/pdf" if Path(entry.key).suffix == ".pdf" else "application/octet-stream"
+    return SourceFile(path=Path(entry.key), sha256=entry.sha256, size=entry.size, media_type=media_type,
+                      title=document.title)
+
+
 def _bound_sheet(ctx: CaseContext, plan: Plan, previous: PreviousVolume, out_dir: Path) -> BoundVolume:
     corrected = tuple(e for e in plan.entries if e.volume == plan.volume)
     first = next(n for n, e in enumerate(plan.entries) if e.volume == plan.volume)
     rows = [CatalogueRow(number=n - first + 1, author=d.author or "", title=e.title, date=d.date or "",
                          first_page=e.first_page, last_page=e.last_page, remark=plan.rows_remark)
-            for n, (e, d) in enumerate(zip(plan.entries, plan.documents, strict=True)) if n in plan.changed]
+            for n, (e, d) in enumerate(zip(plan.entries, plan.documents, strict=True))
+            if n in (plan.changed if plan.sheet is None else plan.sheet)]
     meta = DossierMetadata(case=ctx.case.normalized, version=ctx.version, bound_by=ctx.settings.user,
                            volume=plan.volume)
     unsigned = out_dir / f"unsigned-{plan.volume}.pdf"
@@ -378,7 +520,7 @@ def publish_correction(ctx: CaseContext, binding: Binding, plan: Plan, journal: 
     key = put_correction(ctx.store, ctx.case, now.strftime("%Y%m%dT%H%M%S%fZ"), record)
     sealed = ctx.store.info(key)
     objects[key] = sealed.sha256 if sealed else ""
-    detail = {"version": version, **plan.detail, "volume": plan.volume,
+    detail = {"version": version, **plan.detail, "volume": plan.move_to or plan.volume,
               "pages": published.summary.pages, "documents_after": len(plan.documents)}
     event = AuditEvent(action="recatalogue", case=ctx.case.normalized, objects=objects, detail=detail)
     return Corrected(published.summary, event, tuple(i + 1 for i in plan.changed))
@@ -403,6 +545,7 @@ def catalogue_rows(case_text: str, settings: Settings, store: Store | None = Non
             "confidence": entry.confidence, "first_page": entry.first_page, "last_page": entry.last_page,
             "boundary_confidence": doc.boundary_confidence, "needs_review": needs_review(doc, entry, threshold),
             "source_file": doc.source_file, "source_pages": list(doc.source_pages), "remark": entry.remark,
+            "moved_to": entry.moved_to,
         })
     return {"case": manifest.case, "version": manifest.version, "review_below": threshold, "documents": rows}
 

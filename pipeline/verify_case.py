@@ -5,7 +5,9 @@ by earlier archive acts, kept beside them): every signature (bind.verify).
 Every version: its manifest's objects still have the hashes it recorded, the
 manifests chain, and each volume's PDF starts with its bytes in the previous
 version (a dossier only grows; nothing earlier is rewritten), a sealed volume
-too once kept under its new role.
+too once kept under its new role.  The one exception is declared in the chained
+manifest: a 正卷 bound anew because a paper left it for the 副卷 (its provenance
+``rebound``); the earlier versions stay, unchanged, in the store.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edossier.bind.verify import verify_pdf
+from edossier.bind.volumes import volume_role
 from edossier.casenumber import CaseNumber
 from edossier.pipeline.case_volumes import SEALED, case_volumes, sealed_role
 from edossier.storage import Store
@@ -44,6 +47,8 @@ def verify_case(
             previous_pdfs = {role if role.startswith(SEALED) else sealed_role(role, number - 1): data
                              for role, data in previous_pdfs.items()}
         pdfs = {v.entry.key: v.role for v in case_volumes(manifest)}
+        # a 正卷 bound anew when a paper left it for the 副卷 (pipeline/recatalogue.py) starts from nothing
+        rebound = {volume_role(v) for v in manifest.provenance.get("rebound", {})}
         current: dict[str, bytes] = {}
         for entry in manifest.objects:
             data = store.get_bytes(entry.key)
@@ -51,7 +56,7 @@ def verify_case(
                 problems.append(f"v{number}: {entry.key} differs from the hash in its manifest")
             if entry.key in pdfs:
                 before = previous_pdfs.get(entry.role)
-                if before is not None and not data.startswith(before):
+                if before is not None and entry.role not in rebound and not data.startswith(before):
                     problems.append(f"v{number}: {entry.key} does not extend the previous version's bytes")
                 current[entry.role] = data
         previous_pdfs, latest = current, manifest

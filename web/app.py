@@ -46,7 +46,7 @@ from edossier.pipeline.process import trust_roots
 from edossier.pipeline.recatalogue import Correction, CorrectionRefused, correct_catalogue, volume_types
 from edossier.storage import Store, open_store
 from edossier.storage.audit import AuditLog
-from edossier.storage.manifest import Manifest, list_cases, published_versions, read_manifest
+from edossier.storage.manifest import Manifest, latest_version, list_cases, published_versions, read_manifest
 from edossier.web.accounts import AccountError, SignInLockedError, User, csrf_token, open_accounts
 from edossier.web.casework import Casework
 from edossier.web.highlights import page_highlights
@@ -54,7 +54,16 @@ from edossier.web.messages import Refusal, error_message, status_message
 from edossier.web.search_index import SearchIndex
 from edossier.web.submission import Submissions, Upload, check_filing, declarable_types
 from edossier.pipeline.case_volumes import volume_of_id
-from edossier.web.volumes import VOLUME_NAMES, VOLUMES, Volume, case_volume, fixity, volume_names, volume_pdf
+from edossier.web.volumes import (
+    VOLUME_NAMES,
+    VOLUMES,
+    Volume,
+    case_volume,
+    fixity,
+    volume_names,
+    volume_pdf,
+    withheld_from_parties,
+)
 
 log = logging.getLogger(__name__)
 CallNext = Callable[[Request], Awaitable[Response]]
@@ -86,7 +95,7 @@ class CatalogueCorrection(BaseModel):
     """A clerk's correction of the catalogue of the version on screen (see pipeline/recatalogue.py)."""
 
     version: int = Field(ge=1, description="the version the clerk is looking at; a newer one refuses the correction")
-    action: Literal["split", "merge", "retitle"]
+    action: Literal["split", "merge", "retitle", "move"]
     document: int = Field(ge=1, description="the document's position in the version's catalogue (正卷 first)")
     page: int | None = Field(default=None, ge=1, description="split: the volume page that starts the new document")
     title: str | None = Field(default=None, max_length=80)
@@ -116,6 +125,7 @@ class Reader:
         self._trust: dict[tuple[str, str], dict[str, Any]] = {}
         self._trust_lock = threading.Lock()
         self._volumes: dict[tuple[str, int, str], tuple[Manifest, Volume]] = {}
+        self._withheld: dict[str, tuple[int, frozenset[int]]] = {}
 
     def close(self) -> None:
         self.submissions.shutdown()
@@ -139,8 +149,27 @@ class Reader:
 
     def readable_volumes(self, user: User, case: CaseNumber, manifest: Manifest) -> list[Volume]:
         """The volumes of MANIFEST's version that USER may read: its own, then those it keeps sealed."""
-        names = [n for n in volume_names(manifest) if user.may_read_volume(volume_of_id(n))]
+        names = [n for n in volume_names(manifest) if self.may_read(user, case, manifest.version, n)]
         return [self.volume(case, manifest.version, n)[1] for n in names]
+
+    def may_read(self, user: User, case: CaseNumber, version: int, volume: str) -> bool:
+        """USER may read VOLUME (a reader's name) of VERSION: the 副卷 is the court's; so is a 正卷 that holds
+        pages a clerk later moved to the 副卷 (``withheld_from_parties``)."""
+        name = volume_of_id(volume)
+        if not user.may_read_volume(name):
+            return False
+        return user.court or volume != "main" or version not in self.withheld(case)
+
+    def withheld(self, case: CaseNumber) -> frozenset[int]:
+        """``withheld_from_parties`` of CASE, read again only when the case has a new version."""
+        latest = latest_version(self.store, case)
+        with self._trust_lock:
+            cached = self._withheld.get(case.key)
+        if cached is None or cached[0] != latest:
+            cached = (latest, withheld_from_parties(self.store, case))
+            with self._trust_lock:
+                self._withheld[case.key] = cached
+        return cached[1]
 
     def trust(self, manifest: Manifest, volume: Volume) -> dict[str, Any]:
         """Signature and fixity of the signed PDF behind VOLUME (what ``edossier verify`` checks)."""
@@ -314,6 +343,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if not user.may_read_volume(name):
             audit("refused", number.normalized, detail={"volume": volume, "version": version})
             raise HTTPException(403, f"{VOLUME_NAMES[name]}仅供法院内部查阅")
+        if not r.may_read(user, number, version, volume):
+            audit("refused", number.normalized, detail={"volume": volume, "version": version, "withheld": True})
+            raise HTTPException(403, f"第{version}版正卷含已移入副卷的材料，不再提供，请查阅最新版本")
         return r.volume(number, version, volume)
 
     # --- sign-in ---------------------------------------------------------------------
@@ -445,7 +477,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return page_highlights(volume_pdf(r.store, vol, r.cache), page, q)
 
     @app.post("/api/cases/{case}/catalogue", tags=["dossier"],
-              summary="A clerk splits, merges, retitles or retypes a document: a new signed version; audited")
+              summary="A clerk splits, merges, retitles, retypes or moves a document to the other volume: a new signed "
+                      "version; audited")
     def correct(case: str, body: CatalogueCorrection, user: Ready, audit: Audited, r: R) -> dict[str, Any]:
         number = readable_case(case, user)
         if user.role != "clerk":
@@ -483,7 +516,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         else:
             cases = None if user.court else sorted(user.cases)
         names = [v for v in VOLUMES if user.may_read_volume(v)]
-        hits = r.index.search(q, cases, names, limit)
+        hits = [h for h in r.index.search(q, cases, names, limit)
+                if r.may_read(user, CaseNumber.parse(h.case), h.version, h.volume)]  # an index a move outran
         audit("search", cases[0] if cases and len(cases) == 1 else None, detail={"query": q, "hits": len(hits)})
         return {"query": q, "hits": [asdict(h) for h in hits]}
 

@@ -26,12 +26,12 @@ from edossier.casenumber import CaseNumber
 from edossier.errors import IntegrityError, NotFoundError
 from edossier.pipeline.case_volumes import archived_record, case_volumes
 from edossier.storage.layout import MANIFEST, version_key
-from edossier.storage.manifest import Manifest, read_manifest
+from edossier.storage.manifest import Manifest, published_versions, read_manifest
 from edossier.storage.store import Store
 from edossier.types import Document, DocumentEntry, needs_review
 
 __all__ = ["VOLUMES", "VOLUME_NAMES", "Volume", "case_volume", "fetch_checked", "fixity", "volume_names", "volume_of",
-           "volume_pdf"]
+           "volume_pdf", "withheld_from_parties"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class VolumeDocument:
     number: int = 0
     """1-based position in the version's whole catalogue (正卷 first): how a correction names the document."""
     boundary_confidence: float | None = None
+    moved_to: str | None = None
+    """a clerk moved the paper to that volume; this row records where its pages stay bound (副卷)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ def volume_of(manifest: Manifest, name: str, review_below: float = 0.0, kept_in:
         for offset, (page, result) in enumerate(zip(doc.pages, ocr, strict=True)):
             pages.append(PageText(entry.first_page + offset, len(docs), result.text if result else page.text))
         docs.append(VolumeDocument(entry.title, entry.type, entry.first_page, entry.last_page,
-                                   needs_review(doc, entry, review_below), number, doc.boundary_confidence))
+                                   needs_review(doc, entry, review_below), number, doc.boundary_confidence,
+                                   entry.moved_to))
     recorded = manifest.provenance.get("volume_pages", {}).get(name)
     # every addition ends with its closing sheet, so without a record the last one follows the last document
     page_count = int(recorded) if recorded else max(d.last_page for d in docs) + 1
@@ -136,6 +139,19 @@ def volume_of(manifest: Manifest, name: str, review_below: float = 0.0, kept_in:
         label=f"{VOLUME_NAMES[name]}（第{manifest.version}版归档）" if kept_in else VOLUME_NAMES[name],
         archived_at=str(archived["archived_at"]) if archived else None,
     )
+
+
+def withheld_from_parties(store: Store, case: CaseNumber) -> frozenset[int]:
+    """The versions whose own 正卷 holds pages a clerk later moved to the 副卷 (pipeline/recatalogue.py).
+
+    Their PDFs stay in the write-once store and the court reads them; parties and
+    their lawyers no longer do, since those pages are the court's own now.
+    """
+    withheld: set[int] = set()
+    for version in published_versions(store, case):
+        rebound = read_manifest(store, case, version).provenance.get("rebound", {}).get("main", {})
+        withheld.update(int(v) for v in rebound.get("withheld_from_parties", ()))
+    return frozenset(withheld)
 
 
 def volume_names(manifest: Manifest) -> list[str]:

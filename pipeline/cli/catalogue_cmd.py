@@ -24,6 +24,9 @@ def catalogue_cmd(
     retitle: Annotated[str | None, typer.Option("--retitle", metavar="DOC", help="give document DOC a new title")] = None,
     title: Annotated[str | None, typer.Argument(help="the new title (with --retitle)")] = None,
     doc_type: Annotated[str | None, typer.Option("--type", help="the document's correct type (with --retitle)")] = None,
+    move: Annotated[str | None, typer.Option(
+        "--move", metavar="DOC", help="move document DOC to the other volume (正卷 to 副卷 binds the 正卷 anew)"
+    )] = None,
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -34,7 +37,7 @@ def catalogue_cmd(
     from edossier.pipeline.recatalogue import catalogue_rows, correct_catalogue
 
     settings = settings_for(store)
-    correction = _correction(split_at, merge, retitle, title, doc_type)
+    correction = _correction(split_at, merge, retitle, title, doc_type, move)
     if correction is not None:
         done = correct_catalogue(case, correction, settings)
         if json_out:
@@ -51,12 +54,12 @@ def catalogue_cmd(
 
 
 def _correction(split_at: str | None, merge: str | None, retitle: str | None, title: str | None,
-                doc_type: str | None) -> Correction | None:
+                doc_type: str | None, move: str | None) -> Correction | None:
     from edossier.pipeline.recatalogue import Correction
 
-    chosen = [o for o in (split_at, merge, retitle) if o is not None]
+    chosen = [o for o in (split_at, merge, retitle, move) if o is not None]
     if len(chosen) > 1:
-        raise typer.BadParameter("give one of --split-at, --merge, --retitle")
+        raise typer.BadParameter("give one of --split-at, --merge, --retitle, --move")
     if (title is not None or doc_type is not None) and retitle is None:
         raise typer.BadParameter("a title or --type goes with --retitle DOC")
     if split_at is not None:
@@ -72,6 +75,8 @@ def _correction(split_at: str | None, merge: str | None, retitle: str | None, ti
         if title is None and doc_type is None:
             raise typer.BadParameter("--retitle DOC needs a new title, --type, or both")
         return Correction("retitle", _number(retitle, "--retitle DOC"), title=title, type=doc_type)
+    if move is not None:
+        return Correction("move", _number(move, "--move DOC"))
     return None
 
 
@@ -88,6 +93,8 @@ def _print(listing: dict[str, Any]) -> None:
         pages = f"{row['first_page']}-{row['last_page']}"
         boundary = "-" if row["boundary_confidence"] is None else f"{row['boundary_confidence']:.2f}"
         review = "  待复核" if row["needs_review"] else ""
+        if row["moved_to"]:
+            review += f"  已移入{'副卷' if row['moved_to'] == 'secondary' else '正卷'}"
         volume = "副卷" if row["volume"] == "secondary" else "正卷"
         console.print(f"{row['number']:>3}  {volume} p.{pages:<9} {row['type']:<8} {row['title']}  "
                       f"(type {row['confidence']:.2f}, boundary {boundary}){review}", markup=False)

@@ -141,3 +141,43 @@ def test_split_merge_and_retype_are_signed_versions(tmp_path: Path) -> None:
     out = tmp_path / "models"
     trained = run(["train-classifier", str(MINI_CORPUS), "-o", str(out), "--json"], data, check=True)
     assert json.loads(trained.stdout)["examples"]["correction"] == 1
+
+
+def test_a_paper_moves_to_the_secondary_volume_and_back(tmp_path: Path) -> None:
+    """A scanned 评议笔录 filed as 其他 lands in the 正卷; the clerk moves it to the 副卷 (the 正卷 is bound anew
+    without it, from the stored page images) and back again (added to the 正卷, kept and marked in the 副卷)."""
+    from bench.pagegen import text_pdf
+    from tests.web.web_dossiers import COMPLAINT, DELIBERATION
+
+    data = tmp_path / "data"
+    complaint = text_pdf(tmp_path / "complaint.pdf", COMPLAINT)
+    scan = tmp_path / "deliberation.png"
+    with pymupdf.open(text_pdf(tmp_path / "deliberation.pdf", DELIBERATION)) as pdf:
+        pdf[0].get_pixmap(dpi=200).save(scan)
+    run(["process", str(complaint), "--case", CASE, "--type", "起诉状"], data, check=True, USER=CLERK)
+    run(["process", str(scan), "--case", CASE, "--type", "其他", "--split", "none"], data, check=True, USER=CLERK)
+    before = catalogue(data)["documents"]
+    assert [d["volume"] for d in before] == ["main", "main"]
+    main_pages = before[1]["last_page"]
+
+    moved = catalogue(data, "--move", "2")
+    assert (moved["version"], moved["from"], moved["to"]) == (3, "main", "secondary")
+    after = catalogue(data)["documents"]
+    assert [(d["volume"], d["title"]) for d in after] == [("main", before[0]["title"]), ("secondary", before[1]["title"])]
+    assert after[0]["first_page"] == before[0]["first_page"] and after[0]["last_page"] == before[0]["last_page"]
+    settings = load_settings(data_dir=data)
+    store = open_store(settings.store_uri, settings.storage)
+    manifest = read_manifest(store, CaseNumber.parse(CASE), 3)
+    assert manifest.provenance["rebound"]["main"]["withheld_from_parties"] == [2]  # version 1 never held it
+    assert manifest.provenance["volume_pages"]["main"] < main_pages  # bound anew: no page of the 评议笔录
+    verified(data)
+
+    back = catalogue(data, "--move", "2")
+    assert (back["version"], back["from"], back["to"]) == (4, "secondary", "main")
+    final = catalogue(data)["documents"]
+    assert [(d["volume"], d["moved_to"]) for d in final] == [("main", None), ("main", None), ("secondary", "main")]
+    assert catalogue(data, "--move", "3", check=False)["returncode"] == 2  # a row kept as a record stays
+    report = verified(data)
+    assert report["versions"] == [1, 2, 3, 4]
+    acts = [e.detail for e in AuditLog(store).entries() if e.action == "recatalogue"]
+    assert [(a["from"], a["to"], a["version"]) for a in acts] == [("main", "secondary", 3), ("secondary", "main", 4)]

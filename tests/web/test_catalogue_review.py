@@ -144,3 +144,31 @@ def test_a_judge_cannot_correct_the_catalogue(browser, live_server) -> None:  # 
         })).then(async (r) => done([r.status, await r.json()]));
     """, key)
     assert status[0] == 403 and status[1]["detail"] == "仅书记员可更正编目", json.dumps(status, ensure_ascii=False)
+
+
+def test_clerk_moves_a_paper_to_the_secondary_volume_and_back(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The 移入副卷 / 移入正卷 buttons: each move opens the new version at the paper, in the volume it went to."""
+    sign_in(browser, live_server.url, "clerk1")
+    open_case(browser, CASE_A)
+    latest = LATEST + 3  # after the split, the merge and the retitle
+    opened(browser, latest)
+    power = next(e for e in css(browser, "#catalogue li.entry") if "授权委托书" in e.find_element("css selector", ".title").text)
+    title = power.find_element("css selector", ".title").text
+    power.click()
+    wait(browser, lambda d: f"《{title}》" in by_id(d, "recat-current").text)
+    assert by_id(browser, "recat-move").text == "移入副卷"
+    by_id(browser, "recat-move").click()
+    opened(browser, latest + 1)
+    assert "/secondary/" in browser.execute_script("return location.hash")
+    assert title in [e["title"] for e in catalogue(browser)]
+    assert checked(live_server, latest + 1, "move")["to"] == "secondary"
+
+    moved = next(e for e in css(browser, "#catalogue li.entry") if e.find_element("css selector", ".title").text == title)
+    moved.click()
+    wait(browser, lambda d: f"《{title}》" in by_id(d, "recat-current").text and by_id(d, "recat-move").text == "移入正卷")
+    by_id(browser, "recat-move").click()
+    opened(browser, latest + 2)
+    assert "/main/" in browser.execute_script("return location.hash")
+    assert title in [e["title"] for e in catalogue(browser)]
+    assert checked(live_server, latest + 2, "move")["to"] == "main"
+    browser.save_screenshot(str(ARTIFACTS / "catalogue-moved-back.png"))

@@ -244,6 +244,7 @@ function renderCatalogue(info) {
       el("span", { className: "title" }, doc.title), " ",
       el("span", { className: "pages" }, `第${doc.first_page}–${doc.last_page}页 · ${doc.type}`));
     if (doc.needs_review) item.append(" ", el("span", { className: "review" }, "待复核"));
+    if (doc.moved_to) item.append(" ", el("span", { className: "moved" }, doc.moved_to === "main" ? "已移入正卷" : "已移入副卷"));
     item.dataset.index = i;
     item.dataset.number = doc.number;
     item.dataset.firstPage = doc.first_page;
@@ -419,6 +420,9 @@ function showCorrection(page) {
   const next = doc ? d.documents[d.documents.indexOf(doc) + 1] : undefined;
   $("recat-merge").disabled = !next || next.first_page !== doc.last_page + 1;
   $("recat-retitle").disabled = !doc;
+  // to the other volume: a 正卷 is then bound anew without it, and its earlier versions are no longer given to parties
+  $("recat-move").textContent = d.volume.startsWith("secondary") ? "移入正卷" : "移入副卷";
+  $("recat-move").disabled = !doc || Boolean(doc.moved_to);
   if (doc && $("recat-title").dataset.document !== String(doc.number)) {
     $("recat-title").dataset.document = doc.number;
     $("recat-title").value = doc.title;
@@ -447,6 +451,7 @@ async function correctCatalogue(action, extra = {}) {
 $("recat-split").addEventListener("click", () => correctCatalogue("split", { page: Number($("recatalogue").dataset.page) }));
 $("recat-merge").addEventListener("click", () => correctCatalogue("merge"));
 $("recat-retitle").addEventListener("click", () => correctCatalogue("retitle", { title: $("recat-title").value.trim(), type: $("recat-type").value }));
+$("recat-move").addEventListener("click", () => correctCatalogue("move"));
 
 async function markPage(n) {
   const d = state.dossier;
