@@ -157,7 +157,8 @@ class SealSettings(Section):
     trust_anchors: DirectoryPath | None = Field(
         default=None,
         description="folder of the CA certificates (PEM or DER; 国密 SM2 roots, and intermediates the court trusts) "
-        "that seal signers' certificates must chain to; None = the chain is not judged (证书链未核验)",
+        "that seal signers', seal makers' and timestamp authorities' certificates must chain to; "
+        "None = no chain is judged (证书链未核验)",
     )
 
 

@@ -24,16 +24,18 @@ A mathematically valid signature is then judged as GB/T 38540's verification doe
 (``TBS_Sign.timeInfo``, and the attached RFC 3161 timestamp's time too where one verifies) the seal must be within its
 validity period (``ES_PropertyInfo.validStart``/``validEnd``) and the signer certificate within its own; the
 seal maker's signature must verify; an attached timestamp must be over this signature value and verify; and,
-where the court configures trust anchors (``seals.trust_anchors``), the signer certificate must chain to one.
-Any of these failing makes the signature invalid, with every failure named.
+where the court configures trust anchors (``seals.trust_anchors``), three certificates must chain to one, each
+at its own time: the signer's at the signing time, the seal maker's at the seal's making time, and the timestamp
+authority's at the timestamp's time. Any of these failing makes the signature invalid, with every failure named.
 
 The signatures are verified with OpenSSL 3 (``openssl pkeyutl -verify``, SM3withSM2, the GB/T 35276 default
 user ID ``1234567812345678``; ``openssl verify`` for the chain; ``openssl cms -verify`` for the timestamp)
 rather than the pure-Python ``gmssl`` package: OpenSSL's SM2 is maintained, reviewed and already what this
 project trusts for SM3 (``hashlib``), while ``gmssl`` would be a second, little-maintained implementation of
 elliptic-curve arithmetic to trust. The CLI is used because Python's ``cryptography`` does not expose SM2.
-Without trust anchors the chain is **not** judged (no Chinese root store ships here): a valid result means
-"valid for the embedded certificate", says whose it is, and says 证书链未核验.
+Without trust anchors no chain is judged (no Chinese root store ships here): a valid result means
+"valid for the embedded certificate", says whose it is, and says 证书链未核验 (and 制章者证书链未核验,
+时间戳证书链未核验): the maker's signature and a timestamp are then only self-consistent.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class SignatureCheck:
     """When it was signed (Beijing time): the timestamp's time where one verifies, else the signer's own."""
     findings: tuple[str, ...] = ()
     """What the checks beyond the signature value found that is not a failure (Chinese): the seal's and the
-    certificate's validity at signing, the maker's signature, the timestamp, the chain (可信 or 未核验)."""
+    certificate's validity at signing, the maker's signature, the timestamp, the three chains (可信 or 未核验)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class _Parsed:
     maker: _Signed
     """The seal maker's signature over the seal (SESeal)."""
     seal_name: str
+    made_at: core.Asn1Value
+    """The seal's making time (ES_PropertyInfo.createDate), when the maker's certificate must have been valid."""
     seal_certs: tuple[bytes, ...] | None
     """v4: the signer certificates the seal allows (as listed or as SM3/SHA digests); None for v1."""
     time_info: core.Asn1Value
@@ -177,8 +181,9 @@ def _judge(
         (failures if state == "invalid" else findings).append(text)
 
     stamped_at: dt.datetime | None = None
+    tsa_certs: tuple[bytes, ...] = ()
     if parsed.timestamp is not None:
-        state, text, stamped_at = _timestamp(parsed.timestamp, parsed.signer.signature)
+        state, text, stamped_at, tsa_certs = _timestamp(parsed.timestamp, parsed.signer.signature)
         note(state, text)
     try:
         claimed: dt.datetime | None = _time(parsed.time_info)
@@ -196,11 +201,24 @@ def _judge(
     signed_at = stamped_at or claimed
     state, detail = _verify(parsed.maker)
     note(state, {"valid": "制章者签名有效", "invalid": "制章者签名无效"}.get(state, f"制章者签名未能验证（{detail}）"))
-    if anchors is None:
-        findings.append("证书链未核验")
-    else:
-        note(*_chain(parsed.signer.cert, _trust_bundle(anchors), signed_at))
+    bundle = _trust_bundle(anchors) if anchors is not None else None
+    note(*_chain("", parsed.signer.cert, (), bundle, signed_at))
+    note(*_chain("制章者", parsed.maker.cert, (), bundle, _made_at(parsed)))
+    if tsa_certs:  # only a timestamp that verified names its authority
+        note(*_chain("时间戳", tsa_certs[0], tsa_certs[1:], bundle, stamped_at))
     return failures, findings, signed_at
+
+
+def _made_at(parsed: _Parsed) -> dt.datetime | None:
+    """When the maker's certificate must have been valid: the seal's making time (ES_PropertyInfo.createDate,
+    which both versions record); where that cannot be read, the start of the seal's validity (validStart) stands
+    in for it, the seal having been made by then; None (judged as of now) when neither can be read."""
+    for value in (parsed.made_at, parsed.valid_from):
+        try:
+            return _time(value)
+        except _MALFORMED:
+            continue
+    return None
 
 
 def _validity(cert: x509.Certificate) -> tuple[core.Asn1Value, core.Asn1Value]:
@@ -227,9 +245,10 @@ def _within(what: str, at: dt.datetime, start: core.Asn1Value, end: core.Asn1Val
     return "valid", f"签章时{what}在有效期内（{period}）"
 
 
-def _timestamp(element: bytes, signature: bytes) -> tuple[State, str, dt.datetime | None]:
+def _timestamp(element: bytes, signature: bytes) -> tuple[State, str, dt.datetime | None, tuple[bytes, ...]]:
     """The v4 timestamp: an RFC 3161 token whose message imprint is the digest of the signature value, signed
-    by a TSA whose certificate it carries. Only a timestamp that verifies gives the signing time."""
+    by a TSA whose certificate it carries. Only a timestamp that verifies gives the signing time and the TSA's
+    certificates (its own first, then the others the token carries, as intermediates for its chain)."""
     try:
         token = _timestamp_token(element)
         signed_data = cms.ContentInfo.load(token, strict=True)["content"]
@@ -240,41 +259,65 @@ def _timestamp(element: bytes, signature: bytes) -> tuple[State, str, dt.datetim
         imprint = info["message_imprint"]
         method = DIGESTS.get(imprint["hash_algorithm"]["algorithm"].dotted)
         hashed, stamped_at = bytes(imprint["hashed_message"].native), info["gen_time"].native
-        carries_certificate = len(signed_data["certificates"] or []) > 0
+        certificates = _tsa_certificates(signed_data)
     except _MALFORMED as exc:
-        return "unchecked", f"时间戳无法解析（{exc}），未核验", None
+        return "unchecked", f"时间戳无法解析（{exc}），未核验", None, ()
     if method is None:
-        return "unchecked", f"时间戳的摘要算法{imprint['hash_algorithm']['algorithm'].dotted}不支持，未核验", None
+        algorithm = imprint["hash_algorithm"]["algorithm"].dotted
+        return "unchecked", f"时间戳的摘要算法{algorithm}不支持，未核验", None, ()
     if hashlib.new(method, signature).digest() != hashed:
-        return "invalid", "时间戳无效（不是对本签名值的时间戳）", None
-    if not carries_certificate:
-        return "unchecked", f"时间戳（{_shown(stamped_at)}）未附时间戳服务证书，其签名未核验", None
+        return "invalid", "时间戳无效（不是对本签名值的时间戳）", None, ()
+    if not certificates:
+        return "unchecked", f"时间戳（{_shown(stamped_at)}）未附时间戳服务证书，其签名未核验", None, ()
     done = _openssl(["cms", "-verify", "-inform", "DER", "-noverify", "-binary", "-out", "-"], token)
     if isinstance(done, str):
-        return "unchecked", f"时间戳签名未能验证（{done}）", None
+        return "unchecked", f"时间戳签名未能验证（{done}）", None, ()
     if done.returncode == 0:
-        return "valid", f"时间戳有效（{_shown(stamped_at)}）", stamped_at
-    return "invalid", "时间戳无效（时间戳服务的签名验证失败）", None
+        return "valid", f"时间戳有效（{_shown(stamped_at)}）", stamped_at, certificates
+    return "invalid", "时间戳无效（时间戳服务的签名验证失败）", None, ()
 
 
-def _chain(cert: bytes, bundle: str, at: dt.datetime | None) -> tuple[State, str]:
-    """Does the signer certificate chain to a configured anchor (as of the signing time, where known)?
+def _tsa_certificates(signed_data: cms.SignedData) -> tuple[bytes, ...]:
+    """The certificates a timestamp token carries (DER), the one its signer identifies first; () when none is
+    the signer's, since the token then does not carry the TSA's certificate."""
+    sid = signed_data["signer_infos"][0]["sid"]
+    carried = [c.chosen for c in signed_data["certificates"] or [] if isinstance(c.chosen, x509.Certificate)]
+    if sid.name == "issuer_and_serial_number":
+        wanted = (sid.chosen["issuer"].dump(), sid.chosen["serial_number"].native)
+        signers = [c for c in carried if (c.issuer.dump(), c.serial_number) == wanted]
+    else:  # subject_key_identifier
+        signers = [c for c in carried if c.key_identifier == sid.chosen.native]
+    if not signers:
+        return ()
+    return tuple(c.dump() for c in [signers[0], *(c for c in carried if c is not signers[0])])
+
+
+def _chain(
+    whose: str, cert: bytes, intermediates: tuple[bytes, ...], bundle: str | None, at: dt.datetime | None
+) -> tuple[State, str]:
+    """Does CERT (WHOSE: "" for the signer, 制章者, 时间戳) chain to a configured anchor as of AT (where known),
+    through INTERMEDIATES if need be? Without anchors (BUNDLE None) it is not judged: ``{whose}证书链未核验``.
 
     ``-partial_chain`` makes every configured certificate an anchor, so a court may trust an intermediate CA.
     """
+    if bundle is None:
+        return "unchecked", f"{whose}证书链未核验"
     with tempfile.TemporaryDirectory(prefix="edossier-chain-") as tmp:
-        anchors = Path(tmp) / "anchors.pem"
+        anchors, untrusted = Path(tmp) / "anchors.pem", Path(tmp) / "untrusted.pem"
         anchors.write_text(bundle, encoding="ascii")
+        untrusted.write_bytes(b"".join(pem.armor("CERTIFICATE", der) for der in intermediates))
+        via = ["-untrusted", str(untrusted)] if intermediates else []
         when = ["-attime", str(int(at.timestamp()))] if at else []
-        command = ["verify", "-CAfile", str(anchors), "-partial_chain", *when, "-vfyopt", f"distid:{DEFAULT_USER_ID}"]
+        command = ["verify", "-CAfile", str(anchors), *via, "-partial_chain", *when,
+                   "-vfyopt", f"distid:{DEFAULT_USER_ID}"]  # fmt: skip
         done = _openssl(command, pem.armor("CERTIFICATE", cert))
     if isinstance(done, str):
-        return "unchecked", f"证书链未能核验（{done}）"
+        return "unchecked", f"{whose}证书链未能核验（{done}）"
     if done.returncode == 0:
-        return "valid", "证书链可信"
+        return "valid", f"{whose}证书链可信"
     lines = (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()
     why = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("error ")), "")
-    return "invalid", f"证书链不可信（{why or '无法链至所配置的信任根'}）"
+    return "invalid", f"{whose}证书链不可信（{why or '无法链至所配置的信任根'}）"
 
 
 def _trust_bundle(folder: Path) -> str:
@@ -330,6 +373,7 @@ def _parse(signed_value: bytes) -> _Parsed:
         signer=_Signed(cert, _oid(algorithm), to_sign.dump(), _bits(signature)),
         maker=maker,
         seal_name=bytes(properties[1].contents).decode("utf-8", "replace"),
+        made_at=properties[dates - 1],
         seal_certs=seal_certs,
         time_info=to_sign[2],
         valid_from=properties[dates],

@@ -136,17 +136,21 @@ def reseal(
     *,
     signed_at: dt.datetime,
     seal_valid: tuple[dt.datetime, dt.datetime],
+    made_at: dt.datetime | None = None,
     stamped: bool = False,
+    tsa: TestPki | None = None,
 ) -> bytes:
     """SIGNED_VALUE (a real v4 SES_Signature) with the seal's dates, certificate list and maker replaced and
-    re-signed by MAKER, the signing time set, and re-signed by SIGNER (optionally timestamped)."""
+    re-signed by MAKER, the signing time set, and re-signed by SIGNER (optionally timestamped by TSA's
+    authority, PKI's by default). The seal is made at MADE_AT (createDate), by default now: after the keys."""
     top = children(signed_value)
     to_sign = children(top[0])
     seal = children(to_sign[1])
     info = children(seal[0])
     properties = children(info[2])
     properties[3] = sequence([core.OctetString(signer.cert).dump()])  # certList (type 1): the new signer
-    properties[5:7] = [_time(seal_valid[0]), _time(seal_valid[1])]
+    made = made_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    properties[4:7] = [_time(made), _time(seal_valid[0]), _time(seal_valid[1])]
     info[2] = sequence(properties)
     seal[0] = sequence(info)
     seal[1] = core.OctetString(maker.cert).dump()
@@ -158,7 +162,8 @@ def reseal(
     signature = pki.sign(signer, new_to_sign)
     parts = [new_to_sign, core.OctetString(signer.cert).dump(), top[2], _bits(signature)]
     if stamped:
-        parts.append(core.BitString(contents=b"\x00" + pki.timestamp(signature), explicit=0).dump())
+        token = (tsa or pki).timestamp(signature)
+        parts.append(core.BitString(contents=b"\x00" + token, explicit=0).dump())
     return sequence(parts)
 
 
@@ -182,7 +187,9 @@ def resealed_ofd(
     *,
     signed_at: dt.datetime = NOW + DAY,
     seal_valid: tuple[dt.datetime, dt.datetime] = IN_DATE,
+    made_at: dt.datetime | None = None,
     stamped: bool = False,
+    tsa: TestPki | None = None,
     edit: Callable[[bytes], bytes] | None = None,
 ) -> Path:
     """SESV4SignDoc at TARGET with its seal re-made by KEYS (EDIT, if given, then rewrites the signed value)."""
@@ -196,7 +203,9 @@ def resealed_ofd(
         keys.maker,
         signed_at=signed_at,
         seal_valid=seal_valid,
+        made_at=made_at,
         stamped=stamped,
+        tsa=tsa,
     )
     parts[SIGNED_VALUE] = edit(value) if edit else value
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:

@@ -1,12 +1,14 @@
 """Beyond the signature value: the seal's and the certificate's validity at signing, the seal maker's signature,
-the v4 timestamp, and the chain to the court's trust anchors, as the remark a clerk reads shows them.
+the v4 timestamp, and the chains of the signer's, the maker's and the timestamp authority's certificates to the
+court's trust anchors, as the remark a clerk reads shows them.
 
 The real sealed OFDs (tests/data/intake, ofdrw, Apache-2.0) carry three of these cases themselves: ofdrw's
 SESV4SignDoc was signed (2026-08-04) after its seal and certificate expired (2022), zsbk's two seals are within
 their dates, and n.ofd's v1 seal has a valid maker signature. The other cases are built from SESV4SignDoc's own
 structures re-signed with a test PKI made here by the OpenSSL CLI (tests/ingest/sm2_test_pki.py): a seal within
 its dates, expired, or not yet valid; a certificate expired at signing; a broken maker signature; a timestamp that
-verifies, belongs to another value, or is forged; a chain to a configured anchor, and to an unrelated one.
+verifies, belongs to another value, or is forged; a chain to a configured anchor, and to an unrelated one, for the
+signer, the maker (also on zsbk's real seal) and the timestamp authority.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def test_real_seals_dates_and_makers() -> None:
     assert zsbk.startswith("原件含电子签章2个，签章后内容被改动（摘要不符）；有效签名的证书主体：CN=53011200000556")
     assert (
         "（签章时印章在有效期内（2019-10-25至2020-10-25），签章时证书在有效期内（2019-10-25至2020-10-24），"
-        "制章者签名有效，证书链未核验）" in zsbk
+        "制章者签名有效，证书链未核验，制章者证书链未核验）" in zsbk
     )
 
     v1 = ofd_facts(DATA / "n.ofd", LimitsSettings())["电子签章1"]
@@ -87,7 +89,7 @@ def test_a_seal_within_its_dates_is_valid(tmp_path: Path, seal_keys: SealKeys) -
         "原件含电子签章1个，签名值验证有效，所签内容摘要核对一致；有效签名的证书主体：O=edossier tests,CN=测试签章人（"
         f"签章时印章在有效期内（{_day(IN_DATE[0])}至{_day(IN_DATE[1])}），签章时证书在有效期内（"
     )
-    assert remark.endswith("制章者签名有效，证书链未核验）")
+    assert remark.endswith("制章者签名有效，证书链未核验，制章者证书链未核验）")
 
 
 def test_expired_or_early_seal_and_expired_certificate(tmp_path: Path, seal_keys: SealKeys) -> None:
@@ -134,6 +136,8 @@ def test_timestamps(tmp_path: Path, seal_keys: SealKeys) -> None:
     stamped = _remark(_resealed(tmp_path, seal_keys, stamped=True))
     assert stamped.startswith("原件含电子签章1个，签名值验证有效，所签内容摘要核对一致")
     assert f"时间戳有效（{_day(NOW)}" in stamped
+    # Without anchors the timestamp authority's and the maker's certificates are only self-consistent: said so.
+    assert stamped.endswith("证书链未核验，制章者证书链未核验，时间戳证书链未核验）")
 
     def other_value(value: bytes) -> bytes:
         kids = children(value)
@@ -180,7 +184,7 @@ def test_chain_to_configured_anchors(tmp_path: Path, seal_keys: SealKeys) -> Non
     trusted = tmp_path / "trusted"
     trusted.mkdir()
     (trusted / "root.pem").write_bytes(der_to_pem(test_pki.ca.cert))
-    assert _remark(resealed, trusted).endswith("制章者签名有效，证书链可信）")
+    assert _remark(resealed, trusted).endswith("制章者签名有效，证书链可信，制章者证书链可信）")
 
     unrelated = tmp_path / "unrelated"
     unrelated.mkdir()
@@ -191,6 +195,43 @@ def test_chain_to_configured_anchors(tmp_path: Path, seal_keys: SealKeys) -> Non
     (unrelated / "notes.txt").write_text("不是证书", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="notes.txt is not a certificate"):
         _remark(resealed, unrelated)
+
+
+def test_maker_and_timestamp_authority_chains(tmp_path: Path, seal_keys: SealKeys) -> None:
+    """With anchors, the maker's certificate must chain to one as of the seal's making time and the timestamp
+    authority's as of the timestamp's time, like the signer's; one from an unrelated CA makes the seal invalid."""
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "root.pem").write_bytes(der_to_pem(seal_keys.pki.ca.cert))
+    other = TestPki(tmp_path / "other", "另一根CA")
+
+    stamped = _remark(_resealed(tmp_path, seal_keys, stamped=True), trusted)
+    assert stamped.startswith("原件含电子签章1个，签名值验证有效，所签内容摘要核对一致")
+    assert stamped.endswith("证书链可信，制章者证书链可信，时间戳证书链可信）")
+
+    foreign_tsa = _remark(_resealed(tmp_path, seal_keys, stamped=True, tsa=other), trusted)
+    assert foreign_tsa.startswith("原件含电子签章1个，签名无效：签章1「OFD R&W 测试用印章」")
+    assert foreign_tsa.endswith("时间戳证书链不可信（unable to get local issuer certificate）")
+
+    foreign_maker = SealKeys(seal_keys.pki, seal_keys.signer, other.issue("外部制章者"))
+    made_abroad = _remark(_resealed(tmp_path, foreign_maker), trusted)
+    assert "签名无效：" in made_abroad
+    assert made_abroad.endswith("制章者证书链不可信（unable to get local issuer certificate）")
+
+    # A seal dated as made before its maker's certificate existed (the certificate was issued at the test's start).
+    made_early = _remark(_resealed(tmp_path, seal_keys, made_at=NOW - 10 * DAY), trusted)
+    assert made_early.endswith("制章者证书链不可信（certificate is not yet valid）")
+
+    # zsbk's real maker certificate expired in 2020-08, after the seal was made (2019-10-25): judged at the making
+    # time, it chains (here to itself as the anchor); its signer, whose CA is not configured, does not.
+    with zipfile.ZipFile(DATA / "zsbk.ofd") as src:
+        maker_cert = children(children(children(src.read(SIGNED_VALUE))[0])[1])[1]
+    makers = tmp_path / "zsbk-maker"
+    makers.mkdir()
+    (makers / "maker.pem").write_bytes(der_to_pem(core.OctetString.load(maker_cert).native))
+    zsbk = ofd_facts(DATA / "zsbk.ofd", LimitsSettings(), makers)["电子签章1"]
+    assert "签名无效：证书链不可信（unable to get local issuer certificate）" in zsbk
+    assert "制章者签名有效，制章者证书链可信" in zsbk
 
 
 def test_the_setting_reaches_intake(tmp_path: Path, seal_keys: SealKeys) -> None:
