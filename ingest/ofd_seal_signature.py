@@ -278,8 +278,8 @@ def _timestamp(element: bytes, signature: bytes) -> tuple[State, str, dt.datetim
 
 
 def _tsa_certificates(signed_data: cms.SignedData) -> tuple[bytes, ...]:
-    """The certificates a timestamp token carries (DER), the one its signer identifies first; () when none is
-    the signer's, since the token then does not carry the TSA's certificate."""
+    """The certificates a timestamp token carries (DER), the one its signer identifies first (where none is, the
+    TSA's signature cannot verify either, and the token is judged invalid as before)."""
     sid = signed_data["signer_infos"][0]["sid"]
     carried = [c.chosen for c in signed_data["certificates"] or [] if isinstance(c.chosen, x509.Certificate)]
     if sid.name == "issuer_and_serial_number":
@@ -287,9 +287,8 @@ def _tsa_certificates(signed_data: cms.SignedData) -> tuple[bytes, ...]:
         signers = [c for c in carried if (c.issuer.dump(), c.serial_number) == wanted]
     else:  # subject_key_identifier
         signers = [c for c in carried if c.key_identifier == sid.chosen.native]
-    if not signers:
-        return ()
-    return tuple(c.dump() for c in [signers[0], *(c for c in carried if c is not signers[0])])
+    first = signers[:1]
+    return tuple(c.dump() for c in [*first, *(c for c in carried if c not in first)])
 
 
 def _chain(
