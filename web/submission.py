@@ -60,7 +60,7 @@ from edossier.types import DossierVersion
 from edossier.web.accounts import User, accounts_path
 from edossier.web.messages import Refusal, error_message
 from edossier.web.page_check import blank_pages, count_pages
-from edossier.web.submission_queue import LANES, Job, JobQueue, lane_for, new_owner, retire_owner
+from edossier.web.submission_queue import LANES, Job, JobQueue, holding, lane_for, new_owner, retire_owner
 
 log = logging.getLogger(__name__)
 
@@ -145,25 +145,13 @@ class Submissions:
 
     @contextmanager
     def correcting(self, case: CaseNumber) -> Iterator[None]:
-        """Hold CASE while a clerk's catalogue correction publishes its next version in the request.
-
-        No submission of the case starts meanwhile (in any server process), so the
-        correction and a submission never bind onto the same version, where one of
-        them would lose the number and leave its sealed PDF in the store unnamed.
-        Refused (409) while a submission of the case is being processed: it is
-        about to publish the version the clerk has not seen.
-        """
-        busy = self.queue.hold_case(case.normalized, self.owner)
-        if busy == "running":
-            raise Refusal(f"case {case}: a submission is being published",
-                          "本案有新提交的材料正在收入卷宗，请稍候打开最新版本后再更正", 409)
-        if busy is not None:
-            raise Refusal(f"case {case}: another correction is being published",
-                          "本案的编目正在由他人更正，请稍候打开最新版本后再更正", 409)
+        """Hold CASE while a clerk's catalogue correction publishes its next version in the request
+        (``submission_queue.holding``: no submission of the case starts meanwhile, in any server process;
+        refused 409 while one is being processed); then wake this process's workers for the jobs that waited."""
         try:
-            yield
+            with holding(self.queue, case.normalized, self.owner):
+                yield
         finally:
-            self.queue.release_case(case.normalized, self.owner)
             for wake in self._wake.values():  # submissions of the case that waited go on now
                 wake.set()
 

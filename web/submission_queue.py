@@ -27,6 +27,8 @@ submission's pages does not hold the case.  A version published outside the
 queue in a clerk's request (a catalogue correction) holds its case here too
 (``hold_case``): no job of the case starts while it is held, and it is not held
 while a job of the case runs, so the two never bind onto the same version.
+A correction at a terminal (``edossier catalogue``) takes the same hold in the
+queue of its data folder, where a server ever kept one (``holding_at_terminal``).
 
 Lanes: a submission of up to ``small_submission_pages`` pages waits only
 behind other small ones; a big one (3,000 pages) never delays a one-page filing.
@@ -40,12 +42,16 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edossier.config.settings import WebSettings
-from edossier.pipeline.batch.sqlite_broker import owner_dead
+from edossier.config.settings import Settings, WebSettings
+from edossier.errors import ExitCode
+from edossier.pipeline.batch.sqlite_broker import consumer_owner, owner_dead
+from edossier.web.accounts import accounts_path
 from edossier.web.messages import Refusal
 
 SMALL, LARGE = "small", "large"
@@ -400,6 +406,61 @@ class JobQueue:
             args.extend(states)
         sql = f"SELECT {_COLUMNS} FROM submission_jobs {'WHERE ' + ' AND '.join(where) if where else ''}"
         return [_job(r) for r in self.db.execute(f"{sql} ORDER BY created DESC LIMIT ?", (*args, limit))]
+
+
+class CaseBusy(Refusal):
+    """A correction refused because its case's next version is being published by someone else (409 in the reader).
+
+    The message carries the reader's sentence too: at a terminal it is the one line the clerk reads.
+    """
+
+    exit_code = ExitCode.conflict
+
+    def __init__(self, why: str, chinese: str) -> None:
+        super().__init__(f"{why}; {chinese}", chinese, 409)
+
+
+@contextmanager
+def holding(queue: JobQueue, case: str, owner: str) -> Iterator[None]:
+    """Hold CASE for OWNER while a correction publishes its next version outside the queue; released on exit.
+
+    The one hold of the reader's corrections and the terminal's: neither binds onto
+    the version a submission of the case is about to publish (one of them would
+    lose the number and leave its sealed PDF in the store unnamed).  Refused
+    (``CaseBusy``) while a submission of the case is being processed, or while
+    another correction holds it.
+    """
+    busy = queue.hold_case(case, owner)
+    if busy == "running":
+        raise CaseBusy(f"case {case}: a submission of the case is being processed",
+                       "本案有新提交的材料正在收入卷宗，请稍候打开最新版本后再更正")
+    if busy is not None:
+        raise CaseBusy(f"case {case}: another correction of the case is being published",
+                       "本案的编目正在由他人更正，请稍候打开最新版本后再更正")
+    try:
+        yield
+    finally:
+        queue.release_case(case, owner)
+
+
+@contextmanager
+def holding_at_terminal(settings: Settings, case: str) -> Iterator[None]:
+    """``holding`` for a publication outside any server, in the queue of SETTINGS' data folder.
+
+    Where no server ever kept a queue there (no account database), no submission
+    can race it and nothing is created: the command behaves as without a reader.
+    A hold left by a killed command is dropped by the next claim or hold (its pid is gone).
+    """
+    path = accounts_path(settings)
+    if not path.exists():
+        yield
+        return
+    owner = new_owner(consumer_owner())
+    try:
+        with holding(JobQueue(path), case, owner):
+            yield
+    finally:
+        retire_owner(owner)
 
 
 _BUSY_CASES = ("SELECT case_no FROM submission_jobs WHERE state = 'running' UNION SELECT case_no FROM case_holds")

@@ -22,6 +22,7 @@ from bench.stacks import build_stack, random_stacks, read_corpus_docs
 from edossier.classify.boundary_training import train_boundary_model
 from edossier.casenumber import CaseNumber
 from edossier.config import load_settings
+from edossier.pipeline.batch.sqlite_broker import consumer_owner
 from edossier.pipeline.recatalogue import boundary_samples
 from edossier.storage import open_store
 from edossier.storage.audit import AuditLog
@@ -181,3 +182,52 @@ def test_a_paper_moves_to_the_secondary_volume_and_back(tmp_path: Path) -> None:
     assert report["versions"] == [1, 2, 3, 4]
     acts = [e.detail for e in AuditLog(store).entries() if e.action == "recatalogue"]
     assert [(a["from"], a["to"], a["version"]) for a in acts] == [("main", "secondary", 3), ("secondary", "main", 4)]
+
+
+def test_a_correction_at_a_terminal_waits_its_turn_with_the_readers_submissions(tmp_path: Path) -> None:
+    """``edossier catalogue`` takes the reader's case hold in the submission queue of its data folder: refused (one
+    line, the reader's sentence, exit 13, no version) while a submission of the case is being processed or another
+    correction holds the case; made once the job is done; the hold is let go after every outcome.  Without a queue
+    (no server ever ran there) nothing is created and the correction is made as before."""
+    from bench.pagegen import text_pdf
+    from edossier.web.accounts import accounts_path
+    from edossier.web.submission_queue import SMALL, Job, JobQueue, new_owner
+    from tests.web.web_dossiers import COMPLAINT
+
+    data = tmp_path / "data"
+    run(["process", str(text_pdf(tmp_path / "complaint.pdf", COMPLAINT)), "--case", CASE, "--type", "起诉状"], data,
+        check=True, USER=CLERK)
+    settings = load_settings(data_dir=data)
+    assert catalogue(data, "--retitle", "1", "民事起诉状（更正）")["version"] == 2
+    assert not accounts_path(settings).exists()  # no queue: none is made
+
+    queue = JobQueue(accounts_path(settings))  # the reader's queue, as a server leaves it
+    worker = new_owner(consumer_owner())
+    queue.admit(Job("job-1", "lawyer-wang", CaseNumber.parse(CASE).normalized, None, ["a.pdf"], [], 1, 1000, SMALL),
+                settings.web)
+    assert queue.claim(SMALL, worker) is not None and queue.passed_check("job-1", worker)  # being processed
+
+    def holds() -> list[tuple[str, ...]]:
+        return queue.db.execute("SELECT case_no FROM case_holds").fetchall()
+
+    refused = catalogue(data, "--retitle", "1", "起诉状", check=False)
+    assert refused["returncode"] == 13
+    assert refused["stderr"].strip().splitlines() == [
+        f"edossier: error: case {CaseNumber.parse(CASE).normalized}: a submission of the case is being processed; "
+        "本案有新提交的材料正在收入卷宗，请稍候打开最新版本后再更正"]
+    assert catalogue(data)["version"] == 2 and holds() == []
+
+    other = new_owner(consumer_owner())  # a clerk correcting in the reader meanwhile
+    assert queue.hold_case(CaseNumber.parse(CASE).normalized, other) == "running"
+    assert queue.finish("job-1", worker, "accepted", version=2)  # the job is processed
+    queue.audited("job-1")
+    assert queue.hold_case(CaseNumber.parse(CASE).normalized, other) is None
+    held = catalogue(data, "--retitle", "1", "起诉状", check=False)
+    assert held["returncode"] == 13 and "本案的编目正在由他人更正，请稍候打开最新版本后再更正" in held["stderr"]
+    queue.release_case(CaseNumber.parse(CASE).normalized, other)
+
+    assert catalogue(data, "--merge", "1,2", check=False)["returncode"] == 2  # refused by the correction itself
+    assert holds() == []
+    assert catalogue(data, "--retitle", "1", "起诉状")["version"] == 3
+    assert holds() == [] and catalogue(data)["documents"][0]["title"] == "起诉状"
+    assert verified(data)["versions"] == [1, 2, 3]
