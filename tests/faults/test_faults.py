@@ -81,9 +81,11 @@ def test_ocr_engine_crash_on_one_page_is_clean_and_resumable(data_dir: Path) -> 
     assert len(healthy.calls) < 4
 
 
-def _cli(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _cli(args: list[str], data_dir: Path, module: str = "edossier.pipeline.cli",
+         **env: str) -> subprocess.CompletedProcess[str]:
+    """``edossier ARGS`` on DATA_DIR, or the same command run by a test double MODULE (tests/faults/killed_mid_publish)."""
     full_env = {**os.environ, "EDOSSIER_DATA_DIR": str(data_dir), "EDOSSIER_CONFIG": "/nonexistent.toml", **env}
-    return subprocess.run([sys.executable, "-m", "edossier.pipeline.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
                           text=True, env=full_env, timeout=600)
 
 
@@ -135,9 +137,7 @@ def test_a_correction_killed_between_its_pdf_and_its_manifest_is_resumed(
     store = FilesystemStore(data_dir / "store")
     complaint = next(d for d in catalogue_rows(CASE, settings, store)["documents"] if d["last_page"] > d["first_page"])
     args = ["catalogue", CASE, "--split-at", f"{complaint['number']}:{complaint['first_page'] + 1}", "--json"]
-    env = {**os.environ, "EDOSSIER_DATA_DIR": str(data_dir), "EDOSSIER_CONFIG": "/nonexistent.toml"}
-    killed = subprocess.run([sys.executable, "-m", "tests.faults.killed_mid_publish", *args], capture_output=True,
-                            text=True, env=env, timeout=600)
+    killed = _cli(args, data_dir, module="tests.faults.killed_mid_publish")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert latest_version(store, case) == 1  # nothing partial visible
     left = orphans(store, case)
@@ -155,3 +155,49 @@ def test_a_correction_killed_between_its_pdf_and_its_manifest_is_resumed(
     trail = AuditLog(store)
     assert trail.verify() == []
     assert [e.detail["version"] for e in trail.entries() if e.action == "recatalogue"] == [2]
+
+
+@pytest.mark.parametrize("sealed", [1, 2], ids=["after-the-rebound-main-volume", "after-both-volumes"])
+def test_a_correction_moving_a_paper_to_the_secondary_volume_killed_mid_publish_is_resumed(
+    data_dir: Path, born_digital: list[Material], sealed: int
+) -> None:
+    """A move 正卷→副卷 seals two PDFs (the 正卷 bound anew, the 副卷 it joins); SIGKILL right after the first or
+    the second: no version shows, and the same move asked again publishes them as the next version, nothing left
+    that no version names, the 正卷 that parties read no longer holds the paper."""
+    import pymupdf
+
+    from edossier.pipeline.process import trust_roots
+    from edossier.pipeline.recatalogue import catalogue_rows
+    from edossier.pipeline.verify_case import verify_case
+    from edossier.storage.fixity import orphans
+    from edossier.web.volumes import withheld_from_parties
+
+    settings = load_settings()
+    case = CaseNumber.parse(CASE)
+    process_case(born_digital, CASE, settings)
+    store = FilesystemStore(data_dir / "store")
+    complaint, paper = catalogue_rows(CASE, settings, store)["documents"]  # 起诉状 (2 pages), 授权委托书 (1)
+    args = ["catalogue", CASE, "--move", str(paper["number"]), "--json"]
+    # One object sealed at a time, so that "after the first PDF" is the 正卷 alone.
+    killed = _cli(args, data_dir, module="tests.faults.killed_mid_publish", KILL_AFTER_PDFS=str(sealed),
+                  EDOSSIER_STORAGE__JOBS="1")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert latest_version(store, case) == 1  # nothing partial visible
+    left = orphans(store, case)
+    prefix = f"cases/{case.key}/versions/000002/"
+    assert sorted(k.removeprefix(prefix).split("-")[0] for k in left) == ["dossier", "dossier_secondary"][:sealed], left
+
+    again = _cli(args, data_dir)  # the clerk asks for the same move again
+    assert again.returncode == 0, again.stderr
+    moved = json.loads(again.stdout)
+    assert (moved["version"], moved["from"], moved["to"]) == (2, "main", "secondary")
+    manifest = read_manifest(store, case)
+    assert set(left) <= {o.key for o in manifest.objects}  # the PDFs sealed before the kill, taken back
+    assert orphans(store, case) == []
+    rows = catalogue_rows(CASE, settings, store)["documents"]
+    assert [(d["volume"], d["title"]) for d in rows] == [("main", complaint["title"]), ("secondary", paper["title"])]
+    assert withheld_from_parties(store, case) == {1}  # v1's 正卷 held the paper: parties no longer get it
+    main = next(o for o in manifest.objects if o.role == "dossier")
+    with pymupdf.open(store.get_file(main.key, data_dir / "main.pdf")) as pdf:
+        assert sum("本院受理原告" in page.get_text() for page in pdf) == 2  # the 起诉状's two pages, not the paper's
+    assert verify_case(store, case, trust_roots(settings))["valid"]
