@@ -43,7 +43,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import re
 import statistics
@@ -55,6 +54,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bench.machine import cpu_name
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -297,14 +298,10 @@ def machine(precision: str) -> str:
     """
     from edossier.config import OcrSettings
     from edossier.ocr.engine import cpu_count
-    from edossier.ocr.inference import openvino_precision, pick_runtime
+    from edossier.ocr.inference import cpu_flags, openvino_precision, pick_runtime
     from edossier.ocr.rapid import INT8_RECOGNISER, bundled_models, recognition_model
 
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines()
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
-    cpu = names[0] if names else platform.processor()
+    flags = cpu_flags()
     units = ", ".join(f for f in UNITS if f in flags) or "no AVX2"
     if cap := os.environ.get("ONEDNN_MAX_CPU_ISA"):
         units += f"; kernels capped at {cap} (ONEDNN_MAX_CPU_ISA)"
@@ -317,7 +314,7 @@ def machine(precision: str) -> str:
             used += " (recogniser int8, unsure lines again in f32)"
     else:
         used = "ONNX Runtime f32"
-    return f"machine: {cpu} ({units}), {cpu_count()} CPUs; PP-OCR models in {used}"
+    return f"machine: {cpu_name()} ({units}), {cpu_count()} CPUs; PP-OCR models in {used}"
 
 
 UNITS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")

@@ -221,12 +221,16 @@ def has_int8_dot_products(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     "4-4" as "44" on AVX2 and on AVX-512 without VNNI, and correctly with VNNI or
     AMX (notes/issue-18.md, session 9).  Unknown (no /proc) counts as without.
     """
+    return not INT8_DOT_PRODUCTS.isdisjoint(cpu_flags(cpuinfo))
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The instruction-set flags Linux lists for the first CPU; none where CPUINFO cannot be read."""
     try:
         text = cpuinfo.read_text(encoding="ascii", errors="replace")
     except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return not INT8_DOT_PRODUCTS.isdisjoint(flags)
+        return frozenset()
+    return frozenset(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
 
 
 def _with_top1_head(model: Any) -> Any:  # openvino.Model: openvino has no type hints

@@ -478,8 +478,7 @@ def _local(ctx: CaseContext, document: Document) -> Document:
 
 def _stored_source(manifest: Manifest, document: Document) -> SourceFile:
     """The original DOCUMENT was read from, as MANIFEST lists it sealed (what the work area needs to find it)."""
-    entry = next((o for o in manifest.objects if o.role == "original" and
-                  Path(o.key).stem == document.source_sha256), None)
+    entry = manifest.original(document.source_sha256)
     if entry is None:
         raise NotFoundError(f"case {manifest.case}: the original of {document.title!r} is not in the manifest")
     media_type = "application/pdf" if Path(entry.key).suffix == ".pdf" else "application/octet-stream"

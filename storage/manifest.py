@@ -45,6 +45,10 @@ class Manifest(BaseModel):
         """The bound, signed PDF of this version."""
         return next(entry for entry in self.objects if entry.role == "dossier")
 
+    def original(self, source_sha256: str) -> ManifestEntry | None:
+        """The sealed original file whose SHA-256 is SOURCE_SHA256 (stored under its hash), if this version lists it."""
+        return next((o for o in self.objects if o.role == "original" and Path(o.key).stem == source_sha256), None)
+
 
 def published_versions(store: Store, case: CaseNumber) -> list[int]:
     versions = []

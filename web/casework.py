@@ -303,10 +303,10 @@ class Casework:
         if not 1 <= number <= len(main):
             raise CaseworkError(f"正卷中没有第 {number} 份文书")
         doc = main[number - 1]
-        key = next((o.key for o in manifest.objects if o.role == "original" and doc.source_sha256 in o.key), None)
-        if key is None:
+        original = manifest.original(doc.source_sha256)
+        if original is None:
             raise NotFoundError(f"案件 {case} 的清单中没有《{doc.title}》的原件")
-        return doc, key
+        return doc, original.key
 
     def inbox(self, user: User) -> list[Service]:
         return self.records.services(recipient=user.name)
