@@ -41,6 +41,10 @@ _FIELDS = {
 }
 
 
+Stamps = tuple[tuple[str, tuple[float, float, float, float]], ...]
+"""(page ID, boundary in mm) of each place a seal's picture is drawn."""
+
+
 @dataclass(frozen=True)
 class Seal:
     """One electronic seal or signature on the OFD, as found and checked at intake."""
@@ -53,7 +57,7 @@ class Seal:
     references: int
     digests_ok: bool | None
     """True when every covered part's digest matches; None when the digest method is unknown here."""
-    stamps: tuple[tuple[str, tuple[float, float, float, float]], ...]
+    stamps: Stamps
     """(page ID, boundary in mm) where the seal's picture is drawn."""
     picture: bytes | None
     signature: SignatureCheck
@@ -62,19 +66,40 @@ class Seal:
 
 def seals(package: OfdPackage, doc: OfdDocument, anchors: Path | None = None) -> list[Seal]:
     """The document's seals, each checked; ANCHORS is the court's folder of trusted CA certificates, if any."""
+    return [_seal(package, part, xml, anchors) for part, xml in _signature_parts(package, doc)]
+
+
+def seal_pictures(package: OfdPackage, doc: OfdDocument) -> list[tuple[bytes | None, Stamps]]:
+    """Each seal's picture and where it is drawn, without checking it: what drawing the pages needs
+    (``seals`` has checked them once at intake; each check runs OpenSSL several times)."""
+    return [(_picture(_signed_value(package, part, xml)), _stamps(xml)) for part, xml in _signature_parts(package, doc)]
+
+
+def _signature_parts(package: OfdPackage, doc: OfdDocument) -> list[tuple[str, etree._Element]]:
+    """Each seal's Signature.xml part name and parsed XML, as the document's Signatures.xml lists them."""
     if not doc.signatures_part or not package.has(doc.signatures_part):
         return []
-    found = []
-    for entry in descendants(package.xml(doc.signatures_part), "Signature"):
-        part = OfdPackage.resolve(doc.signatures_part, entry.get("BaseLoc", ""))
-        found.append(_seal(package, part, package.xml(part), anchors))
-    return found
+    parts = [OfdPackage.resolve(doc.signatures_part, entry.get("BaseLoc", ""))
+             for entry in descendants(package.xml(doc.signatures_part), "Signature")]
+    return [(part, package.xml(part)) for part in parts]
+
+
+def _signed_info(xml: etree._Element) -> etree._Element:
+    info = child(xml, "SignedInfo")
+    return xml if info is None else info
+
+
+def _signed_value(package: OfdPackage, part: str, xml: etree._Element) -> bytes:
+    value = text_of(child(xml, "SignedValue"))
+    return package.read(OfdPackage.resolve(part, value)) if value else b""
+
+
+def _stamps(xml: etree._Element) -> Stamps:
+    return tuple((s.get("PageRef", ""), parse_box(s.get("Boundary"))) for s in children(_signed_info(xml), "StampAnnot"))
 
 
 def _seal(package: OfdPackage, part: str, xml: etree._Element, anchors: Path | None) -> Seal:
-    info = child(xml, "SignedInfo")
-    if info is None:
-        info = xml
+    info = _signed_info(xml)
     refs = child(info, "References")
     # Only exact names: ofdrw's n.ofd says 1.2.156.10197.1.401.2, whose digests are not plain SM3.
     method = DIGESTS.get((refs.get("CheckMethod", "") if refs is not None else "").lower())
@@ -87,9 +112,7 @@ def _seal(package: OfdPackage, part: str, xml: etree._Element, anchors: Path | N
             == text_of(child(ref, "CheckValue"))
             for ref in references
         )
-    stamps = tuple((s.get("PageRef", ""), parse_box(s.get("Boundary"))) for s in children(info, "StampAnnot"))
-    value = text_of(child(xml, "SignedValue"))
-    signed_value = package.read(OfdPackage.resolve(part, value)) if value else b""
+    signed_value = _signed_value(package, part, xml)
     provider = child(info, "Provider")
     return Seal(
         part=part,
@@ -98,7 +121,7 @@ def _seal(package: OfdPackage, part: str, xml: etree._Element, anchors: Path | N
         provider=(provider.get("ProviderName", "") or text_of(child(provider, "ProviderName"))) if provider is not None else "",
         references=len(references),
         digests_ok=digests_ok,
-        stamps=stamps,
+        stamps=_stamps(xml),
         picture=_picture(signed_value),
         signature=check_signature(signed_value, package.read(part), anchors),
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from edossier.config import LimitsSettings
 from edossier.ingest.ofd import OfdDocument, render_pdf
-from edossier.ingest.ofd_facts import invoice_fields, seal_metadata, seal_remark, seals
+from edossier.ingest.ofd_facts import invoice_fields, seal_metadata, seal_pictures, seal_remark, seals
 from edossier.ingest.ofd_package import OfdPackage
 
 SIGNED_KEY = "签章"
@@ -40,8 +40,8 @@ def ofd_to_pdf(path: Path, target: Path, limits: LimitsSettings) -> list[str]:
     with OfdPackage(path, limits) as package:
         doc = OfdDocument(package)
         stamps: dict[str, list[tuple[bytes, tuple[float, float, float, float]]]] = {}
-        for seal in seals(package, doc):
-            if seal.picture is not None:
-                for page_id, boundary in seal.stamps:
-                    stamps.setdefault(page_id, []).append((seal.picture, boundary))
+        for picture, places in seal_pictures(package, doc):
+            if picture is not None:
+                for page_id, boundary in places:
+                    stamps.setdefault(page_id, []).append((picture, boundary))
         return render_pdf(doc, target, limits, stamps)
