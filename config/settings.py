@@ -219,6 +219,12 @@ class WebSettings(Section):
     case_waiting_jobs: int = Field(default=10, ge=1, description="submissions one case may have waiting (429)")
     case_waiting_pages: int = Field(default=20_000, ge=1, description="pages one case may have waiting (429)")
     case_waiting_bytes: int = Field(default=2 * 1024**3, ge=1, description="bytes one case may have waiting (429)")
+    case_hold_lease_s: float = Field(
+        default=60, gt=0,
+        description="a case held for a publication outside the submission queue (a correction, edossier process at a "
+        "terminal…) is let go this long after its holder last renewed the hold (every quarter of it): a holder killed "
+        "on another machine or in another container blocks the case no longer",
+    )
     catalogue_review_below: float = Field(
         default=0.8, ge=0, le=1,
         description="a document cataloguing was less sure than this that it starts where it does is marked 待复核 "

@@ -36,6 +36,7 @@ from edossier.errors import (
 )
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.pipeline.audit_trail import audit_head, record
+from edossier.pipeline.case_hold import holding_case
 from edossier.pipeline.case_volumes import CaseVolume, archived_record, case_volumes
 from edossier.pipeline.process import publish_version, trust_roots, volume_key
 from edossier.storage import Store, open_store
@@ -44,6 +45,7 @@ from edossier.storage.handover import ArchivalMetadata, archival_code, report_pa
 from edossier.storage.manifest import Manifest, list_cases, publish, read_manifest
 from edossier.types import Document, DocumentEntry, sha256_file
 from edossier.web.accounts import open_accounts
+from edossier.web.submission_queue import CaseBusy
 
 ARCHIVIST = "archivist"
 
@@ -68,10 +70,32 @@ def archive_case(
     retention: str | None = None,
     classification: str | None = None,
 ) -> dict[str, Any]:
-    """Seal CASE's latest version at B-LTA, check it, publish it archived and write the handover bag to TARGET."""
+    """Seal CASE's latest version at B-LTA, check it, publish it archived and write the handover bag to TARGET.
+
+    The case is held in the reader's submission queue from reading its latest
+    version to publishing the archived one (``case_hold``): refused while the
+    reader publishes one, so no submission is bound beside the sealed version.
+    """
     require_archivist(settings)
     case = CaseNumber.parse(case_text)
     store = store or open_store(settings.store_uri, settings.storage)
+    with holding_case(settings, case.normalized, "archiving"):
+        version, metadata, report = _seal(case, settings, target, store, fonds, retention, classification)
+    write_handover(store, case, target, metadata, report)
+    return {"case": case.normalized, "version": version, "package": str(target), "archival_code":
+            metadata.archival_code, "items": metadata.items, "pages": metadata.pages, "report": report}
+
+
+def _seal(
+    case: CaseNumber,
+    settings: Settings,
+    target: Path,
+    store: Store,
+    fonds: str | None,
+    retention: str | None,
+    classification: str | None,
+) -> tuple[int, ArchivalMetadata, list[dict[str, Any]]]:
+    """Seal, check and publish the archived version, audited: its number, archival metadata and 四性检测 report."""
     manifest = read_manifest(store, case)
     if archived_record(manifest):
         raise ImmutableObjectError(f"case {case}: already archived (version {manifest.version})")
@@ -108,9 +132,7 @@ def archive_case(
     objects = {o.role: o.sha256 for o in published.objects if o.role.startswith("dossier")}
     record(store, settings.user, "archive", case.normalized, objects,
            {"version": version, "archival_code": metadata.archival_code, "four_properties": "passed"})
-    write_handover(store, case, target, metadata, report)
-    return {"case": case.normalized, "version": version, "package": str(target), "archival_code":
-            metadata.archival_code, "items": metadata.items, "pages": metadata.pages, "report": report}
+    return version, metadata, report
 
 
 def four_property_checks(
@@ -156,7 +178,9 @@ def renew_archives(
     started new volumes, those every later version keeps, one set per archive
     act (``pipeline/case_volumes.py``).  NOW is the moment judged (the real clock by default;
     tests move it with the test PKI's time travel).  Returns what was renewed;
-    empty when nothing was due.
+    empty when nothing was due.  Each archived case is held in the reader's
+    submission queue while it is looked at and renewed (``case_hold``); one the
+    reader is publishing just then is left for the next run, as a row with ``busy`` (why).
     """
     store = store or open_store(settings.store_uri, settings.storage)
     margin = dt.timedelta(days=margin_days if margin_days is not None else settings.archive.renew_margin_days)
@@ -165,29 +189,46 @@ def renew_archives(
     renewed = []
     for key in list_cases(store):
         case = CaseNumber.parse(key)
-        manifest = read_manifest(store, case)
-        with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
-            sealed = [v for v in case_volumes(manifest) if v.archived]
-            due = {v.role: pdf for v, pdf in _fetch_volumes(store, sealed, Path(tmp)) if _expiry(pdf) <= moment + margin}
-            if not due:
-                continue
-            version = manifest.version + 1
-            objects, until = [], {}
-            for role, pdf in due.items():
-                out = Path(tmp) / "renewed" / role / pdf.name
-                out.parent.mkdir(parents=True)
-                add_archive_timestamp(pdf, out, _archive_tsa(settings), trust_roots(settings), renewal=True,
-                                      moment=now)
-                objects.append((volume_key(case, version, role, sha256_file(out)), out, role))
-                until[role] = _expiry(out).isoformat()
-            renewal = {"at": moment.isoformat(), "volumes": sorted(due), "provable_until": until}
-            origin = {**manifest.provenance, "audit_head": audit_head(store),
-                      "archive_renewals": [*manifest.provenance.get("archive_renewals", []), renewal]}
-            publish(store, case, version, objects, origin, manifest.documents, manifest.catalogue,
-                    inherited=[e for e in manifest.objects if e.role not in due], jobs=settings.storage.jobs)
-        record(store, settings.user, "archive-renew", case.normalized, {}, {"version": version, **renewal})
-        renewed.append({"case": case.normalized, "version": version, **renewal})
+        if not any(v.archived for v in case_volumes(read_manifest(store, case))):
+            continue  # never archived: nothing to renew, and no reason to hold up its submissions
+        try:
+            with holding_case(settings, case.normalized, "archiving"):
+                row = _renew(store, case, settings, margin, moment, now)
+        except CaseBusy as busy:
+            renewed.append({"case": case.normalized, "busy": str(busy)})
+            continue
+        if row is not None:
+            renewed.append(row)
     return renewed
+
+
+def _renew(
+    store: Store, case: CaseNumber, settings: Settings, margin: dt.timedelta, moment: dt.datetime,
+    now: dt.datetime | None,
+) -> dict[str, Any] | None:
+    """Renew CASE's sealed volumes due by MOMENT + MARGIN as its next version, audited; None when none is due."""
+    manifest = read_manifest(store, case)
+    with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
+        sealed = [v for v in case_volumes(manifest) if v.archived]
+        due = {v.role: pdf for v, pdf in _fetch_volumes(store, sealed, Path(tmp)) if _expiry(pdf) <= moment + margin}
+        if not due:
+            return None
+        version = manifest.version + 1
+        objects, until = [], {}
+        for role, pdf in due.items():
+            out = Path(tmp) / "renewed" / role / pdf.name
+            out.parent.mkdir(parents=True)
+            add_archive_timestamp(pdf, out, _archive_tsa(settings), trust_roots(settings), renewal=True,
+                                  moment=now)
+            objects.append((volume_key(case, version, role, sha256_file(out)), out, role))
+            until[role] = _expiry(out).isoformat()
+        renewal = {"at": moment.isoformat(), "volumes": sorted(due), "provable_until": until}
+        origin = {**manifest.provenance, "audit_head": audit_head(store),
+                  "archive_renewals": [*manifest.provenance.get("archive_renewals", []), renewal]}
+        publish(store, case, version, objects, origin, manifest.documents, manifest.catalogue,
+                inherited=[e for e in manifest.objects if e.role not in due], jobs=settings.storage.jobs)
+    record(store, settings.user, "archive-renew", case.normalized, {}, {"version": version, **renewal})
+    return {"case": case.normalized, "version": version, **renewal}
 
 
 def _archive_tsa(settings: Settings) -> str:

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from edossier.casenumber import CaseNumber
 from edossier.config import Settings
 from edossier.errors import InputFileError
 from edossier.ingest.batch_split import BatchSplit, PageCheck, split_batch, write_document
+from edossier.pipeline.case_hold import holding_case
 from edossier.pipeline.process import Say, process_case
 from edossier.pipeline.qc_report import unread_pages, write_qc_report
 from edossier.pipeline.steps import Material
@@ -44,11 +46,15 @@ def file_batch(
     declared_pages: int | None,
     store: Store | None,
     progress: Say | None,
+    *,
+    wait_turn: bool = False,
 ) -> BatchResult:
     """Split CHECKS, store each case's documents, write the QC report.
 
     CASE, when given, is the only case the batch may touch: a cover sheet for
-    another case stops the batch before anything is stored.
+    another case stops the batch before anything is stored.  Each case is held
+    while its version is published (``case_hold``): refused while the reader
+    publishes one, or with WAIT_TURN (a hot folder) waited for.
     """
     split = split_batch(checks, declared_pages)
     report = batch_dir / "qc.html"
@@ -82,7 +88,7 @@ def file_batch(
         )
     store = store or open_store(settings.store_uri, settings.storage)
     versions = tuple(
-        process_case(materials, doc_case, settings, store=store, progress=progress)
+        file_into_case(materials, doc_case, settings, store, progress, wait_turn=wait_turn)
         for doc_case, materials in by_case.items()
     )
     label = ", ".join(v.case for v in versions)
@@ -92,6 +98,23 @@ def file_batch(
     return BatchResult(device, split, versions, report, batch_dir)
 
 
+def file_into_case(
+    materials: Sequence[Material],
+    case: str,
+    settings: Settings,
+    store: Store | None,
+    progress: Say | None,
+    *,
+    wait_turn: bool = False,
+) -> DossierVersion:
+    """``process_case`` holding CASE in the reader's queue while it runs (refused when busy, or WAIT_TURN)."""
+    number = CaseNumber.parse(case).normalized
+    with holding_case(settings, number, "filing", wait=(progress or _quiet) if wait_turn else None):
+        return process_case(materials, case, settings, store=store, progress=progress)
+
+
+def _quiet(_line: str) -> None:
+    """Nobody to tell (``--json``): a hot folder waits its turn all the same."""
 
 
 def write_state(batch_dir: Path, device: str, status: str, next_page: int, declared: int | None) -> None:

@@ -6,6 +6,9 @@ is then split at cover sheets, each document is written as one multi-page TIFF
 and handed to the normal pipeline (``process_case``) with the type and title
 its cover sheet gives.  A jam or a lost device stops the batch with every page
 kept in the spool; ``--resume`` continues the same batch from the page named.
+Each case is held in the reader's submission queue while its version is
+published (``filing.file_into_case``); refused because the reader is publishing
+one, the scanned batch is kept for ``--resume`` too.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from edossier.casenumber import CaseNumber
 from edossier.config import Settings
-from edossier.errors import NotFoundError
+from edossier.errors import EdossierError, NotFoundError
 from edossier.ingest.batch_split import PageCheck, inspect_page, split_batch
 from edossier.pipeline.filing import BatchResult, file_batch, write_state
 from edossier.pipeline.process import Say
@@ -68,7 +71,15 @@ def scan_to_case(
         with scanner:
             _scan_pages(scanner, batch_dir, checks, settings, declared_pages, on_page)
     write_state(batch_dir, device, "scanned", len(checks) + 1, declared_pages)
-    return [file_batch(device, checks, batch_dir, settings, case.normalized, declared_pages, store, progress)]
+    try:
+        return [file_batch(device, checks, batch_dir, settings, case.normalized, declared_pages, store, progress)]
+    except EdossierError as exc:
+        from edossier.web.submission_queue import CaseBusy  # imported only when filing failed
+
+        if isinstance(exc, CaseBusy):  # the reader is publishing the case: the pages need not go through again
+            raise CaseBusy(f"{exc.why} (the scanned batch is kept: add --resume to file it without scanning again)",
+                           exc.chinese) from None
+        raise
 
 
 def _spooled(batch_dir: Path, settings: Settings) -> list[PageCheck]:

@@ -7,6 +7,11 @@ document, a PDF with text) has no scanner pages to check: it is handed to the
 same steps as ``edossier process`` whole, with its own text, into the folder's
 case.  Either way it ends in done/ or in failed/ with the reason, so one bad
 file never stops the folder.
+
+The watcher runs for days: it holds a case in the reader's submission queue
+only while it publishes that case's version (``filing.file_into_case``), and
+a case the reader is publishing just then is waited for, not refused: a
+refusal would send a good file to failed/ with nobody there to read why.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from edossier.config import Settings
 from edossier.errors import EdossierError, InputFileError
 from edossier.ingest.batch_split import PageCheck, inspect_page
 from edossier.ingest.pages import open_source, read_pages
-from edossier.pipeline.filing import BatchResult, file_batch
-from edossier.pipeline.process import Material, Say, process_case
+from edossier.pipeline.filing import BatchResult, file_batch, file_into_case
+from edossier.pipeline.process import Material, Say
 from edossier.scanners.hot_folder import ClaimedFile, HotFolder
 from edossier.storage import Store
 
@@ -70,7 +75,8 @@ def take_file(
             for page in pages:
                 assert page.image is not None
                 checks.append(inspect_page(page.index + 1, page.image, checks[-1] if checks else None, settings.scan))
-            result = file_batch(claim.folder.uri, checks, batch_dir, settings, case_text, None, store, progress)
+            result = file_batch(claim.folder.uri, checks, batch_dir, settings, case_text, None, store, progress,
+                                wait_turn=True)
     except Exception as exc:  # one bad file must not stop the folder: it goes to failed/ with the reason
         reason = str(exc) if isinstance(exc, EdossierError) else f"unexpected error: {exc!r}"
         target = claim.failed(reason)
@@ -99,5 +105,5 @@ def _file_whole(
     named.parent.mkdir(parents=True, exist_ok=True)
     if not named.exists():
         os.link(claim.path, named)
-    version = process_case([Material(named)], case_text, settings, store=store, progress=progress)
+    version = file_into_case([Material(named)], case_text, settings, store, progress, wait_turn=True)
     return BatchResult(claim.folder.uri, None, (version,), None, named.parent)

@@ -149,7 +149,7 @@ class Submissions:
         (``submission_queue.holding``: no submission of the case starts meanwhile, in any server process;
         refused 409 while one is being processed); then wake this process's workers for the jobs that waited."""
         try:
-            with holding(self.queue, case.normalized, self.owner):
+            with holding(self.queue, case.normalized, self.owner, "correction", self.settings.web.case_hold_lease_s):
                 yield
         finally:
             for wake in self._wake.values():  # submissions of the case that waited go on now

@@ -24,11 +24,14 @@ that an earlier run of this same process id claimed, goes back to the queue,
 so a restart resumes what was cut off.  At most one job per case is processed
 at a time (publishing takes the case's next version number); checking a
 submission's pages does not hold the case.  A version published outside the
-queue in a clerk's request (a catalogue correction) holds its case here too
-(``hold_case``): no job of the case starts while it is held, and it is not held
-while a job of the case runs, so the two never bind onto the same version.
-A correction at a terminal (``edossier catalogue``) takes the same hold in the
-queue of its data folder, where a server ever kept one (``holding_at_terminal``).
+queue (a clerk's catalogue correction in the reader; at a terminal ``edossier
+catalogue``, ``process``, ``scan``, ``watch``, ``archive``: pipeline/case_hold.py)
+holds its case here too (``holding``): no job of the case starts while it is
+held, and it is not held while a job of the case runs, so the two never bind
+onto the same version.  A hold names what it publishes, so whoever it turns
+away is told, and it lasts only while its holder renews it: a holder killed on
+this host lets go at once (its pid is gone), one on another host (or in another
+container) when its lease runs out.
 
 Lanes: a submission of up to ``small_submission_pages`` pages waits only
 behind other small ones; a big one (3,000 pages) never delays a one-page filing.
@@ -37,22 +40,24 @@ behind other small ones; a big one (3,000 pages) never delays a one-page filing.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from edossier.config.settings import Settings, WebSettings
+from edossier.config.settings import WebSettings
 from edossier.errors import ExitCode
-from edossier.pipeline.batch.sqlite_broker import consumer_owner, owner_dead
-from edossier.web.accounts import accounts_path
+from edossier.pipeline.batch.sqlite_broker import owner_dead
 from edossier.web.messages import Refusal
+
+log = logging.getLogger(__name__)
 
 SMALL, LARGE = "small", "large"
 LANES = (SMALL, LARGE)
@@ -96,9 +101,16 @@ CREATE INDEX IF NOT EXISTS submission_jobs_case ON submission_jobs(case_no, stat
 CREATE TABLE IF NOT EXISTS case_holds (
     case_no TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
-    since REAL NOT NULL
+    since REAL NOT NULL,
+    act TEXT NOT NULL DEFAULT 'correction',
+    expires REAL
 );
 """
+_HOLD_COLUMNS = {"act": "TEXT NOT NULL DEFAULT 'correction'", "expires": "REAL"}
+"""Added to ``case_holds`` later: a hold an older server took is a correction's, and it renews none (``_UNRENEWED_S``)."""
+_UNRENEWED_S = 3600.0
+"""A hold with no lease (taken by a server older than leases) lapses this long after it was taken: a correction
+takes seconds, and a holder killed on another host must not block its case for ever."""
 _UNAUDITED_INDEX = "CREATE INDEX IF NOT EXISTS submission_jobs_unaudited ON submission_jobs(owner) WHERE audited = 0"
 
 _COLUMNS = ("id, user, case_no, client, files, materials, pages, bytes, lane, state, checked, owner, runs, "
@@ -174,6 +186,14 @@ class JobQueue:
         self.db.executescript(_SCHEMA)
         if "audited" not in {row[1] for row in self.db.execute("PRAGMA table_info(submission_jobs)")}:
             self.db.execute("ALTER TABLE submission_jobs ADD COLUMN audited INTEGER NOT NULL DEFAULT 1")  # 0.6 queues
+        held = {row[1] for row in self.db.execute("PRAGMA table_info(case_holds)")}
+        for column, kind in _HOLD_COLUMNS.items():
+            if column not in held:
+                try:
+                    self.db.execute(f"ALTER TABLE case_holds ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as exc:  # another process opening the same old queue added it
+                    if "duplicate column" not in str(exc):
+                        raise
         self.db.execute(_UNAUDITED_INDEX)
 
     @property
@@ -344,29 +364,38 @@ class JobQueue:
 
     # --- publications outside the queue ----------------------------------------------------
 
-    def hold_case(self, case: str, owner: str) -> str | None:
-        """Hold CASE for OWNER, who is about to publish a version of it outside the queue; None when held now.
+    def hold_case(self, case: str, owner: str, act: Act, lease_s: float) -> str | None:
+        """Hold CASE for OWNER, who is about to publish a version of it outside the queue (ACT); None when held now.
 
         Otherwise why not: ``running`` (a job of the case is being processed: it
-        publishes the next version) or ``held`` (someone else holds it).  A hold
-        whose owner is gone (a server killed mid-request) no longer counts.
+        publishes the next version) or the act of whoever holds it.  The hold lasts
+        LEASE_S unless renewed (``renew_case``).  A hold whose owner is gone (a
+        server or command killed mid-publication) or whose lease ran out no longer counts.
         """
         db = self._write()
         try:
             _drop_dead_holds(db)
+            holder = db.execute("SELECT act FROM case_holds WHERE case_no = ?", (case,)).fetchone()
             if db.execute("SELECT 1 FROM submission_jobs WHERE case_no = ? AND state = 'running' LIMIT 1",
                           (case,)).fetchone():
                 busy: str | None = "running"
-            elif db.execute("SELECT 1 FROM case_holds WHERE case_no = ?", (case,)).fetchone():
-                busy = "held"
+            elif holder is not None:
+                busy = holder[0]
             else:
                 busy = None
-                db.execute("INSERT INTO case_holds (case_no, owner, since) VALUES (?, ?, ?)", (case, owner, time.time()))
+                now = time.time()
+                db.execute("INSERT INTO case_holds (case_no, owner, since, act, expires) VALUES (?, ?, ?, ?, ?)",
+                           (case, owner, now, act, now + lease_s))
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
         return busy
+
+    def renew_case(self, case: str, owner: str, lease_s: float) -> bool:
+        """OWNER still publishes CASE: its hold lasts LEASE_S from now.  False if it no longer holds it."""
+        return self.db.execute("UPDATE case_holds SET expires = ? WHERE case_no = ? AND owner = ?",
+                               (time.time() + lease_s, case, owner)).rowcount == 1
 
     def release_case(self, case: str, owner: str) -> None:
         """End OWNER's hold of CASE: its waiting jobs may be processed again."""
@@ -408,8 +437,29 @@ class JobQueue:
         return [_job(r) for r in self.db.execute(f"{sql} ORDER BY created DESC LIMIT ?", (*args, limit))]
 
 
+Act = Literal["correction", "filing", "archiving"]
+"""What a hold publishes outside the queue: a catalogue correction (the reader, ``edossier catalogue``), new
+material (``edossier process``, ``scan``, ``watch``), an archive act (``edossier archive``, ``archive renew``)."""
+
+_DOING: dict[str, tuple[str, str]] = {
+    "running": ("a submission of the case is being processed", "本案有新提交的材料正在收入卷宗"),
+    "correction": ("another correction of the case is being published", "本案的编目正在由他人更正"),
+    "filing": ("new material is being filed into the case elsewhere", "本案正在由他人收入新材料"),
+    "archiving": ("the case is being sealed into the archive", "本案卷宗正在归档封存"),
+}
+"""Why a case is busy, by what holds it (``hold_case``): English, then the reader's words."""
+_AGAIN: dict[Act, str] = {
+    "correction": "请稍候打开最新版本后再更正",
+    "filing": "请稍候再收入",
+    "archiving": "请稍候再归档",
+}
+"""What whoever was turned away is told to do, by what it meant to publish."""
+_WAIT_S = 2.0
+"""How often a publication that waits its turn (a hot folder's) asks again."""
+
+
 class CaseBusy(Refusal):
-    """A correction refused because its case's next version is being published by someone else (409 in the reader).
+    """A publication refused because its case's next version is being published by someone else (409 in the reader).
 
     The message carries the reader's sentence too: at a terminal it is the one line the clerk reads.
     """
@@ -418,49 +468,54 @@ class CaseBusy(Refusal):
 
     def __init__(self, why: str, chinese: str) -> None:
         super().__init__(f"{why}; {chinese}", chinese, 409)
+        self.why = why
 
 
 @contextmanager
-def holding(queue: JobQueue, case: str, owner: str) -> Iterator[None]:
-    """Hold CASE for OWNER while a correction publishes its next version outside the queue; released on exit.
+def holding(queue: JobQueue, case: str, owner: str, act: Act, lease_s: float, *,
+            waiting: Callable[[CaseBusy], None] | None = None) -> Iterator[None]:
+    """Hold CASE for OWNER while ACT publishes its next version outside the queue; released on exit.
 
-    The one hold of the reader's corrections and the terminal's: neither binds onto
-    the version a submission of the case is about to publish (one of them would
-    lose the number and leave its sealed PDF in the store unnamed).  Refused
-    (``CaseBusy``) while a submission of the case is being processed, or while
-    another correction holds it.
+    The one hold of every publication outside the queue, the reader's corrections
+    and every terminal's: none binds onto the version a submission of the case is
+    about to publish (one of them would lose the number and leave its sealed PDF
+    in the store unnamed).  Refused (``CaseBusy``) while a submission of the case
+    is being processed, or while another publication holds it; with WAITING, told
+    why (again whenever the reason changes) and asked again until the case is free.
+    A thread renews the hold every quarter of LEASE_S while it is held, so a
+    holder that dies anywhere lets go within LEASE_S.
     """
-    busy = queue.hold_case(case, owner)
-    if busy == "running":
-        raise CaseBusy(f"case {case}: a submission of the case is being processed",
-                       "本案有新提交的材料正在收入卷宗，请稍候打开最新版本后再更正")
-    if busy is not None:
-        raise CaseBusy(f"case {case}: another correction of the case is being published",
-                       "本案的编目正在由他人更正，请稍候打开最新版本后再更正")
+    told = ""
+    while (busy := queue.hold_case(case, owner, act, lease_s)) is not None:
+        why, chinese = _DOING.get(busy, _DOING["correction"])
+        refusal = CaseBusy(f"case {case}: {why}", f"{chinese}，{_AGAIN[act]}")
+        if waiting is None:
+            raise refusal
+        if str(refusal) != told:
+            waiting(refusal)
+            told = str(refusal)
+        time.sleep(_WAIT_S)
+    stop = threading.Event()
+    renewing = threading.Thread(target=_renew, args=(queue, case, owner, lease_s, stop), daemon=True,
+                                name=f"case-hold-{case}")
+    renewing.start()
     try:
         yield
     finally:
+        stop.set()
+        renewing.join()
         queue.release_case(case, owner)
 
 
-@contextmanager
-def holding_at_terminal(settings: Settings, case: str) -> Iterator[None]:
-    """``holding`` for a publication outside any server, in the queue of SETTINGS' data folder.
-
-    Where no server ever kept a queue there (no account database), no submission
-    can race it and nothing is created: the command behaves as without a reader.
-    A hold left by a killed command is dropped by the next claim or hold (its pid is gone).
-    """
-    path = accounts_path(settings)
-    if not path.exists():
-        yield
-        return
-    owner = new_owner(consumer_owner())
-    try:
-        with holding(JobQueue(path), case, owner):
-            yield
-    finally:
-        retire_owner(owner)
+def _renew(queue: JobQueue, case: str, owner: str, lease_s: float, stop: threading.Event) -> None:
+    """Renew OWNER's hold of CASE until STOP; a hold found gone (its lease ran out unrenewed) is said in the log."""
+    while not stop.wait(lease_s / 4):
+        try:
+            if not queue.renew_case(case, owner, lease_s):
+                log.warning("case %s: the hold of %s lapsed before its publication ended", case, owner)
+                return
+        except sqlite3.Error:  # the database busy past its timeout: the next renewal may succeed
+            log.exception("case %s: renewing the hold of %s failed", case, owner)
 
 
 _BUSY_CASES = ("SELECT case_no FROM submission_jobs WHERE state = 'running' UNION SELECT case_no FROM case_holds")
@@ -468,7 +523,8 @@ _BUSY_CASES = ("SELECT case_no FROM submission_jobs WHERE state = 'running' UNIO
 
 
 def _drop_dead_holds(db: sqlite3.Connection) -> None:
-    """Forget holds whose owner is gone (inside a write transaction)."""
+    """Forget holds whose owner is gone or whose lease ran out unrenewed (inside a write transaction)."""
+    db.execute("DELETE FROM case_holds WHERE COALESCE(expires, since + ?) < ?", (_UNRENEWED_S, time.time()))
     for (owner,) in db.execute("SELECT DISTINCT owner FROM case_holds").fetchall():
         if _gone(owner):
             db.execute("DELETE FROM case_holds WHERE owner = ?", (owner,))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from edossier.errors import ExitCode
 from edossier.pipeline.archive import archive_case, renew_archives
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 
@@ -35,12 +36,16 @@ def archive(
         renewed = renew_archives(settings, margin_days=margin)
         if json_out:
             print_json(renewed)
-            return
-        for row in renewed:
+        for row in [] if json_out else renewed:
+            if "busy" in row:
+                console.print(f"{row['case']}: not looked at now: {row['busy']}", markup=False)
+                continue
             console.print(f"{row['case']}: renewed {', '.join(row['volumes'])} as version {row['version']}; "
                           f"provable until {', '.join(row['provable_until'].values())}", markup=False)
-        if not renewed:
+        if not renewed and not json_out:
             console.print("nothing due", markup=False)
+        if any("busy" in row for row in renewed):  # cron mails it; the next run renews what was left
+            raise typer.Exit(ExitCode.conflict)
         return
     if output is None:
         raise typer.BadParameter("give the handover folder with -o")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from edossier.casenumber import CaseNumber
+from edossier.pipeline.case_hold import holding_case
 from edossier.pipeline.cli.app import JsonOption, StoreOption, app, console, print_json, settings_for
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ def catalogue_cmd(
     settings = settings_for(store)
     correction = _correction(split_at, merge, retitle, title, doc_type, move)
     if correction is not None:
-        from edossier.web.submission_queue import holding_at_terminal
-
-        with holding_at_terminal(settings, CaseNumber.parse(case).normalized):  # as the reader's corrections do
+        with holding_case(settings, CaseNumber.parse(case).normalized, "correction"):  # as the reader's corrections do
             done = correct_catalogue(case, correction, settings)
         if json_out:
             print_json({"case": done.summary.case, "version": done.summary.version, "corrected": list(done.changed),

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from edossier.pipeline.case_hold import holding_case
 from edossier.pipeline.cli.app import (
     JsonOption, SplitOption, StoreOption, app, console, print_json, settings_for, split_setting, warn,
 )
@@ -53,9 +54,10 @@ def process(
     target = open_store(settings.store_uri, settings.storage)
     materials = [Material(path=path, declared_type=doc_type) for path in inputs]
     progress = None if json_out else (lambda message: console.print(f"  {message}", markup=False))
-    result = process_case(
-        materials, case, settings, store=target, password=password, progress=progress, warn=warn
-    )
+    with holding_case(settings, case_number.normalized, "filing"):  # no submission of the case publishes meanwhile
+        result = process_case(
+            materials, case, settings, store=target, password=password, progress=progress, warn=warn
+        )
     pdf = target.locate(dossier_key(case_number, result.version, result.pdf_sha256))
     if json_out:
         print_json(

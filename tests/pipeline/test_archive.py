@@ -263,3 +263,31 @@ def test_a_case_archived_twice_keeps_both_acts_renews_and_verifies_them(processe
     assert main(["verify", "--case", AGAIN]) == 0
     printed = capsys.readouterr().out
     assert f"{AGAIN} sealed_dossier_v2: VALID" in printed and f"{AGAIN} sealed_dossier_v4: VALID" in printed
+
+
+def test_renewal_leaves_a_case_the_reader_is_publishing_for_its_next_run(processed, pki):  # type: ignore[no-untyped-def]
+    """``edossier archive renew`` (the real command) holds each archived case in the reader's submission queue (the
+    account database of the data folder): one whose submission is being processed is not looked at, but named with
+    the reader's sentence, and the run exits 13; the next run finds it free (and nothing due)."""
+    from edossier.pipeline.batch.sqlite_broker import consumer_owner
+    from edossier.web.accounts import accounts_path
+    from edossier.web.submission_queue import SMALL, Job, JobQueue, new_owner
+    from tests.edossier_cli import run
+
+    settings = processed["settings"]
+    queue = JobQueue(accounts_path(settings))
+    worker = new_owner(consumer_owner())
+    case = CaseNumber.parse(CASE).normalized
+    queue.admit(Job("job-renew", "lawyer-wang", case, None, ["a.pdf"], [], 1, 1000, SMALL), settings.web)
+    assert queue.claim(SMALL, worker) is not None and queue.passed_check("job-renew", worker)  # being processed
+    env = {"USER": settings.user, "EDOSSIER_SIGNING__TRUST_ROOTS": json.dumps([str(pki.root)]),
+           "EDOSSIER_ARCHIVE__TIMESTAMP_URL": pki.tsa_url}
+    busy = run(["archive", "renew"], settings.data_dir, **env)
+    assert busy.returncode == 13, busy.stderr
+    assert (f"{case}: not looked at now: case {case}: a submission of the case is being processed; "
+            "本案有新提交的材料正在收入卷宗，请稍候再归档") in busy.stdout.splitlines()
+    assert queue.finish("job-renew", worker, "accepted")
+    queue.audited("job-renew")
+    again = run(["archive", "renew", "--json"], settings.data_dir, **env)
+    assert again.returncode == 0 and json.loads(again.stdout) == [], again.stderr
+    assert queue.db.execute("SELECT * FROM case_holds").fetchall() == []

@@ -218,10 +218,10 @@ def test_a_correction_at_a_terminal_waits_its_turn_with_the_readers_submissions(
     assert catalogue(data)["version"] == 2 and holds() == []
 
     other = new_owner(consumer_owner())  # a clerk correcting in the reader meanwhile
-    assert queue.hold_case(CaseNumber.parse(CASE).normalized, other) == "running"
+    assert queue.hold_case(CaseNumber.parse(CASE).normalized, other, "correction", 60) == "running"
     assert queue.finish("job-1", worker, "accepted", version=2)  # the job is processed
     queue.audited("job-1")
-    assert queue.hold_case(CaseNumber.parse(CASE).normalized, other) is None
+    assert queue.hold_case(CaseNumber.parse(CASE).normalized, other, "correction", 60) is None
     held = catalogue(data, "--retitle", "1", "起诉状", check=False)
     assert held["returncode"] == 13 and "本案的编目正在由他人更正，请稍候打开最新版本后再更正" in held["stderr"]
     queue.release_case(CaseNumber.parse(CASE).normalized, other)
