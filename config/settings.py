@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, DirectoryPath, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, DirectoryPath, Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -160,6 +160,20 @@ class SealSettings(Section):
         "that seal signers', seal makers' and timestamp authorities' certificates must chain to; "
         "None = no chain is judged (证书链未核验)",
     )
+    crls: tuple[FilePath, ...] = Field(
+        default=(),
+        description="CRL files (PEM or DER, as the CAs publish them; fetched by the court, nothing is downloaded "
+        "here) that the seal signers', seal makers' and timestamp authorities' certificates are looked up in, each "
+        "CRL believed only when signed by its issuer among trust_anchors (so it needs them); "
+        "empty = revocation is not checked (证书吊销状态未核查)",
+    )
+
+    @model_validator(mode="after")
+    def _crls_need_anchors(self) -> SealSettings:
+        """A CRL is only believed when its signature verifies by a trusted issuer: without anchors, none is."""
+        if self.crls and self.trust_anchors is None:
+            raise ValueError("crls need trust_anchors: a CRL is believed only when its issuer is a trust anchor")
+        return self
 
 
 class LimitsSettings(Section):
@@ -367,6 +381,7 @@ MACHINE_FIELDS: tuple[tuple[str, ...], ...] = (
     ("signing", "pkcs12"),
     ("signing", "trust_roots"),
     ("seals", "trust_anchors"),
+    ("seals", "crls"),
 )
 """Each machine's own, like the secrets: its data folder, and which credentials and keys it holds where."""
 

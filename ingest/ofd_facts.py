@@ -17,11 +17,10 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
-
 from lxml import etree
 from PIL import Image
 
+from edossier.config import SealSettings
 from edossier.ingest.ofd import OfdDocument, parse_box
 from edossier.ingest.ofd_package import OfdPackage, child, children, descendants, local, text_of
 from edossier.ingest.ofd_seal_signature import DIGESTS, SignatureCheck, check_signature
@@ -64,9 +63,9 @@ class Seal:
     """The verdict on the signature value (SM2 over Signature.xml)."""
 
 
-def seals(package: OfdPackage, doc: OfdDocument, anchors: Path | None = None) -> list[Seal]:
-    """The document's seals, each checked; ANCHORS is the court's folder of trusted CA certificates, if any."""
-    return [_seal(package, part, xml, anchors) for part, xml in _signature_parts(package, doc)]
+def seals(package: OfdPackage, doc: OfdDocument, trust: SealSettings | None = None) -> list[Seal]:
+    """The document's seals, each checked; TRUST is the court's ``[seals]`` settings (trust anchors, CRLs)."""
+    return [_seal(package, part, xml, trust) for part, xml in _signature_parts(package, doc)]
 
 
 def seal_pictures(package: OfdPackage, doc: OfdDocument) -> list[tuple[bytes | None, Stamps]]:
@@ -98,7 +97,7 @@ def _stamps(xml: etree._Element) -> Stamps:
     return tuple((s.get("PageRef", ""), parse_box(s.get("Boundary"))) for s in children(_signed_info(xml), "StampAnnot"))
 
 
-def _seal(package: OfdPackage, part: str, xml: etree._Element, anchors: Path | None) -> Seal:
+def _seal(package: OfdPackage, part: str, xml: etree._Element, trust: SealSettings | None) -> Seal:
     info = _signed_info(xml)
     refs = child(info, "References")
     # Only exact names: ofdrw's n.ofd says 1.2.156.10197.1.401.2, whose digests are not plain SM3.
@@ -123,7 +122,7 @@ def _seal(package: OfdPackage, part: str, xml: etree._Element, anchors: Path | N
         digests_ok=digests_ok,
         stamps=_stamps(xml),
         picture=_picture(signed_value),
-        signature=check_signature(signed_value, package.read(part), anchors),
+        signature=check_signature(signed_value, package.read(part), trust),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edossier.config import LimitsSettings
+from edossier.config import LimitsSettings, SealSettings
 from edossier.ingest.ofd import OfdDocument, render_pdf
 from edossier.ingest.ofd_facts import invoice_fields, seal_metadata, seal_pictures, seal_remark, seals
 from edossier.ingest.ofd_package import OfdPackage
@@ -13,11 +13,11 @@ SIGNED_KEY = "签章"
 """The metadata entry that marks a sealed OFD (its value is the catalogue remark)."""
 
 
-def ofd_facts(path: Path, limits: LimitsSettings, seal_anchors: Path | None = None) -> dict[str, str]:
+def ofd_facts(path: Path, limits: LimitsSettings, seal_settings: SealSettings | None = None) -> dict[str, str]:
     """E-invoice fields and electronic seals of the OFD at PATH, as document metadata.
 
-    SEAL_ANCHORS is the court's folder of CA certificates seal signers must chain to (``seals.trust_anchors``);
-    without it the chain is recorded as not checked.
+    SEAL_SETTINGS are the court's ``[seals]``: the CA certificates seal signers, makers and timestamp authorities
+    must chain to, and the CRLs they are looked up in; without them the record says these were not checked.
 
     Reading them opens every part the document names, so a damaged package
     (a truncated zip, a missing page, a zip bomb) is refused here, at intake.
@@ -26,7 +26,7 @@ def ofd_facts(path: Path, limits: LimitsSettings, seal_anchors: Path | None = No
         doc = OfdDocument(package)
         for index in range(len(doc.page_refs)):
             doc.page(index)  # every page and template must be there and parse
-        found = seals(package, doc, seal_anchors)
+        found = seals(package, doc, seal_settings)
         facts = invoice_fields(package, doc)
     remark = seal_remark(found)
     if remark:

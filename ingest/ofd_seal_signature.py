@@ -26,30 +26,47 @@ validity period (``ES_PropertyInfo.validStart``/``validEnd``) and the signer cer
 seal maker's signature must verify; an attached timestamp must be over this signature value and verify; and,
 where the court configures trust anchors (``seals.trust_anchors``), three certificates must chain to one, each
 at its own time: the signer's at the signing time, the seal maker's at the seal's making time, and the timestamp
-authority's at the timestamp's time. Any of these failing makes the signature invalid, with every failure named.
+authority's at the timestamp's time, the last also fit for its purpose (RFC 3161 §2.3: a critical extended key
+usage of timeStamping alone). Where the court also configures CRLs (``seals.crls``, files it fetched itself:
+nothing is fetched here), each of the three is looked up in its issuer's CRL: a certificate revoked before the
+time it was used at makes the signature invalid; one revoked after it does so too unless a timestamp, whose own
+authority is trusted and not revoked, proves the signature or seal older than the revocation (the signer's and
+the maker's own times are only their say). Any of these failing makes the signature invalid, with every failure
+named.
 
 The signatures are verified with OpenSSL 3 (``openssl pkeyutl -verify``, SM3withSM2, the GB/T 35276 default
-user ID ``1234567812345678``; ``openssl verify`` for the chain; ``openssl cms -verify`` for the timestamp)
+user ID ``1234567812345678``; ``openssl verify`` for the chain and the timestamp authority's purpose;
+``openssl cms -verify`` for the timestamp; ``openssl pkeyutl`` again for a CRL's signature)
 rather than the pure-Python ``gmssl`` package: OpenSSL's SM2 is maintained, reviewed and already what this
 project trusts for SM3 (``hashlib``), while ``gmssl`` would be a second, little-maintained implementation of
 elliptic-curve arithmetic to trust. The CLI is used because Python's ``cryptography`` does not expose SM2.
 Without trust anchors no chain is judged (no Chinese root store ships here): a valid result means
 "valid for the embedded certificate", says whose it is, and says 证书链未核验 (and 制章者证书链未核验,
-时间戳证书链未核验): the maker's signature and a timestamp are then only self-consistent.
+时间戳证书链未核验): the maker's signature and a timestamp are then only self-consistent. Without CRLs it says
+证书吊销状态未核查.
+
+Revocation is looked up here rather than by ``openssl verify -crl_check``: OpenSSL 3.0 verifies a CRL's
+signature without an SM2 distinguishing ID (``-vfyopt distid`` reaches only the certificate being verified), so
+every CRL a 国密 CA signs with the standard ID fails there as "CRL signature failure" (openssl/openssl#23471;
+OpenSSL 4 defaults the ID). So the CRL's signature is checked like the seal's own, by ``openssl pkeyutl`` with
+the ID, and asn1crypto reads whom it lists, when and why.
 """
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import hashlib
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from asn1crypto import algos, cms, core, parser, pem, tsp, x509
+from asn1crypto import algos, cms, core, crl, parser, pem, tsp, x509
 
+from edossier.config import SealSettings
 from edossier.errors import ConfigurationError
 
 SM3_WITH_SM2 = "1.2.156.10197.1.501"
@@ -71,6 +88,25 @@ without a zone is taken to be Beijing time too."""
 _OPENSSL_TIMEOUT_S = 30
 _MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 """What asn1crypto raises on a malformed value (it parses lazily, so any access may raise)."""
+TIMESTAMP_PURPOSE = ("timestampsign", "须有且仅有关键的扩展密钥用途timeStamping，RFC 3161 §2.3")
+"""What ``openssl verify -purpose`` checks of a timestamp authority's certificate, and how a remark says it."""
+_PEM_BLOCK = re.compile(rb"-----BEGIN [^-\r\n]+-----([A-Za-z0-9+/=\s]*)-----END [^-\r\n]+-----")
+"""A PEM block (RFC 7468) and its base64 body."""
+_OPENSSL_ERROR = re.compile(r"error (\d+) at \d+ depth lookup: (.*)")
+_INVALID_PURPOSE = "26"
+"""X509_V_ERR_INVALID_PURPOSE: the certificate chains but is not for this use."""
+_REASONS = {
+    "unspecified": "未说明原因",
+    "key_compromise": "密钥泄露",
+    "ca_compromise": "CA密钥泄露",
+    "affiliation_changed": "隶属关系变更",
+    "superseded": "已被取代",
+    "cessation_of_operation": "停止使用",
+    "certificate_hold": "暂停使用",
+    "privilege_withdrawn": "权限撤销",
+    "aa_compromise": "属性机构密钥泄露",
+}
+"""CRL reason codes (RFC 5280 §5.3.1) as a remark says them."""
 _SUBJECT_NAMES = {"2.5.4.3": "CN", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.6": "C"}
 
 State = Literal["valid", "invalid", "unchecked"]
@@ -92,7 +128,8 @@ class SignatureCheck:
     """When it was signed (Beijing time): the timestamp's time where one verifies, else the signer's own."""
     findings: tuple[str, ...] = ()
     """What the checks beyond the signature value found that is not a failure (Chinese): the seal's and the
-    certificate's validity at signing, the maker's signature, the timestamp, the three chains (可信 or 未核验)."""
+    certificate's validity at signing, the maker's signature, the timestamp, the three chains (可信 or 未核验),
+    and the three certificates' revocation (未吊销, or 未核查 and why)."""
 
 
 @dataclass(frozen=True)
@@ -125,10 +162,11 @@ class _Parsed:
     read when judged, since it lies outside what the signer signed."""
 
 
-def check_signature(signed_value: bytes, signature_xml: bytes, anchors: Path | None = None) -> SignatureCheck:
+def check_signature(signed_value: bytes, signature_xml: bytes, trust: SealSettings | None = None) -> SignatureCheck:
     """Verify SIGNED_VALUE (an SES_Signature, v1 or v4) against SIGNATURE_XML, the Signature.xml it signs.
 
-    ANCHORS is a folder of trusted CA certificates (PEM or DER); without it the chain is not judged.
+    TRUST is the court's ``[seals]`` settings: its trust anchors (without them no chain is judged) and its CRLs
+    (without them no revocation is looked up), both read once per signature.
     """
     try:
         parsed = _parse(signed_value)
@@ -136,11 +174,11 @@ def check_signature(signed_value: bytes, signature_xml: bytes, anchors: Path | N
         return SignatureCheck("unchecked", f"签名值不是可识别的SES_Signature结构（{exc}），未能验证")
     try:
         cert = x509.Certificate.load(parsed.signer.cert)
-        signer = _subject(cert)
+        signer = _name(cert.subject)
     except _MALFORMED as exc:
         return SignatureCheck("unchecked", f"签名证书无法解析（{exc}），未能验证", "", parsed.version, parsed.seal_name)
     state, reason = _verdict(parsed, signature_xml)
-    failures, findings, signed_at = _judge(parsed, cert, anchors)
+    failures, findings, signed_at = _judge(parsed, cert, trust)
     if failures:  # an expired seal or certificate, a bad maker signature or timestamp, an untrusted chain
         if state == "valid":  # say so: the signature is genuine, what it is signed with is not valid
             findings.insert(0, "签名值本身验证有效")
@@ -171,7 +209,7 @@ def _verdict(parsed: _Parsed, signature_xml: bytes) -> tuple[State, str]:
 
 
 def _judge(
-    parsed: _Parsed, cert: x509.Certificate, anchors: Path | None
+    parsed: _Parsed, cert: x509.Certificate, trust: SealSettings | None
 ) -> tuple[list[str], list[str], dt.datetime | None]:
     """Beyond the signature value (whatever its verdict): (failures, other findings, the signing time used)."""
     failures: list[str] = []
@@ -201,12 +239,36 @@ def _judge(
     signed_at = stamped_at or claimed
     state, detail = _verify(parsed.maker)
     note(state, {"valid": "制章者签名有效", "invalid": "制章者签名无效"}.get(state, f"制章者签名未能验证（{detail}）"))
-    bundle = _trust_bundle(anchors) if anchors is not None else None
-    note(*_chain("", parsed.signer.cert, (), bundle, signed_at))
-    note(*_chain("制章者", parsed.maker.cert, (), bundle, _made_at(parsed)))
-    if tsa_certs:  # only a timestamp that verified names its authority
-        note(*_chain("时间戳", tsa_certs[0], tsa_certs[1:], bundle, stamped_at))
+    anchors = _anchors(trust.trust_anchors) if trust is not None and trust.trust_anchors is not None else ()
+    bundle = "".join(pem.armor("CERTIFICATE", der).decode("ascii") for der in anchors) or None
+    made_at = _made_at(parsed)
+    used: list[_Used] = [
+        _Used("", parsed.signer.cert, tuple(times), _chain("", parsed.signer.cert, (), bundle, signed_at)),
+        _Used("制章者", parsed.maker.cert, (made_at,) if made_at is not None else (),
+              _chain("制章者", parsed.maker.cert, (), bundle, made_at)),
+    ]  # fmt: skip
+    if tsa_certs and stamped_at is not None:  # only a timestamp that verified names its authority
+        chain = _chain("时间戳", tsa_certs[0], tsa_certs[1:], bundle, stamped_at, TIMESTAMP_PURPOSE)
+        used.append(_Used("时间戳", tsa_certs[0], (stamped_at,), chain))
+    for one in used:
+        note(*one.chain)
+    if trust is None or not trust.crls:
+        findings.append("证书吊销状态未核查（未配置CRL）")
+    else:
+        for verdict in _revocations(used, _crl_files(trust.crls), anchors + tsa_certs[1:], stamped_at):
+            note(*verdict)
     return failures, findings, signed_at
+
+
+@dataclass(frozen=True)
+class _Used:
+    """A certificate the signature rests on, whose (""/制章者/时间戳, as ``_chain`` names it), the times it was
+    used at (signing, making the seal, stamping; empty where unknown) and its chain's verdict."""
+
+    whose: str
+    cert: bytes
+    times: tuple[dt.datetime, ...]
+    chain: tuple[State, str]
 
 
 def _made_at(parsed: _Parsed) -> dt.datetime | None:
@@ -292,10 +354,16 @@ def _tsa_certificates(signed_data: cms.SignedData) -> tuple[bytes, ...]:
 
 
 def _chain(
-    whose: str, cert: bytes, intermediates: tuple[bytes, ...], bundle: str | None, at: dt.datetime | None
+    whose: str,
+    cert: bytes,
+    intermediates: tuple[bytes, ...],
+    bundle: str | None,
+    at: dt.datetime | None,
+    purpose: tuple[str, str] | None = None,
 ) -> tuple[State, str]:
     """Does CERT (WHOSE: "" for the signer, 制章者, 时间戳) chain to a configured anchor as of AT (where known),
-    through INTERMEDIATES if need be? Without anchors (BUNDLE None) it is not judged: ``{whose}证书链未核验``.
+    through INTERMEDIATES if need be, and suit PURPOSE (OpenSSL's name for it, and how a remark says it) where
+    one is given? Without anchors (BUNDLE None) it is not judged: ``{whose}证书链未核验``.
 
     ``-partial_chain`` makes every configured certificate an anchor, so a court may trust an intermediate CA.
     """
@@ -307,7 +375,8 @@ def _chain(
         untrusted.write_bytes(b"".join(pem.armor("CERTIFICATE", der) for der in intermediates))
         via = ["-untrusted", str(untrusted)] if intermediates else []
         when = ["-attime", str(int(at.timestamp()))] if at else []
-        command = ["verify", "-CAfile", str(anchors), *via, "-partial_chain", *when,
+        use = ["-purpose", purpose[0]] if purpose else []
+        command = ["verify", "-CAfile", str(anchors), *via, "-partial_chain", *when, *use,
                    "-vfyopt", f"distid:{DEFAULT_USER_ID}"]  # fmt: skip
         done = _openssl(command, pem.armor("CERTIFICATE", cert))
     if isinstance(done, str):
@@ -315,28 +384,185 @@ def _chain(
     if done.returncode == 0:
         return "valid", f"{whose}证书链可信"
     lines = (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()
-    why = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("error ")), "")
+    code, why = next((m.groups() for line in lines if (m := _OPENSSL_ERROR.match(line))), ("", ""))
+    if purpose and code == _INVALID_PURPOSE:
+        return "invalid", f"{whose}证书用途不符（{purpose[1]}；{why}）"
     return "invalid", f"{whose}证书链不可信（{why or '无法链至所配置的信任根'}）"
 
 
-def _trust_bundle(folder: Path) -> str:
-    """The certificates in FOLDER (each file PEM, possibly several, or DER) as one PEM bundle for OpenSSL."""
-    blocks = []
+def _anchors(folder: Path) -> tuple[bytes, ...]:
+    """The certificates (DER) in FOLDER, each file PEM (possibly several) or DER."""
+    found = []
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        data = path.read_bytes()
         try:
-            ders = [der for _, _, der in pem.unarmor(data, multiple=True)] if pem.detect(data) else [data]
-            for der in ders:
+            for der in _blocks(path.read_bytes()):
                 certificate = x509.Certificate.load(der, strict=True)
                 certificate.native  # noqa: B018  parse it all now: a bad file is the configuration's fault
-                blocks.append(pem.armor("CERTIFICATE", der).decode("ascii"))
+                found.append(der)
         except _MALFORMED as exc:
             raise ConfigurationError(
                 f"seals.trust_anchors: {path} is not a certificate in PEM or DER ({exc})"
             ) from None
-    if not blocks:
+    if not found:
         raise ConfigurationError(f"seals.trust_anchors: no certificate in {folder}")
-    return "".join(blocks)
+    return tuple(found)
+
+
+def _crl_files(paths: tuple[Path, ...]) -> tuple[crl.CertificateList, ...]:
+    """The CRLs in PATHS, each file PEM (possibly several) or DER. Only their headers are read now: a national
+    CA's CRL may list many thousand certificates, of which ``_listed`` reads only the ones it is asked about."""
+    found = []
+    for path in paths:
+        try:
+            for der in _blocks(path.read_bytes()):
+                loaded = crl.CertificateList.load(der, strict=True)
+                _time(loaded["tbs_cert_list"]["this_update"])
+                loaded.issuer.native  # noqa: B018  a bad header is the configuration's fault
+                loaded["signature_algorithm"]["algorithm"].dotted  # noqa: B018
+                found.append(loaded)
+        except _MALFORMED as exc:
+            raise ConfigurationError(f"seals.crls: {path} is not a CRL in PEM or DER ({exc})") from None
+        except OSError as exc:
+            raise ConfigurationError(f"seals.crls: cannot read {path} ({exc.strerror})") from None
+    return tuple(found)
+
+
+def _blocks(data: bytes) -> list[bytes]:
+    """The DER of each PEM block in DATA, or DATA itself where it is not PEM. Decoded here rather than by
+    asn1crypto's ``pem.unarmor``, which joins the lines one by one: minutes for a national CA's 10 MB CRL."""
+    if not pem.detect(data):
+        return [data]
+    blocks = [binascii.a2b_base64(body) for body in _PEM_BLOCK.findall(data)]
+    if not blocks:
+        raise ValueError("PEM without a complete BEGIN/END block")
+    return blocks
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What the CRLs of a certificate's issuer that verified say of it."""
+
+    revoked_at: dt.datetime | None
+    """The earliest revocation any of them lists, or None where none lists it."""
+    reason: str
+    published: dt.datetime
+    """The newest one's thisUpdate: what it says holds until then at least."""
+    next_update: dt.datetime | None
+    """The newest one's nextUpdate: past it, a revocation could have been published since."""
+
+    def stale_at(self, at: dt.datetime) -> dt.datetime | None:
+        """The newest CRL's nextUpdate where that is before AT (a revocation before AT may be missing from it)."""
+        return self.next_update if self.next_update is not None and self.next_update < at else None
+
+
+def _revocations(
+    used: list[_Used], crls: tuple[crl.CertificateList, ...], issuers: tuple[bytes, ...], stamped_at: dt.datetime | None
+) -> list[tuple[State, str]]:
+    """Each used certificate whose chain is trusted, looked up in the configured CRLs of its issuer that verify by
+    a certificate in ISSUERS (the anchors, and a timestamp token's intermediates, which its chain went through).
+
+    The timestamp's time proves the signature, and the seal inside it, older than a revocation only where its
+    authority's chain is trusted and its CRL, current at that time, does not list it.
+    """
+    trusted = [(one, x509.Certificate.load(one.cert)) for one in used if one.chain[0] == "valid"]
+    checked = _checked_crls(crls, [cert.issuer for _, cert in trusted], [x509.Certificate.load(d) for d in issuers])
+    listings = [(one, _listed(cert, checked)) for one, cert in trusted]
+    tsa = next((listing for one, listing in listings if one.whose == "时间戳"), None)
+    proof = None
+    if isinstance(tsa, _Listing) and tsa.revoked_at is None and stamped_at and not tsa.stale_at(stamped_at):
+        proof = stamped_at
+    return [_revocation(one, listing, proof) for one, listing in listings]
+
+
+def _checked_crls(
+    crls: tuple[crl.CertificateList, ...], wanted: list[x509.Name], issuers: list[x509.Certificate]
+) -> list[tuple[crl.CertificateList, str]]:
+    """The CRLs issued by a name in WANTED, each with "" where its signature verifies by a certificate of that
+    name in ISSUERS (any, for a CA that renewed its key), else why not; one ``openssl`` run per CRL tried."""
+    checked = []
+    for listing in crls:
+        if not any(listing.issuer == name for name in wanted):
+            continue
+        why = "其签发者不是所配置的信任根"
+        for issuer in (i for i in issuers if i.subject == listing.issuer):
+            algorithm = listing["signature_algorithm"]["algorithm"].dotted
+            signed = _Signed(issuer.dump(), algorithm, listing["tbs_cert_list"].dump(), listing.signature)
+            state, detail = _verify(signed)
+            if state == "valid":
+                why = ""
+                break
+            why = "CRL签名无效" if state == "invalid" else f"CRL签名未能验证：{detail}"
+        checked.append((listing, why))
+    return checked
+
+
+def _listed(cert: x509.Certificate, checked: list[tuple[crl.CertificateList, str]]) -> _Listing | str:
+    """What the verified CRLs of CERT's issuer say of it, or why none can say."""
+    ours = [(listing, why) for listing, why in checked if listing.issuer == cert.issuer]
+    if not ours:
+        return f"未配置其签发者{_name(cert.issuer)}的CRL"
+    believed = [listing for listing, why in ours if not why]
+    if not believed:
+        return "；".join(dict.fromkeys(why for _, why in ours))
+    try:
+        revoked = sorted(entry for listing in believed for entry in _entries(listing, cert.serial_number))
+        published, newest = max(((_time(c["tbs_cert_list"]["this_update"]), c) for c in believed), key=_first)
+        next_update = newest["tbs_cert_list"]["next_update"]
+        until = None if isinstance(next_update, core.Void) else _time(next_update)
+    except _MALFORMED as exc:
+        return f"CRL无法解析（{exc}）"
+    at, reason = revoked[0] if revoked else (None, "")
+    return _Listing(at, reason, published, until)
+
+
+def _first(pair: tuple[dt.datetime, crl.CertificateList]) -> dt.datetime:
+    return pair[0]
+
+
+def _entries(listing: crl.CertificateList, serial: int) -> list[tuple[dt.datetime, str]]:
+    """When and why LISTING revokes the certificate SERIAL (empty where it does not). Its DER serial is searched
+    for in the bytes first, so a long CRL is walked only where it may list it."""
+    tbs, wanted = listing["tbs_cert_list"], core.Integer(serial)
+    if wanted.dump() not in tbs.dump():
+        return []
+    found = []
+    for entry in tbs["revoked_certificates"]:
+        if entry["user_certificate"].contents != wanted.contents:  # bytes, not 100,000 ints
+            continue
+        reason = entry.crl_reason_value.native if entry.crl_reason_value is not None else "unspecified"
+        if reason == "remove_from_crl":  # a delta CRL's "no longer revoked"
+            continue
+        found.append((_time(entry["revocation_date"]), _REASONS.get(reason, reason)))
+    return found
+
+
+def _revocation(one: _Used, listing: _Listing | str, proof: dt.datetime | None) -> tuple[State, str]:
+    """The verdict on ONE's revocation. Revoked before (or at) a time it was used at: invalid. Revoked after: the
+    signer's and the maker's certificate need PROOF (a trusted timestamp's time) that the signature or seal is
+    older than the revocation, their own times being only their say; without it the signature is invalid too.
+    A timestamp authority revoked after stamping leaves the token valid but proving nothing (no proof is made)."""
+    named = f"{one.whose or '签名'}证书"
+    event = {"": "签章", "制章者": "制章", "时间戳": "时间戳"}[one.whose]
+    if isinstance(listing, str):
+        return "unchecked", f"{named}吊销状态未核查（{listing}）"
+    if listing.revoked_at is None:
+        latest = max(one.times, default=None)
+        until = listing.stale_at(latest) if latest is not None else None
+        if until is None:
+            return "valid", f"{named}未吊销（CRL发布于{_shown(listing.published)}）"
+        stale = f"所配CRL下次更新{_shown(until)}早于{event}时间{_shown(max(one.times))}"
+        return "unchecked", f"{named}吊销状态未核查（{stale}）"
+    revoked = f"{named}已于{_shown(listing.revoked_at)}吊销（{listing.reason}；"
+    after = next((at for at in one.times if at >= listing.revoked_at), None)
+    if after is not None:
+        return "invalid", f"{revoked}早于{event}时间{_shown(after)}）"
+    if not one.times:
+        return "invalid", f"{revoked}{event}时间无法识别）"
+    if one.whose == "时间戳":
+        return "valid", f"{revoked}晚于时间戳时间，但时间戳不再能证明签章时间）"
+    if proof is not None and proof < listing.revoked_at:
+        return "valid", f"{revoked}晚于时间戳证明的{event}时间，不影响签名）"
+    return "invalid", f"{revoked}{event}时间仅为自述，无可信时间戳证明早于吊销）"
 
 
 def _parse(signed_value: bytes) -> _Parsed:
@@ -484,14 +710,14 @@ def _der_signature(signature: bytes) -> bytes:
     return signature
 
 
-def _subject(cert: x509.Certificate) -> str:
-    """The certificate subject, e.g. ``CN=Test Certificate,O=OFD R&W``, decoded without asn1crypto's
+def _name(name: x509.Name) -> str:
+    """A certificate's subject or issuer, e.g. ``CN=Test Certificate,O=OFD R&W``, decoded without asn1crypto's
     cp1252 guess for Teletex strings (Chinese issuers put UTF-8 or GB 18030 bytes there)."""
     parts = []
-    for rdn in cert.subject.chosen:
+    for rdn in name.chosen:
         for attribute in rdn:
-            name = _SUBJECT_NAMES.get(attribute["type"].dotted)
-            if name is None:
+            short = _SUBJECT_NAMES.get(attribute["type"].dotted)
+            if short is None:
                 continue
             value = attribute["value"]
             value = value.chosen if isinstance(value, core.Choice) else value
@@ -503,7 +729,7 @@ def _subject(cert: x509.Certificate) -> str:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
                     text = raw.decode("gb18030", "replace")
-            parts.append(f"{name}={text}")
+            parts.append(f"{short}={text}")
     return ",".join(reversed(parts))
 
 
@@ -523,7 +749,7 @@ def _unusable(signed: _Signed) -> str:
 
 
 def _verify(signed: _Signed) -> tuple[State, str]:
-    """One SM3withSM2 signature (the signer's or the seal maker's) by OpenSSL 3: ("valid"|"invalid", "") or
+    """One SM3withSM2 signature (the signer's, the seal maker's, a CRL's) by OpenSSL 3: ("valid"|"invalid", "") or
     ("unchecked", why): an algorithm or key this verifier does not judge, a malformed value, OpenSSL failing."""
     unusable = _unusable(signed)
     if unusable:

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from edossier.config import LimitsSettings
+from edossier.config import LimitsSettings, SealSettings
 from edossier.ingest.limits import check_file_size, check_page_count, check_pixels
 from edossier.ingest.page_record import raster_page, undecodable
 from edossier.ingest.png import png_bytes
@@ -38,13 +38,13 @@ def open_source(
     limits: LimitsSettings,
     declared_type: str | None = None,
     name: str | None = None,
-    seal_anchors: Path | None = None,
+    seal_settings: SealSettings | None = None,
 ) -> SourceFile:
     """Identify an original: its type from its bytes, its hash, within the size limit.
 
     NAME is the name it was handed over under, when PATH's own name is not (uploads).
-    An OFD's seals and e-invoice fields are read here, into the source's metadata; SEAL_ANCHORS
-    (``seals.trust_anchors``) are the CA certificates its seals' signers must chain to.
+    An OFD's seals and e-invoice fields are read here, into the source's metadata; SEAL_SETTINGS
+    (``[seals]``) are the CA certificates its seals' certificates must chain to and the CRLs they are looked up in.
     """
     media_type = sniff(path, name)
     size = path.stat().st_size
@@ -53,7 +53,7 @@ def open_source(
     if media_type == OFD:
         from edossier.ingest.pdf_pages import ofd_metadata  # the OFD intake: loaded by the first OFD
 
-        metadata = ofd_metadata(path, limits, seal_anchors)
+        metadata = ofd_metadata(path, limits, seal_settings)
     return SourceFile(
         path=path.resolve(),
         sha256=sha256_file(path),

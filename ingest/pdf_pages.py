@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pymupdf
 
-from edossier.config import LimitsSettings
+from edossier.config import LimitsSettings, SealSettings
 from edossier.errors import EncryptedInputError, InputFileError
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.ingest.limits import check_page_count, check_pixels
@@ -30,10 +30,10 @@ from edossier.types import Correction, Page, SourceFile, sha256_bytes
 pymupdf.TOOLS.mupdf_display_errors(False)
 
 
-def ofd_metadata(path: Path, limits: LimitsSettings, seal_anchors: Path | None) -> dict[str, str]:
+def ofd_metadata(path: Path, limits: LimitsSettings, seal_settings: SealSettings | None) -> dict[str, str]:
     """An OFD's seals and e-invoice fields, for its source's metadata."""
     with undecodable(path, "is not a readable OFD"):
-        return ofd_facts(path, limits, seal_anchors)
+        return ofd_facts(path, limits, seal_settings)
 
 
 def document_pages(

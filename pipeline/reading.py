@@ -33,9 +33,7 @@ class Material:
 
 def read(material: Material, settings: Settings, work_dir: Path, password: str | None) -> tuple[SourceFile, list[Page]]:
     """Open one input (bad input stops here with one line naming it) and rasterise or extract its pages."""
-    source = open_source(
-        material.path, settings.limits, material.declared_type, seal_anchors=settings.seals.trust_anchors
-    )
+    source = open_source(material.path, settings.limits, material.declared_type, seal_settings=settings.seals)
     return source, list(read_pages(source, work_dir, settings.limits, password))
 
 

@@ -65,7 +65,7 @@ def take_file(
     if progress:
         progress(f"{claim.original_name}: taken{' again after a crash' if claim.recovered else ''}")
     try:
-        source = open_source(claim.path, settings.limits, seal_anchors=settings.seals.trust_anchors)
+        source = open_source(claim.path, settings.limits, seal_settings=settings.seals)
         batch_dir = settings.work_dir / "folder" / source.sha256[:16]
         pages = list(read_pages(source, settings.work_dir, settings.limits))
         if any(page.image is None for page in pages):

@@ -4,22 +4,25 @@ The real sealed samples cannot show every case (a seal within its dates whose ch
 a bad maker signature), and their private keys are not public. So tests take a real seal's structures
 (ofdrw's SESV4SignDoc: its SESeal, picture, properties and TBS_Sign) and re-sign them with keys made here:
 the maker's signature over the seal, the signer's over TBS_Sign, and optionally an RFC 3161 timestamp over the
-signature value. Only what a case needs is changed (dates, certificates, the signatures).
+signature value. Only what a case needs is changed (dates, certificates, the signatures). The root also
+publishes CRLs (``openssl ca -gencrl``, signed with the SM2 ID as 国密 CAs sign them) revoking what a case needs.
 
 The timestamp authority's key is P-256, not SM2: OpenSSL 3.0's ``ts -reply`` cannot sign with SM2 (its PKCS#7
-code has no SM2), so an SM2 token cannot be made here.
+code has no SM2), so an SM2 token cannot be made here. Nor will ``ts -reply`` sign with a certificate unfit for
+timestamping, so the token of a TSA without the timeStamping key usage is made as plain CMS over a TSTInfo.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from asn1crypto import core, pem
+from asn1crypto import core, pem, tsp, x509
 
 from edossier.ingest.ofd_seal_signature import DEFAULT_USER_ID, SM3_WITH_SM2, sequence_elements
 from tests.ingest.intake_truth import DATA
@@ -44,7 +47,18 @@ ess_cert_id_alg = sha256
 [ tsa_cert ]
 basicConstraints = CA:FALSE
 extendedKeyUsage = critical,timeStamping
+[ tsa_any ]
+basicConstraints = CA:FALSE
 """
+_CA_CONFIG = """\
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database = {index}
+default_md = sm3
+crlnumber = {number}
+"""
+TST_INFO = "1.2.840.113549.1.9.16.1.4"
 
 
 def openssl(*arguments: str | Path, stdin: bytes = b"") -> bytes:
@@ -75,6 +89,7 @@ class TestPki:
                 "-addext", "basicConstraints=critical,CA:TRUE", "-out", ca_pem)  # fmt: skip
         self.ca = Identity(key, openssl("x509", "-in", ca_pem, "-outform", "DER"))
         self.ca_pem = ca_pem
+        self.tsa: Identity | None = None
 
     def _key(self, name: str, curve: str) -> Path:
         path = self.folder / f"{name}.key"
@@ -98,18 +113,77 @@ class TestPki:
         return openssl("pkeyutl", "-sign", "-inkey", who.key, "-rawin", "-digest", "sm3",
                        "-pkeyopt", f"distid:{DEFAULT_USER_ID}", stdin=data)  # fmt: skip
 
-    def timestamp(self, data: bytes) -> bytes:
-        """An RFC 3161 token over DATA (SM3 imprint) by a TSA this root certified, its certificate inside."""
+    def timestamp(self, data: bytes, timestamping: bool = True) -> bytes:
+        """An RFC 3161 token over DATA (SM3 imprint) by a TSA this root certified, its certificate inside; without
+        TIMESTAMPING its certificate lacks the timeStamping key usage. The TSA is ``self.tsa`` afterwards."""
         config = self.folder / "tsa.cnf"
         config.write_text(_TSA_CONFIG.format(serial=self.folder / "tsa.serial"), encoding="utf-8")
         (self.folder / "tsa.serial").write_text("01\n", encoding="ascii")
-        tsa = self.issue("tsa", curve="P-256", extensions="tsa_cert")
-        (self.folder / "stamped.bin").write_bytes(data)
-        query, token = self.folder / "query.tsq", self.folder / "token.der"
-        openssl("ts", "-query", "-data", self.folder / "stamped.bin", "-sm3", "-cert", "-no_nonce", "-out", query)
-        openssl("ts", "-reply", "-queryfile", query, "-signer", self.folder / "tsa.pem", "-inkey", tsa.key,
-                "-config", config, "-token_out", "-out", token)  # fmt: skip
+        self.tsa = self.issue("tsa", curve="P-256", extensions="tsa_cert" if timestamping else "tsa_any")
+        stamped, token = self.folder / "stamped.bin", self.folder / "token.der"
+        if timestamping:
+            stamped.write_bytes(data)
+            query = self.folder / "query.tsq"
+            openssl("ts", "-query", "-data", stamped, "-sm3", "-cert", "-no_nonce", "-out", query)
+            openssl("ts", "-reply", "-queryfile", query, "-signer", self.folder / "tsa.pem", "-inkey", self.tsa.key,
+                    "-config", config, "-token_out", "-out", token)  # fmt: skip
+        else:
+            imprint = {"hash_algorithm": {"algorithm": "1.2.156.10197.1.401"},
+                       "hashed_message": hashlib.new("sm3", data).digest()}  # fmt: skip
+            now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            info = {"version": "v1", "policy": "1.2.3.4.1", "message_imprint": imprint, "serial_number": 1,
+                    "gen_time": now}  # fmt: skip
+            stamped.write_bytes(tsp.TSTInfo(info).dump())
+            openssl("cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-econtent_type", TST_INFO,
+                    "-signer", self.folder / "tsa.pem", "-inkey", self.tsa.key, "-md", "sha256", "-nosmimecap",
+                    "-in", stamped, "-out", token)  # fmt: skip
         return token.read_bytes()
+
+    def crl(self, target: Path, revoked: tuple[Revoked, ...] = (), next_update: dt.datetime | None = None) -> Path:
+        """The root's CRL at TARGET (PEM) listing REVOKED, published now, next due at NEXT_UPDATE (default: in 30
+        days), signed with the SM2 ID as a 国密 CA signs it."""
+        index = target.with_suffix(".index")
+        lines = [f"R\t{_utc(r.expires)}\t{r.entry()}\t{r.serial}\tunknown\t/CN=x\n"
+                 for r in revoked]  # fmt: skip
+        index.write_text("".join(lines), encoding="utf-8")
+        config = target.with_suffix(".cnf")
+        number = target.with_suffix(".number")
+        number.write_text("01\n", encoding="ascii")
+        config.write_text(_CA_CONFIG.format(index=index, number=number), encoding="utf-8")
+        due = next_update or dt.datetime.now(dt.timezone.utc) + 30 * DAY
+        openssl("ca", "-gencrl", "-config", config, "-keyfile", self.ca.key, "-cert", self.ca_pem, *_SM2,
+                "-crl_nextupdate", _utc(due, "%Y"), "-out", target)  # fmt: skip
+        return target
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """A certificate a CRL lists: revoked AT for REASON (in OpenSSL's ``ca`` index words)."""
+
+    who: Identity
+    at: dt.datetime
+    reason: str = "superseded"
+
+    @property
+    def serial(self) -> str:
+        """The certificate's serial in hex, as the index wants it: an even number of digits."""
+        digits = f"{x509.Certificate.load(self.who.cert).serial_number:X}"
+        return digits.zfill(len(digits) + len(digits) % 2)
+
+    @property
+    def expires(self) -> dt.datetime:
+        return x509.Certificate.load(self.who.cert).not_valid_after
+
+    def entry(self) -> str:
+        """The index's revocation field: ``time,reason`` (UTCTime), and a compromise time (GeneralizedTime) where
+        the index wants one (OpenSSL 3.0 does not put it into the CRL)."""
+        since = [_utc(self.at, "%Y")] if self.reason in ("keyCompromise", "CACompromise") else []
+        return ",".join([_utc(self.at), self.reason, *since])
+
+
+def _utc(at: dt.datetime, year: str = "%y") -> str:
+    """AT as OpenSSL's ``ca`` reads times: UTCTime (``%y``) or GeneralizedTime (``%Y``)."""
+    return at.astimezone(dt.timezone.utc).strftime(f"{year}%m%d%H%M%SZ")
 
 
 def children(der: bytes) -> list[bytes]:
@@ -139,10 +213,12 @@ def reseal(
     made_at: dt.datetime | None = None,
     stamped: bool = False,
     tsa: TestPki | None = None,
+    timestamping: bool = True,
 ) -> bytes:
     """SIGNED_VALUE (a real v4 SES_Signature) with the seal's dates, certificate list and maker replaced and
     re-signed by MAKER, the signing time set, and re-signed by SIGNER (optionally timestamped by TSA's
-    authority, PKI's by default). The seal is made at MADE_AT (createDate), by default now: after the keys."""
+    authority, PKI's by default, whose certificate lacks the timeStamping usage without TIMESTAMPING).
+    The seal is made at MADE_AT (createDate), by default now: after the keys."""
     top = children(signed_value)
     to_sign = children(top[0])
     seal = children(to_sign[1])
@@ -162,7 +238,7 @@ def reseal(
     signature = pki.sign(signer, new_to_sign)
     parts = [new_to_sign, core.OctetString(signer.cert).dump(), top[2], _bits(signature)]
     if stamped:
-        token = (tsa or pki).timestamp(signature)
+        token = (tsa or pki).timestamp(signature, timestamping)
         parts.append(core.BitString(contents=b"\x00" + token, explicit=0).dump())
     return sequence(parts)
 
@@ -190,6 +266,7 @@ def resealed_ofd(
     made_at: dt.datetime | None = None,
     stamped: bool = False,
     tsa: TestPki | None = None,
+    timestamping: bool = True,
     edit: Callable[[bytes], bytes] | None = None,
 ) -> Path:
     """SESV4SignDoc at TARGET with its seal re-made by KEYS (EDIT, if given, then rewrites the signed value)."""
@@ -206,6 +283,7 @@ def resealed_ofd(
         made_at=made_at,
         stamped=stamped,
         tsa=tsa,
+        timestamping=timestamping,
     )
     parts[SIGNED_VALUE] = edit(value) if edit else value
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
