@@ -30,13 +30,14 @@ from edossier.pipeline.approval import APPROVAL_TYPE, bind_approval
 from edossier.pipeline.delivery import RECEIPT_TYPE, bind_receipt
 from edossier.pipeline.online_filing import bind_filing, check_new_case
 from edossier.pipeline.process import Material
+from edossier.pipeline.retry import publish_retrying
 from edossier.storage import Store
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import latest_version, read_manifest
 from edossier.types import Document, DossierVersion, sha256_file
 from edossier.web.accounts import FILER_ROLES, Accounts, User
 from edossier.web.records import Filing, KeptFile, Party, Service, StateError, open_records, records_folder
-from edossier.web.submission import Upload, declarable_types, publish_retrying, receive_uploads, stem
+from edossier.web.submission import Upload, declarable_types, receive_uploads, stem
 from edossier.web.volumes import fetch_checked
 
 log = logging.getLogger(__name__)

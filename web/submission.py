@@ -38,14 +38,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 from edossier.casenumber import CaseNumber
 from edossier.classify.doctypes import load_doctypes
 from edossier.config import Settings, WebSettings
 from edossier.errors import (
     EdossierError,
-    ImmutableObjectError,
     InputFileError,
     LimitExceededError,
     UnsupportedInputError,
@@ -53,6 +52,7 @@ from edossier.errors import (
 from edossier.ingest.sniff import READABLE, SUFFIXES, sniff, sniff_bytes
 from edossier.pipeline.batch.sqlite_broker import consumer_owner
 from edossier.pipeline.process import Material, process_case
+from edossier.pipeline.retry import publish_retrying
 from edossier.storage.audit import AuditLog
 from edossier.storage.manifest import latest_version
 from edossier.storage.store import Store
@@ -70,8 +70,6 @@ _POLL_S = 0.5
 """how often an idle worker looks for a job another server process queued"""
 _SHUTDOWN_GRACE_S = 5.0
 _FAILED = "处理失败（服务器内部错误），已通知法院"
-_PUBLISH_ATTEMPTS = 3
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -297,23 +295,6 @@ class Submissions:
             if entry.action == action and entry.detail.get("job") == job.id:
                 return True
         return False
-
-def publish_retrying(run: Callable[[], T]) -> T:
-    """RUN again when another writer published the version number it meant to take.
-
-    Outside the queue, versions are published by the court's own acts (a served
-    document's receipt, an approval, a case filed online) and by ``edossier`` at a
-    terminal; a submission or one of those acts that loses the number is bound
-    again onto the new version (what it read and sealed is reused by hash) rather
-    than refused.
-    """
-    for _ in range(_PUBLISH_ATTEMPTS - 1):
-        try:
-            return run()
-        except ImmutableObjectError:
-            pass
-    return run()
-
 
 def receive_uploads(uploads: list[Upload], folder: Path, web: WebSettings, first: int = 1) -> list[Path]:
     """Check and keep UPLOADS in FOLDER as 001.pdf, 002.png, … (from FIRST); nothing is kept on any refusal.

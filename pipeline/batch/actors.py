@@ -12,6 +12,7 @@ triggers the next step through a claim that only one message wins.  Hooks
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from collections.abc import Callable
@@ -30,10 +31,14 @@ from edossier.errors import ImmutableObjectError, StageError
 from edossier.ocr import OcrEngine, create_engine
 from edossier.pipeline import steps
 from edossier.pipeline.batch.state import BatchState, open_state
+from edossier.pipeline.case_hold import holding_case
+from edossier.pipeline.retry import publish_retrying
 from edossier.pipeline.work import identity
 from edossier.storage import Store, open_store
 from edossier.storage.manifest import latest_version, read_manifest
-from edossier.types import Document, OcrPage
+from edossier.types import Document, OcrPage, SourceFile
+
+log = logging.getLogger("edossier.batch")
 
 QUEUE = "edossier-batch"
 BIND_LEASE_S = 900.0
@@ -178,8 +183,12 @@ def classify_document(state_uri: str, batch: str, case_no: str, idx: int) -> Non
 def bind_case(state_uri: str, batch: str, case_no: str) -> steps.Published | None:
     """Bind, sign and publish the case once, under a lease; returns the publication for the Audit hook.
 
-    The version number is fixed in the state, so a retry publishes the same
-    version; one killed after publishing, before recording it, finds it published.
+    Where this machine's data folder has the reader's queue, the case is held
+    there while it is bound and published (``holding_case``: submissions of the
+    case wait, terminals take their turn), waiting while a submission or another
+    publication has it.  Elsewhere another writer may still take the version
+    fixed for the batch: ``publish_retrying`` binds it again onto theirs
+    (``_publish_fixed``).
     """
     ctx = context(state_uri, batch)
     if ctx.state.case_state(batch, case_no) != "pending":
@@ -187,23 +196,50 @@ def bind_case(state_uri: str, batch: str, case_no: str) -> steps.Published | Non
     if not ctx.state.take_lease(batch, case_no, _message_id(), BIND_LEASE_S):
         raise BindingInProgress(f"case {case_no}: being bound by another worker")
     number = CaseNumber.parse(case_no)
-    version = ctx.state.case_version(batch, case_no, latest_version(ctx.store, number) + 1)
-    case = ctx.case(case_no, version)
     records = ctx.state.materials(batch, case_no)
     sources = [r.source for r in records if r.source]
     documents = [doc for r in records if r.document for doc in FILE_DOCUMENTS.validate_json(r.document)]
-    if latest_version(ctx.store, number) < version:  # else: published, then killed before recording it
-        if not steps.new_documents(case, documents):
-            ctx.state.finish_case(batch, case_no)
-            return None  # every file was in the case's last version already: nothing to publish
-        journal = StateJournal(ctx.state, batch)
-        with tempfile.TemporaryDirectory(dir=ctx.work_dir) as tmp:
-            bound = steps.bind(case, documents, sources, Path(tmp), journal)
-            steps.publish(case, steps.sign(case, bound), ctx.engine.cache_key(), journal, batch=batch)
-    if not ctx.state.finish_case(batch, case_no):
-        return None
+    with holding_case(ctx.settings, number.normalized, "filing",
+                      wait=lambda line: log.warning("batch %s: %s", batch, line)):
+        version = publish_retrying(lambda: _publish_fixed(ctx, case_no, sources, documents))
+    if not ctx.state.finish_case(batch, case_no) or version is None:
+        return None  # None: every file was in the case's last version already, nothing to publish
     summary = steps.summary_of(read_manifest(ctx.store, number, version))
     return steps.Published(summary, steps.publication_event(summary, sources, batch=batch))
+
+
+def _publish_fixed(
+    ctx: BatchContext, case_no: str, sources: list[SourceFile], documents: list[Document]
+) -> int | None:
+    """Publish DOCUMENTS as the version fixed for the case in the batch state; that version (None: nothing new).
+
+    The number is fixed the first time, so a retry publishes the same version,
+    and one killed after publishing, before recording it, finds it published: its
+    manifest names this batch.  A version found published by anyone else (a
+    submission, ``process`` or a correction at a terminal) was overtaken: the
+    number is fixed anew after the latest version and the documents bound onto
+    it, keeping what the other publication brought; files it already holds are
+    not bound again.  A publication that lands while this one binds makes the
+    manifest's write fail (ImmutableObjectError), and ``publish_retrying`` calls
+    this again.
+    """
+    number = CaseNumber.parse(case_no)
+    latest = latest_version(ctx.store, number)
+    version = ctx.state.case_version(ctx.batch, case_no, latest + 1)
+    if version <= latest:
+        if read_manifest(ctx.store, number, version).provenance.get("batch") == ctx.batch:
+            return version  # published, then killed before recording it
+        log.warning("batch %s: case %s: version %d was published by another writer; binding onto version %d",
+                    ctx.batch, case_no, version, latest)
+        version = ctx.state.refix_version(ctx.batch, case_no, version, latest + 1)
+    case = ctx.case(case_no, version)
+    if not steps.new_documents(case, documents):
+        return None  # every file was in the case's last version already
+    journal = StateJournal(ctx.state, ctx.batch)
+    with tempfile.TemporaryDirectory(dir=ctx.work_dir) as tmp:
+        bound = steps.bind(case, documents, sources, Path(tmp), journal)
+        steps.publish(case, steps.sign(case, bound), ctx.engine.cache_key(), journal, batch=ctx.batch)
+    return version
 
 
 @dataclass(frozen=True)
@@ -211,7 +247,7 @@ class StateJournal:
     """The batch's ``steps.Journal``: signed volumes noted in the shared state, so any machine's retry reuses them.
 
     Only the lease holder binds a case, and the version is fixed per case, so the
-    notes are per (batch, case).
+    notes are per (batch, case); fixing the version anew (overtaken) drops them.
     """
 
     state: BatchState

@@ -291,6 +291,20 @@ class BatchState:
         )
         return int(self._one("SELECT version FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)[0])
 
+    def refix_version(self, batch: str, case_no: str, taken: int, proposed: int) -> int:
+        """Move the case's version from TAKEN (published by another writer) to PROPOSED; the one fixed now.
+
+        The signed volumes noted for TAKEN go with it: they grew from the version
+        before TAKEN, so they can never be published as PROPOSED.  Only a version
+        still fixed at TAKEN moves (one UPDATE), so two binders of the case that both
+        found it taken agree on one new number.
+        """
+        self._db.execute(
+            "UPDATE bcase SET version = ?, signed = NULL WHERE batch = ? AND case_no = ? AND version = ?",
+            (proposed, batch, case_no, taken),
+        )
+        return int(self._one("SELECT version FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)[0])
+
     def signed_volumes(self, batch: str, case_no: str) -> dict[str, dict[str, Any]]:
         """The case's signed volumes noted before sealing (steps.Journal): volume → {"key", "entries"}."""
         row = self._one("SELECT signed FROM bcase WHERE batch = ? AND case_no = ?", batch, case_no)

@@ -116,13 +116,15 @@ def _start(archive: Path, data: Path, broker: str, state: str | None = None) -> 
                             "--json", *extra], data).stdout)
 
 
-def _start_here(archive: Path, data: Path, broker: str) -> dict:
-    """As `edossier batch --broker` does, without starting another interpreter (the CLI path has its own tests)."""
+def _start_here(archive: Path, data: Path, broker: str, case_map: Path | None = None) -> dict:
+    """As `edossier batch --broker` does, without starting another interpreter (the CLI path has its own tests).
+
+    CASE_MAP: the archive's files mapped otherwise (the archive's own map by default)."""
     from edossier.config import load_settings
     from edossier.pipeline.batch.run import start_batch
 
     settings = load_settings(data_dir=data, ocr={"jobs": 1})
-    batch, state = start_batch(archive.parent / "archive", archive, settings, broker)
+    batch, state = start_batch(archive.parent / "archive", case_map or archive, settings, broker)
     return {"batch": batch, "state": state.uri}
 
 
@@ -138,16 +140,17 @@ def _wait(started: dict, timeout: float = 240) -> dict:
     raise AssertionError(f"batch {started['batch']} did not finish in {timeout} s")
 
 
-def _worker(broker: str, data: Path, fault: str | None = None) -> multiprocessing.Process:
-    process = FORK.Process(target=_worker_main, args=(broker, str(data), fault), daemon=True)
+def _worker(broker: str, data: Path, fault: str | None = None, command: list[str] | None = None
+            ) -> multiprocessing.Process:
+    process = FORK.Process(target=_worker_main, args=(broker, str(data), fault, command), daemon=True)
     process.start()
     return process
 
 
-def _worker_main(broker: str, data: str, fault: str | None) -> None:
+def _worker_main(broker: str, data: str, fault: str | None, command: list[str] | None) -> None:
     os.environ.update(_env(Path(data)))
     if fault:
-        _install_fault(fault)
+        _install_fault(fault, Path(data), command)
     from edossier.pipeline.batch.run import run_worker
 
     run_worker(broker)
@@ -157,10 +160,22 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _install_fault(point: str) -> None:
-    """Replace one step with one that SIGKILLs this worker at that point (test double, this process only)."""
+def _install_fault(point: str, data: Path, command: list[str] | None = None) -> None:
+    """Replace one step with one that SIGKILLs this worker at that point (test double, this process only).
+
+    ``overtaken-*``: runs the terminal COMMAND (``edossier process`` of the same case) once, there, so that
+    another publication of the case lands between the batch fixing its version and publishing it: ``fixed``
+    right after the version is fixed, ``binding`` as binding starts.  ``during-publish``: runs COMMAND as the
+    batch publishes and keeps what it answered in DATA/during-publish.json; the batch's log goes to
+    DATA/worker.log.
+    """
     from edossier.ocr.rapid import RapidOcrEngine
     from edossier.pipeline import steps
+    from edossier.pipeline.batch.state import BatchState
+
+    def run_command() -> subprocess.CompletedProcess[str]:
+        assert command is not None
+        return _cli(command, data, check=False)
 
     if point == "ocr":
         real_recognize = RapidOcrEngine.recognize
@@ -194,6 +209,54 @@ def _install_fault(point: str) -> None:
             return real_publish(store, case, version, sealed_then_killed(), *args, **kwargs)
 
         steps.publish_manifest = publish
+    elif point == "recorded":
+        real_step = steps.publish
+
+        def published_then_killed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            real_step(*args, **kwargs)  # the manifest is written: the version is published
+            _die()  # before the batch state records the case done
+
+        steps.publish = published_then_killed
+    elif point in ("overtaken-fixed", "overtaken-binding"):
+        ran: list[subprocess.CompletedProcess[str]] = []
+
+        def overtake() -> None:
+            if not ran:
+                ran.append(run_command())
+                assert ran[0].returncode == 0, ran[0].stderr[-3000:]
+
+        if point == "overtaken-fixed":
+            real_fix = BatchState.case_version
+
+            def case_version(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                fixed = real_fix(self, *args, **kwargs)
+                overtake()
+                return fixed
+
+            BatchState.case_version = case_version  # type: ignore[method-assign]
+        else:
+            real_bind = steps.bind
+
+            def bind(*args, **kwargs):  # type: ignore[no-untyped-def]
+                overtake()
+                return real_bind(*args, **kwargs)
+
+            steps.bind = bind
+    elif point == "during-publish":
+        import logging
+
+        batch_log = logging.getLogger("edossier.batch")
+        batch_log.addHandler(logging.FileHandler(data / "worker.log", encoding="utf-8"))
+        batch_log.setLevel(logging.INFO)
+        real_step = steps.publish
+
+        def publish_step(*args, **kwargs):  # type: ignore[no-untyped-def]
+            done = run_command()
+            (data / "during-publish.json").write_text(json.dumps({"rc": done.returncode, "stderr": done.stderr}),
+                                                      encoding="utf-8")
+            return real_step(*args, **kwargs)
+
+        steps.publish = publish_step
     else:
         raise ValueError(point)
 
@@ -276,7 +339,7 @@ def test_state_in_postgresql_for_many_machines(archive: Path, reference: dict, t
 
 
 @needs_redis
-@pytest.mark.parametrize("point", ["ocr", "bind", "publish"])
+@pytest.mark.parametrize("point", ["ocr", "bind", "publish", "recorded"])
 def test_worker_killed_mid_batch_then_replaced(point: str, archive: Path, reference: dict, tmp_path: Path) -> None:
     _flush(REDIS)
     started = _start_here(archive, tmp_path, REDIS)
@@ -293,6 +356,105 @@ def test_worker_killed_mid_batch_then_replaced(point: str, archive: Path, refere
     assert status["pages"]["done"] == status["pages"]["total"] == 6
     assert _essence(tmp_path / "store") == reference  # no page lost or doubled, same OCR, one version each
     assert _published(tmp_path) == Counter({case: 1 for case in reference})
+
+
+OVERTAKEN = "（2024）浙0102民初3000号"
+
+
+@needs_redis
+@pytest.mark.parametrize("when", ["fixed", "binding"])
+def test_a_case_overtaken_by_another_publication_is_bound_onto_it(when: str, archive: Path, tmp_path: Path) -> None:
+    """Between the batch fixing a case's version and publishing it, `edossier process` at a terminal publishes that
+    version (WHEN: right after it is fixed, or as binding starts).  The batch binds again onto it: nothing lost.
+
+    The terminal files another case's complaint and one file the batch brings too, which is bound only once.  On the
+    old code the batch took the other publication for its own and finished with its judgment never published.
+    """
+    from edossier.casenumber import CaseNumber
+    from edossier.storage import open_store
+    from edossier.storage.fixity import orphans
+    from edossier.storage.manifest import published_versions, read_manifest
+    from edossier.types import sha256_file
+
+    source = archive.parent / "archive"
+    case_map = tmp_path / "one-case.csv"
+    case_map.write_text(f"path,case\ncase-000,{OVERTAKEN}\n", encoding="utf-8")
+    at_terminal = [source / "case-001" / "complaint.tif", source / "case-000" / "complaint.tif"]
+    _flush(REDIS)
+    started = _start_here(archive, tmp_path, REDIS, case_map)
+    worker = _worker(REDIS, tmp_path, f"overtaken-{when}",
+                     ["process", *map(str, at_terminal), "--case", OVERTAKEN, "--json"])
+    try:
+        status = _wait(started)
+    finally:
+        worker.terminate()
+        worker.join(60)
+    assert status["cases"] == {"done": 1, "failed": 0, "pending": 0}, status["failed"]
+
+    store = open_store((tmp_path / "store").resolve().as_uri())
+    case = CaseNumber.parse(OVERTAKEN)
+    assert published_versions(store, case) == [1, 2]
+    theirs, ours = (read_manifest(store, case, version) for version in (1, 2))
+    assert "batch" not in theirs.provenance and ours.provenance["batch"] == started["batch"]
+    assert ours.provenance["inputs"] == ["judgment.tif"]  # the complaint the terminal filed too is not bound again
+    kept = [d["source_sha256"] for d in theirs.documents]
+    assert [d["source_sha256"] for d in ours.documents][:len(kept)] == kept  # version 1's documents, kept first
+    assert {d["source_sha256"] for d in ours.documents} == {
+        sha256_file(path) for path in (*at_terminal, source / "case-000" / "judgment.tif")}
+    assert orphans(store) == []
+    report = json.loads(_cli(["verify", "--case", OVERTAKEN, "--json"], tmp_path).stdout)
+    assert report["valid"] and report["versions"] == [1, 2]
+    assert _published(tmp_path) == Counter({case.normalized: 2})
+
+
+@needs_redis
+def test_the_batch_takes_its_turn_in_the_readers_queue(archive: Path, tmp_path: Path) -> None:
+    """Where the worker's data folder has the reader's queue, the batch holds the case while it binds and publishes.
+
+    It waits while a clerk's correction holds the case (nothing published meanwhile), and `edossier process` of
+    the same case at a terminal is refused (exit 13) while the batch publishes.
+    """
+    from edossier.casenumber import CaseNumber
+    from edossier.pipeline.batch.sqlite_broker import consumer_owner
+    from edossier.storage import open_store
+    from edossier.storage.manifest import latest_version, published_versions
+    from edossier.web.submission_queue import JobQueue, new_owner, retire_owner
+
+    source = archive.parent / "archive"
+    case = CaseNumber.parse("（2024）浙0102民初3001号")
+    case_map = tmp_path / "one-case.csv"
+    case_map.write_text(f"path,case\ncase-000,{case.normalized}\n", encoding="utf-8")
+    store = open_store((tmp_path / "store").resolve().as_uri())
+    queue = JobQueue(tmp_path / "web" / "accounts.sqlite3")  # where the reader keeps it in this data folder
+    clerk = new_owner(consumer_owner())
+    assert queue.hold_case(case.normalized, clerk, "correction", 600) is None  # a correction in the reader
+    log = tmp_path / "worker.log"
+    _flush(REDIS)
+    started = _start_here(archive, tmp_path, REDIS, case_map)
+    worker = _worker(REDIS, tmp_path, "during-publish",
+                     ["process", str(source / "case-001" / "complaint.tif"), "--case", case.normalized])
+    try:
+        deadline = time.monotonic() + 240
+        while "waiting its turn" not in (log.read_text(encoding="utf-8") if log.exists() else ""):
+            assert latest_version(store, case) == 0, "the batch published while a correction held the case"
+            assert worker.is_alive() and time.monotonic() < deadline, "the batch never waited for the held case"
+            time.sleep(0.3)
+        assert latest_version(store, case) == 0
+        queue.release_case(case.normalized, clerk)
+        status = _wait(started)
+    finally:
+        retire_owner(clerk)
+        worker.terminate()
+        worker.join(60)
+    assert status["cases"] == {"done": 1, "failed": 0, "pending": 0}, status["failed"]
+    assert "本案的编目正在由他人更正，请稍候再收入" in log.read_text(encoding="utf-8")
+    during = json.loads((tmp_path / "during-publish.json").read_text(encoding="utf-8"))
+    assert during["rc"] == 13 and "本案正在由他人收入新材料，请稍候再收入" in during["stderr"], during
+    assert published_versions(store, case) == [1]
+    another = new_owner(consumer_owner())
+    assert queue.hold_case(case.normalized, another, "correction", 60) is None  # the batch let go
+    queue.release_case(case.normalized, another)
+    retire_owner(another)
 
 
 def test_corrupt_file_is_dead_lettered_and_the_batch_goes_on(archive: Path, tmp_path: Path) -> None:
