@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,7 +108,10 @@ def test_reading_waits_when_the_workers_are_a_few_pages_behind(tmp_path: Path) -
     runner.start()
     # One page in OCR and AHEAD_PER_JOB - 1 waiting: the next page is handed over only when the first is done.
     held = AHEAD_PER_JOB * settings.ocr.jobs
-    runner.join(timeout=3.0)  # reading every page of an unbounded flow takes ~1 s
+    deadline = time.monotonic() + WAIT_S
+    while len(read_pages) < held and time.monotonic() < deadline:
+        time.sleep(0.05)
+    runner.join(timeout=2.0)  # an unbounded flow would read the last pages meanwhile (~0.3 s a page)
     assert runner.is_alive() and read_pages == list(range(held))
     release.set()
     runner.join(WAIT_S)
@@ -118,12 +122,10 @@ def test_a_bad_later_input_is_reported_even_when_an_earlier_page_failed(tmp_path
     """As when every input was read before any OCR: the unreadable file is what the clerk is told about."""
     settings = load_settings(data_dir=tmp_path, ocr={"jobs": 2})
     truncated = _truncated(tmp_path)
-    ocred = []
 
     def ocr(source: SourceFile, page: Page) -> int:
         if page.index == 0:
             raise StageError("page 1: OCR failed: engine process died")
-        ocred.append(page.index)
         return page.index
 
     with pytest.raises(InputFileError) as bad:
