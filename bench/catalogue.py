@@ -163,9 +163,9 @@ def ocr_stack(pdf: Path, work: Path) -> tuple[list[OcrPage | None], float]:
     changed OCR (another engine version or recogniser) reads the stack again.
     """
     from edossier.config import load_settings
-    from edossier.ocr import cpu_count, create_engine
-    from edossier.pipeline.page_ocr import ocr_pages
-    from edossier.pipeline.process import Material, read_material
+    from edossier.ocr import create_engine
+    from edossier.pipeline.page_ocr import ocr_material
+    from edossier.pipeline.process import Material
 
     settings = load_settings(data_dir=work)
     engine = create_engine(settings.ocr)
@@ -175,8 +175,7 @@ def ocr_stack(pdf: Path, work: Path) -> tuple[list[OcrPage | None], float]:
         record = json.loads(cached.read_text())
         return [OcrPage.model_validate(p) if p else None for p in record["pages"]], record["seconds"]
     start = time.perf_counter()
-    _, pages = read_material(Material(path=pdf), settings, settings.work_dir, None)
-    ocr = ocr_pages(pages, engine, settings.work_dir, settings.ocr.jobs or cpu_count())
+    ocr = ocr_material(Material(path=pdf), settings, engine).ocr
     seconds = time.perf_counter() - start
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps({"seconds": seconds, "pages": [o.model_dump(mode="json") if o else None for o in ocr]}))

@@ -174,8 +174,8 @@ def ours(paths: list[Path], work: Path, **ocr: object) -> tuple[list[str], float
     """Texts as `edossier ocr` reads them (cleanup, OCR, fallbacks), with OCR settings OCR; and seconds taken."""
     from edossier.config import load_settings
     from edossier.ocr import create_engine
-    from edossier.pipeline.page_ocr import ocr_pages
-    from edossier.pipeline.process import Material, read_material
+    from edossier.pipeline.page_ocr import ocr_material
+    from edossier.pipeline.process import Material
 
     settings = load_settings(data_dir=work, ocr={"jobs": 1, **ocr})
     engine = create_engine(settings.ocr)
@@ -183,9 +183,8 @@ def ours(paths: list[Path], work: Path, **ocr: object) -> tuple[list[str], float
     start = time.perf_counter()
     texts = []
     for path in paths:
-        _, pages = read_material(Material(path=path), settings, settings.work_dir, None)
-        results = ocr_pages(pages, engine, settings.work_dir, jobs=1)
-        texts.append("\n".join(r.text if r else p.text for p, r in zip(pages, results, strict=True)))
+        read = ocr_material(Material(path=path), settings, engine)
+        texts.append("\n".join(r.text if r else p.text for p, r in zip(read.pages, read.ocr, strict=True)))
     return texts, time.perf_counter() - start
 
 

@@ -23,9 +23,8 @@ from edossier.config import Settings
 from edossier.errors import InputFileError, NotFoundError
 from edossier.ocr import create_engine
 from edossier.pipeline.audit_trail import record as audit
-from edossier.ocr import cpu_count
-from edossier.pipeline.page_ocr import ocr_pages
-from edossier.pipeline.steps import Material, classify_document, read_material
+from edossier.pipeline.page_ocr import ocr_material
+from edossier.pipeline.steps import Material, classify_document
 from edossier.storage import Store, open_store
 from edossier.storage.corrections import list_corrections, put_correction
 from edossier.storage.manifest import read_manifest
@@ -48,9 +47,8 @@ def read_text(path: Path, settings: Settings) -> tuple[SourceFile, str]:
         return source, text
     work_dir = settings.work_dir
     work_dir.mkdir(parents=True, exist_ok=True)
-    source, pages = read_material(Material(path=path), settings, work_dir, None)
-    ocr = ocr_pages(pages, create_engine(settings.ocr), work_dir, settings.ocr.jobs or cpu_count())
-    return source, "\n".join((o.text if o else p.text) for p, o in zip(pages, ocr, strict=True))
+    read = ocr_material(Material(path=path), settings, create_engine(settings.ocr))
+    return read.source, "\n".join((o.text if o else p.text) for p, o in zip(read.pages, read.ocr, strict=True))
 
 
 def classify_file(path: Path, settings: Settings) -> dict[str, Any]:

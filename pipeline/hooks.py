@@ -56,8 +56,12 @@ class Hook:
         """The step raised ERROR after SECONDS; FINAL when it will not be tried again."""
 
 
+PAGE_STEPS = ("clean up", "ocr")
+"""Steps run once per page: the clerk hears of a page when its OCR has read it, not of each step."""
+
+
 class Progress(Hook):
-    """One line per step done, for the clerk (``edossier process``) or the submitter (web)."""
+    """One line per file step done and per page read, for the clerk (``edossier process``) or the submitter (web)."""
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self.say = say
@@ -66,7 +70,7 @@ class Progress(Hook):
         if isinstance(result, OcrPage):
             how = "" if result.read_by == "engine" else f" (read by {result.read_by})"
             self.say(f"OCR {run.what}: {len(result.text)} characters{how}")
-        elif run.step != "ocr":
+        elif run.step not in PAGE_STEPS:
             self.say(f"{run.step} {run.what}: done in {seconds:.1f} s")
 
 

@@ -6,21 +6,18 @@ from pathlib import Path
 
 from edossier.config import Settings
 from edossier.ocr import create_engine
-from edossier.ocr.engine import cpu_count
-from edossier.pipeline.page_ocr import ocr_pages
-from edossier.pipeline.reading import Material, read_material
+from edossier.pipeline.page_ocr import ocr_material
+from edossier.pipeline.reading import Material
 
 
 def ocr_file(path: Path, settings: Settings, password: str | None = None) -> dict[str, object]:
     """Pages of PATH with their text: OCRed raster pages, born-digital pages from their own text layer."""
-    work_dir = settings.work_dir
-    work_dir.mkdir(parents=True, exist_ok=True)
-    # The engine first: its models load on another core while the pages are rasterised and cleaned up.
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    # The engine first: its models load on another core while the first page is rasterised and cleaned up.
     engine = create_engine(settings.ocr)
-    _, pages = read_material(Material(path=path), settings, work_dir, password)
-    results = ocr_pages(pages, engine, work_dir, settings.ocr.jobs or cpu_count())
+    read = ocr_material(Material(path=path), settings, engine, password)
     out = []
-    for page, ocr in zip(pages, results, strict=True):
+    for page, ocr in zip(read.pages, read.ocr, strict=True):
         if ocr is None:
             blank = "blank_page" in page.flags
             out.append({"page": page.index + 1, "text": page.text, "confidence": None, "blank": blank, "lines": []})

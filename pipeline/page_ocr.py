@@ -1,4 +1,4 @@
-"""OCR of pages: one page (the OCR step of every runner) or many in parallel, cached by page hash and engine.
+"""OCR of pages: one page (the OCR step of every runner) or a whole input outside a case, cached by page hash and engine.
 
 Kept apart from ``steps`` so that what only reads pages (``edossier ocr``,
 bench/ocr.py) does not import binding, signing and storage: those imports alone
@@ -7,14 +7,16 @@ cost about a second at every start.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from edossier.config import Settings
 from edossier.errors import StageError
 from edossier.files import write_atomically
 from edossier.ocr import OcrEngine
+from edossier.ocr.engine import cpu_count
 from edossier.ocr.fallback import read_page
+from edossier.pipeline.page_flow import ReadFile, read_overlapped
+from edossier.pipeline.reading import Material, clean_up_page, read as read_step
 from edossier.types import OcrPage, Page
 
 
@@ -42,7 +44,20 @@ def recognize_page(page: Page, engine: OcrEngine, work_dir: Path) -> OcrPage | N
     return result
 
 
-def ocr_pages(pages: Sequence[Page], engine: OcrEngine, work_dir: Path, jobs: int) -> list[OcrPage | None]:
-    """OCR the pages (local) JOBS at a time: for commands that only read (``edossier ocr``, ``classify``)."""
-    with ThreadPoolExecutor(max_workers=max(1, jobs or 1)) as pool:
-        return list(pool.map(lambda page: recognize_page(page, engine, work_dir), pages))
+def ocr_material(
+    material: Material, settings: Settings, engine: OcrEngine, password: str | None = None
+) -> ReadFile[OcrPage | None]:
+    """MATERIAL read into the work folder, cleaned up and OCRed, outside any case (``edossier ocr``, ``classify``).
+
+    Each page is cleaned up and OCRed as soon as it is read, ``ocr.jobs`` pages at
+    once (default: as many as there are CPUs), as ``process`` does it.
+    """
+    work_dir = settings.work_dir
+    [read] = read_overlapped(
+        [material],
+        lambda one, each: read_step(one, settings, work_dir, password, each),
+        lambda one, page: clean_up_page(page, settings, work_dir, one.page_flags),
+        lambda _source, page: recognize_page(page, engine, work_dir),
+        settings.ocr.jobs or cpu_count(),
+    )
+    return read

@@ -1,9 +1,10 @@
 """The in-process runner: a case's materials in, a signed dossier version out, in this process.
 
 It only orders the steps of ``steps.py`` and runs each through the hooks:
-every input is read and cleaned up first (bad input stops here, nothing
-stored), then pages are OCRed in parallel, each file classified, the new
-documents bound, signed and published.  ``edossier process``, ``scan``,
+every input is read first (bad input stops here, nothing stored), each page
+cleaned up and OCRed on the other cores as soon as it is read
+(``page_flow.read_overlapped``), then each file classified, the new documents
+bound, signed and published.  ``edossier process``, ``scan``,
 ``watch`` and web submission all run cases through ``process_case``.
 It does not retry: the clerk sees the error at once, and rerunning the same
 command resumes (everything done is named by content hash and reused).
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from edossier.bind.assemble import CoverFacts
@@ -23,6 +23,7 @@ from edossier.errors import StageError
 from edossier.ocr import OcrEngine, cpu_count, create_engine
 from edossier.pipeline import steps
 from edossier.pipeline.hooks import Audit, Hook, Progress, StepRun, Timing, run_step
+from edossier.pipeline.page_flow import read_overlapped
 from edossier.pipeline.steps import (  # re-exported: web/, bench/ and tests import them from the runner
     CaseContext,
     Material,
@@ -54,7 +55,11 @@ def process_case(
     engine: OcrEngine | None = None,
     cover: CoverFacts = CoverFacts(),
 ) -> DossierVersion:
-    """Read every input first (bad input stops here, nothing stored), then OCR, classify, bind, sign, publish.
+    """Read every input first (bad input stops here, nothing stored), then classify, bind, sign, publish.
+
+    Pages are cleaned up and OCRed while the next ones are read; an input that
+    cannot be read still stops the run before anything is stored, and the OCR
+    already done is only in the work folder's cache (by page hash), for the rerun.
 
     COVER: the facts a court stated at registration, for a first version's cover.
     """
@@ -66,26 +71,40 @@ def process_case(
     def run(step: str, what: str) -> StepRun:
         return StepRun(step, case.normalized, what, store, settings.user)
 
-    engine = engine or create_engine(settings.ocr)  # its models load on another core while the inputs are read
-    read = []
-    for material in materials:
+    engine = engine or create_engine(settings.ocr)  # its models load on another core while the first page is read
+    known = ctx.known_sources
+
+    def read(material: Material, each: Callable[[SourceFile, Page], None]) -> tuple[SourceFile, list[Page]]:
         source, pages = run_step(hooks, run("read", material.path.name), steps.read, material, settings,
-                                 settings.work_dir, password)
-        pages = run_step(hooks, run("clean up", material.path.name), steps.clean_up, pages, settings,
-                         settings.work_dir, material.page_flags)
+                                 settings.work_dir, password, each)
         if warn and (removed := steps.removed_content(source, pages)):
             warn(removed)
-        read.append((material, source, pages))
-    fresh = [(m, src, pages) for m, src, pages in read if src.sha256 not in ctx.known_sources]
+        return source, pages
+
+    def clean_up(material: Material, page: Page) -> Page:
+        return run_step(hooks, run("clean up", f"page {page.index + 1} of {material.path.name}"), steps.clean_up_page,
+                        page, settings, settings.work_dir, material.page_flags)
+
+    def ocr(source: SourceFile, page: Page) -> OcrPage | None:
+        if source.sha256 in known:
+            return None  # in the case already: bound from its earlier version, not read again
+        try:
+            return run_step(hooks, run("ocr", f"page {page.index + 1} of {source.path.name}"), steps.ocr, ctx, page,
+                            source, engine)
+        except StageError as exc:
+            raise StageError(f"{source.path}: {exc}") from exc
+
+    # Every input is read before anything is stored; each page is cleaned up and OCRed as soon as it is read.
+    read_files = read_overlapped(materials, read, clean_up, ocr, settings.ocr.jobs or cpu_count())
+    fresh = [file for file in read_files if file.source.sha256 not in known]
     if ctx.previous and not fresh:
         return steps.summary_of(ctx.previous)
 
     documents = []
-    for material, source, pages in fresh:
-        ocr = _ocr(hooks, run, ctx, source, pages, engine)
-        documents.extend(run_step(hooks, run("classify", source.path.name), steps.classify, ctx, source, pages, ocr,
-                                  material.title))
-    sources = [src for _, src, _ in fresh]
+    for file in fresh:
+        documents.extend(run_step(hooks, run("classify", file.source.path.name), steps.classify, ctx, file.source,
+                                  file.pages, file.ocr, file.material.title))
+    sources = [file.source for file in fresh]
     with tempfile.TemporaryDirectory(dir=settings.work_dir) as tmp:
         journal = steps.FileJournal(settings.work_dir)
         bound = run_step(hooks, run("bind", f"version {ctx.version}"), steps.bind, ctx, documents, sources, Path(tmp),
@@ -95,23 +114,3 @@ def process_case(
                              engine.cache_key(), journal)
     return published.summary
 
-
-def _ocr(
-    hooks: Sequence[Hook],
-    run: Callable[[str, str], StepRun],
-    ctx: CaseContext,
-    source: SourceFile,
-    pages: Sequence[Page],
-    engine: OcrEngine,
-) -> list[OcrPage | None]:
-    """The OCR step on every page of one file, as many at once as the settings allow."""
-
-    def one(page: Page) -> OcrPage | None:
-        return run_step(hooks, run("ocr", f"page {page.index + 1} of {source.path.name}"), steps.ocr, ctx, page,
-                        source, engine)
-
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, ctx.settings.ocr.jobs or cpu_count())) as pool:
-            return list(pool.map(one, pages))
-    except StageError as exc:
-        raise StageError(f"{source.path}: {exc}") from exc

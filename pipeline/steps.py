@@ -51,6 +51,7 @@ from edossier.pipeline.page_ocr import recognize_page
 from edossier.pipeline.reading import (  # the first steps, re-exported: the runners call them as steps.read…
     Material as Material,
     clean_up as clean_up,
+    clean_up_page as clean_up_page,
     read as read,
     read_material as read_material,
 )

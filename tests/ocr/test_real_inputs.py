@@ -24,8 +24,8 @@ from edossier.config import OcrSettings, load_settings
 from edossier.ingest.pages import open_source, read_pages
 from edossier.ocr import OcrEngine, create_engine
 from edossier.ocr.fallback import read_page
-from edossier.pipeline.page_ocr import ocr_pages
-from edossier.pipeline.process import Material, read_material
+from edossier.pipeline.page_ocr import ocr_material
+from edossier.pipeline.process import Material
 from edossier.types import OcrPage, Page
 from tests.ocr.conftest import SHARED_SAMPLES
 
@@ -33,9 +33,8 @@ PHOTOS = SHARED_SAMPLES / "photos"
 
 
 def read(path: Path, engine: OcrEngine, work: Path) -> list[tuple[Page, OcrPage | None]]:
-    settings = load_settings(data_dir=work)
-    _, pages = read_material(Material(path=path), settings, settings.work_dir, None)
-    return list(zip(pages, ocr_pages(pages, engine, settings.work_dir, jobs=1), strict=True))
+    read = ocr_material(Material(path=path), load_settings(data_dir=work, ocr={"jobs": 1}), engine)
+    return list(zip(read.pages, read.ocr, strict=True))
 
 
 def bag_error(text: str, truth: str) -> float:
