@@ -258,6 +258,24 @@ class _Loaded:
         # alone keeps every core busy, pages read at once queue their batches here.  Each batch's
         # result depends only on its own lines, never on which stream or thread ran it.
         self._batches = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="rapidocr-rec")
+        self._reading = threading.Event()
+        self._warming = threading.Thread(target=self._warm_up, name="rapidocr-warm", daemon=False)
+        self._warming.start()
+
+    def _warm_up(self) -> None:
+        """Prepare the recogniser for ``WARM_WIDTHS`` while the first page is still being read and detected.
+
+        OpenVINO prepares its kernels for an input shape at the first call with it
+        (~50 ms a width, shared by every stream), so one page read alone would pay
+        ~0.5 s for them on its critical path; here the core the model load used does
+        it while the page is cleaned up and its lines found.  It stops once a page's
+        lines are recognised: from then on their own batches prepare what they need.
+        The results do not depend on it.  Not a daemon (``_in_background``).
+        """
+        for width in WARM_WIDTHS:
+            if self._reading.is_set():
+                return
+            self.recogniser(np.zeros((1, 3, REC_HEIGHT, width), dtype=np.float32))
 
     def read(self, image: np.ndarray, rescaled: bool = False) -> list[_Found]:
         """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them.
@@ -332,6 +350,7 @@ class _Loaded:
         300 dpi a detected line is ~63 px high around ~45-px characters, which the
         model otherwise reads at ~4 time steps per Chinese character.
         """
+        self._reading.set()
         crops = [with_margin(crop, self.settings.rec_margin) for crop in crops]
         ratios = [crop.shape[1] / crop.shape[0] for crop in crops]
         order = sorted(range(len(crops)), key=ratios.__getitem__)
@@ -435,6 +454,9 @@ def _ink_weighted_median(heights: np.ndarray, areas: np.ndarray) -> float:
     cumulative = np.cumsum(areas[order])
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
+WARM_WIDTHS = (320, 1344, 1152, 576, 704, 832, 960, 1600, 384, 448)
+"""The recogniser input widths (``input_width`` rungs) prepared before the first page's lines, most used first:
+the rungs lines of the rendered 300-dpi A4 tuning pages (seed 5) fell on, by how often (notes/issue-18.md)."""
 WIDTH_SLACK = 1.15
 """A line is padded to at most this much wider than it needs (or one ``WIDTH_STEP``)."""
 
