@@ -140,6 +140,17 @@ def _wait(started: dict, timeout: float = 240) -> dict:
     raise AssertionError(f"batch {started['batch']} did not finish in {timeout} s")
 
 
+def _finished(started: dict, *workers: multiprocessing.Process) -> dict:
+    """The batch's status once it has finished; WORKERS stopped however the wait ends."""
+    try:
+        return _wait(started)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(60)
+
+
 def _worker(broker: str, data: Path, fault: str | None = None, command: list[str] | None = None
             ) -> multiprocessing.Process:
     process = FORK.Process(target=_worker_main, args=(broker, str(data), fault, command), daemon=True)
@@ -295,11 +306,7 @@ def test_same_dossiers_on_every_broker(broker: str, archive: Path, reference: di
     _flush(broker)
     started = _start(archive, tmp_path, broker)
     worker = _worker(broker, tmp_path)
-    try:
-        status = _wait(started)
-    finally:
-        worker.terminate()
-        worker.join(60)
+    status = _finished(started, worker)
     assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
     assert _essence(tmp_path / "store") == reference
     assert _published(tmp_path) == Counter({case: 1 for case in reference})
@@ -327,13 +334,7 @@ def test_state_in_postgresql_for_many_machines(archive: Path, reference: dict, t
     started = _start(archive, tmp_path, REDIS, postgres_state)
     assert started["state"] == postgres_state
     workers = [_worker(REDIS, tmp_path / f"machine-{n}") for n in range(2)]  # separate data folders
-    try:
-        status = _wait(started)
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.join(60)
+    status = _finished(started, *workers)
     assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}
     assert _essence(tmp_path / "store") == reference
 
@@ -347,11 +348,7 @@ def test_worker_killed_mid_batch_then_replaced(point: str, archive: Path, refere
     doomed.join(180)
     assert doomed.exitcode == -signal.SIGKILL, f"the worker was not killed at {point} (exit {doomed.exitcode})"
     worker = _worker(REDIS, tmp_path)
-    try:
-        status = _wait(started)
-    finally:
-        worker.terminate()
-        worker.join(60)
+    status = _finished(started, worker)
     assert status["cases"] == {"done": 2, "failed": 0, "pending": 0}, status["failed"]
     assert status["pages"]["done"] == status["pages"]["total"] == 6
     assert _essence(tmp_path / "store") == reference  # no page lost or doubled, same OCR, one version each
@@ -384,11 +381,7 @@ def test_a_case_overtaken_by_another_publication_is_bound_onto_it(when: str, arc
     started = _start_here(archive, tmp_path, REDIS, case_map)
     worker = _worker(REDIS, tmp_path, f"overtaken-{when}",
                      ["process", *map(str, at_terminal), "--case", OVERTAKEN, "--json"])
-    try:
-        status = _wait(started)
-    finally:
-        worker.terminate()
-        worker.join(60)
+    status = _finished(started, worker)
     assert status["cases"] == {"done": 1, "failed": 0, "pending": 0}, status["failed"]
 
     store = open_store((tmp_path / "store").resolve().as_uri())
