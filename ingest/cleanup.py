@@ -50,9 +50,9 @@ from edossier.ingest.orientation import line_pieces, upside_down_score
 from edossier.ingest.perspective import page_quad
 from edossier.ingest.png import png_bytes
 from edossier.files import write_atomically
-from edossier.types import Correction, Page, sha256_bytes
+from edossier.types import Correction, Frozen, Page, sha256_bytes
 
-CLEANUP_VERSION = "4"
+CLEANUP_VERSION = "5"
 """Part of every cached record's name: bump it when the cleanup's output changes."""
 
 
@@ -148,46 +148,78 @@ def clean_image(image: np.ndarray, dpi: float, settings: CleanupSettings) -> Cle
     )
 
 
+class CleanedImage(Frozen):
+    """What cleaning one page image gave, whichever page it came from: the record cached by image, dpi and settings.
+
+    Two pages can hold the same image (a double feed, two copies of one form): the
+    record keeps nothing of the page it was first made for (its index, source,
+    flags), so each page gets its own back with only the cleanup's results added.
+    """
+
+    sha256: str
+    image: Path
+    recognition_image: Path
+    recognition_sha256: str
+    width_px: int
+    height_px: int
+    corrections: tuple[Correction, ...]
+    blank: bool
+
+
 def clean_page(page: Page, settings: CleanupSettings, work_dir: Path) -> Page:
     """PAGE with its kept image corrected, a recognition image, corrections and flags.
 
     Born-digital pages pass through untouched.  Outputs go to WORK_DIR/pages named
-    by their SHA-256; the page record is cached under WORK_DIR/cleanup.
+    by their SHA-256; what cleaning the image gave is cached under WORK_DIR/cleanup.
     """
     if page.kind != "raster" or page.image is None or not settings.enabled:
         return page
     key = sha256_bytes(f"{CLEANUP_VERSION}:{page.sha256}:{page.dpi}:{settings.model_dump_json()}".encode())
     record = work_dir / "cleanup" / f"{key}.json"
-    if record.exists():
-        cached = Page.model_validate_json(record.read_bytes())
-        if cached.image is not None and cached.image.exists() and cached.recognition_image is not None:
-            if cached.recognition_image.exists():
-                return cached
-    image = cv2.imread(str(page.image), cv2.IMREAD_ANYCOLOR)
-    if image is None:
-        raise ValueError(f"{page.image}: not a readable page image")
-    cleaned = clean_image(image, page.dpi, settings)
-    pages_dir = work_dir / "pages"
-    pages_dir.mkdir(parents=True, exist_ok=True)
-    kept_path, kept_sha = (page.image, page.sha256) if cleaned.kept is None else _write_png(cleaned.kept, pages_dir)
-    recognition_path, _ = _write_png(cleaned.recognition, pages_dir)
-    height, width = (cleaned.kept if cleaned.kept is not None else image).shape[:2]
+    cleaned = _cached(record) or _cleaned_image(page.image, page.sha256, page.dpi, settings, work_dir, record)
     flags = list(page.flags)
     for flag, present in (("blank_page", cleaned.blank), ("low_resolution", page.dpi < settings.min_dpi)):
         if present and flag not in flags:
             flags.append(flag)
-    result = page.model_copy(
+    return page.model_copy(
         update={
-            "sha256": kept_sha,
-            "image": kept_path,
-            "recognition_image": recognition_path,
-            "width_px": width,
-            "height_px": height,
-            "width_pt": width * 72.0 / page.dpi,
-            "height_pt": height * 72.0 / page.dpi,
-            "corrections": page.corrections + tuple(cleaned.corrections),
+            "sha256": cleaned.sha256,
+            "image": cleaned.image,
+            "recognition_image": cleaned.recognition_image,
+            "recognition_sha256": cleaned.recognition_sha256,
+            "width_px": cleaned.width_px,
+            "height_px": cleaned.height_px,
+            "width_pt": cleaned.width_px * 72.0 / page.dpi,
+            "height_pt": cleaned.height_px * 72.0 / page.dpi,
+            "corrections": page.corrections + cleaned.corrections,
             "flags": tuple(flags),
         }
+    )
+
+
+def _cached(record: Path) -> CleanedImage | None:
+    """The record at RECORD when the images it names are still there."""
+    if not record.exists():
+        return None
+    cached = CleanedImage.model_validate_json(record.read_bytes())
+    return cached if cached.image.exists() and cached.recognition_image.exists() else None
+
+
+def _cleaned_image(
+    source: Path, sha256: str, dpi: float, settings: CleanupSettings, work_dir: Path, record: Path
+) -> CleanedImage:
+    image = cv2.imread(str(source), cv2.IMREAD_ANYCOLOR)
+    if image is None:
+        raise ValueError(f"{source}: not a readable page image")
+    cleaned = clean_image(image, dpi, settings)
+    pages_dir = work_dir / "pages"
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    kept_path, kept_sha = (source, sha256) if cleaned.kept is None else _write_png(cleaned.kept, pages_dir)
+    recognition_path, recognition_sha = _write_png(cleaned.recognition, pages_dir)
+    height, width = (cleaned.kept if cleaned.kept is not None else image).shape[:2]
+    result = CleanedImage(
+        sha256=kept_sha, image=kept_path, recognition_image=recognition_path, recognition_sha256=recognition_sha,
+        width_px=width, height_px=height, corrections=tuple(cleaned.corrections), blank=cleaned.blank,
     )
     record.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(record, result.model_dump_json().encode())

@@ -57,6 +57,7 @@ def raster_page(
         kind="raster",
         image=target,
         recognition_image=target,
+        recognition_sha256=digest,
         dpi=dpi,
         width_px=width,
         height_px=height,

@@ -17,7 +17,7 @@ from edossier.config import Settings
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
 from edossier.ocr.engine import cpu_count
-from edossier.types import Page, SourceFile, sha256_file
+from edossier.types import Page, SourceFile
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,6 @@ def clean_up_page(
     FLAGS: review flags per page of its file (``Material.page_flags``), raised before reading.
     """
     page = clean_page(page, settings.cleanup, work_dir)
-    if page.kind == "raster" and page.recognition_image is not None:
-        recognition = page.sha256 if page.recognition_image == page.image else sha256_file(page.recognition_image)
-        page = page.model_copy(update={"recognition_sha256": recognition})
     if page.index < len(flags) and flags[page.index]:
         page = page.model_copy(update={"flags": page.flags + flags[page.index]})
     return page

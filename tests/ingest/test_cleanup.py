@@ -137,6 +137,14 @@ def test_clean_page_records_corrections_and_reuses_its_work(tmp_path: Path, seal
     stamp = cleaned.image.stat().st_mtime_ns
     assert clean_page(page, SETTINGS, tmp_path / "work") == cleaned
     assert cleaned.image.stat().st_mtime_ns == stamp
+    assert cleaned.recognition_sha256 == cleaned.recognition_image.stem
+
+    # The same sheet fed twice (or another file's identical page) reuses the work, yet stays its own page:
+    # a scanner's double-feed flag must stay on the page it was raised for, at its own place in its own file.
+    again = page.model_copy(update={"source_sha256": "t", "index": 4, "flags": ("double_feed",)})
+    assert clean_page(again, SETTINGS, tmp_path / "work") == cleaned.model_copy(
+        update={"source_sha256": "t", "index": 4, "flags": ("double_feed",)})
+    assert cleaned.image.stat().st_mtime_ns == stamp
 
 
 def test_cleanup_command_writes_pages_and_json(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
