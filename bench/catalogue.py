@@ -159,7 +159,7 @@ def ocr_stack(pdf: Path, work: Path) -> tuple[list[OcrPage | None], float]:
 
     The pages' OCR is also cached by page hash (the pipeline's own cache), so a
     changed stack re-reads only its new pages; the seconds of the first read are
-    kept with the cached result.  The engine's cache key is part of the name, so a
+    kept with the cached result.  The engine's cache key names the folder, so a
     changed OCR (another engine version or recogniser) reads the stack again.
     """
     from edossier.config import load_settings
@@ -170,7 +170,7 @@ def ocr_stack(pdf: Path, work: Path) -> tuple[list[OcrPage | None], float]:
     settings = load_settings(data_dir=work)
     engine = create_engine(settings.ocr)
     key = engine.cache_key().replace("/", "_").replace(":", "_")
-    cached = work / "stacks" / f"{key}-{_page_images_hash(pdf)}.json"
+    cached = work / "stacks" / key / f"{_page_images_hash(pdf)}.json"  # a name holding both is over 255 bytes
     if cached.exists():
         record = json.loads(cached.read_text())
         return [OcrPage.model_validate(p) if p else None for p in record["pages"]], record["seconds"]

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.machine import cpu_name
+from bench.machine import cpu_flags, cpu_name
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -298,7 +298,7 @@ def machine(precision: str) -> str:
     """
     from edossier.config import OcrSettings
     from edossier.ocr.engine import cpu_count
-    from edossier.ocr.inference import cpu_flags, openvino_precision, pick_runtime
+    from edossier.ocr.inference import openvino_precision, pick_runtime
     from edossier.ocr.rapid import INT8_RECOGNISER, bundled_models, recognition_model
 
     flags = cpu_flags()

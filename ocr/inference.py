@@ -208,31 +208,6 @@ def runs_in_bf16(bf16: bool) -> bool:
     return openvino_precision(openvino.Core(), bf16) == "bf16"
 
 
-INT8_DOT_PRODUCTS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
-"""CPU flags (Linux's names) of instructions that multiply and add 8-bit values into 32-bit sums."""
-
-
-def has_int8_dot_products(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU sums 8-bit products without saturating (VNNI, AMX).
-
-    Without them oneDNN's int8 kernels add pairs of u8 x s8 products in 16 bits
-    with saturation (``vpmaddubsw``), so a model quantised over the full 8-bit
-    range can read differently there: the int8 recogniser read a 卷内目录's 页号
-    "4-4" as "44" on AVX2 and on AVX-512 without VNNI, and correctly with VNNI or
-    AMX (notes/issue-18.md, session 9).  Unknown (no /proc) counts as without.
-    """
-    return not INT8_DOT_PRODUCTS.isdisjoint(cpu_flags(cpuinfo))
-
-
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
-    """The instruction-set flags Linux lists for the first CPU; none where CPUINFO cannot be read."""
-    try:
-        text = cpuinfo.read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return frozenset()
-    return frozenset(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
-
-
 def _with_top1_head(model: Any) -> Any:  # openvino.Model: openvino has no type hints
     """MODEL with its per-step probabilities replaced by the best class index and its probability.
 

@@ -44,7 +44,6 @@ from edossier.ocr.layout import reading_order
 from edossier.ocr.inference import (
     Model,
     Runtime,
-    has_int8_dot_products,
     load_model,
     pick_runtime,
     require_metadata,
@@ -102,24 +101,24 @@ def bundled_models(folder: Path | None = None) -> dict[str, Path]:
     return found
 
 
-INT8_RECOGNISER = Path(__file__).parent / "models" / "PP-OCRv6_rec_small_int8.xml"
+INT8_RECOGNISER = Path(__file__).parent / "models" / "PP-OCRv6_rec_small_int8v2.xml"
 """rapidocr's PP-OCRv6 recogniser quantised to int8 (scripts/quantise_recogniser.py), shipped with edossier."""
 
 
 def recognition_model(models: dict[str, Path], runtime: Runtime, precision: str, bf16: bool) -> Path:
     """The recogniser to run: the int8 model edossier ships, or MODELS' f32 one.
 
-    "auto" takes int8 on OpenVINO where the CPU has int8 dot products (VNNI, AMX)
-    and the f32 model would not run in bfloat16: there it reads as f32 does at
-    about half the cost (27 against 58 ms a 1024-px line on this session's Xeon;
-    notes/issue-18.md).  Where the f32 model runs in bfloat16 that is faster
-    still (20 ms); on CPUs without int8 dot products the int8 kernels saturate
-    and misread (``has_int8_dot_products``), so f32 runs there.  ONNX Runtime
-    cannot read OpenVINO's IR and runs the f32 model.
+    "auto" takes int8 on OpenVINO unless the f32 model runs in bfloat16: int8
+    reads as f32 does at about 0.7 of its cost on AVX2 (2.8 against 4.1 CPU-s a
+    dense page on an AMD EPYC) and half of it with VNNI or AMX (27 against 58 ms a
+    1024-px line on a Xeon); bfloat16 is faster still (20 ms).  Its second
+    convolution stays f32, as without VNNI its int8 sums saturate
+    (scripts/quantise_recogniser.py; notes/issue-18.md).  ONNX Runtime cannot
+    read OpenVINO's IR and runs the f32 model.
     """
     if runtime != "openvino" or precision == "f32":
         return models["rec"]
-    if precision == "auto" and (runs_in_bf16(bf16) or not has_int8_dot_products()):
+    if precision == "auto" and runs_in_bf16(bf16):
         return models["rec"]
     if not INT8_RECOGNISER.is_file() or not INT8_RECOGNISER.with_suffix(".bin").is_file():
         raise StageError(
