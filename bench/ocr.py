@@ -305,7 +305,11 @@ def machine(precision: str) -> str:
     units = ", ".join(f for f in UNITS if f in flags) or "no AVX2"
     if cap := os.environ.get("ONEDNN_MAX_CPU_ISA"):
         units += f"; kernels capped at {cap} (ONEDNN_MAX_CPU_ISA)"
-    settings = OcrSettings(bf16=precision == "bf16", rec_precision=os.environ.get("EDOSSIER_OCR__REC_PRECISION", "auto"))
+    settings = OcrSettings(
+        bf16=precision == "bf16",
+        rec_precision=os.environ.get("EDOSSIER_OCR__REC_PRECISION", "auto"),
+        rec_tiny_first=os.environ.get("EDOSSIER_OCR__REC_TINY_FIRST", "true").lower() not in ("false", "0"),
+    )
     if pick_runtime(settings.runtime) == "openvino":
         import openvino
 
@@ -314,6 +318,8 @@ def machine(precision: str) -> str:
             used += " (recogniser int8, unsure lines again in f32)"
     else:
         used = "ONNX Runtime f32"
+    if settings.rec_tiny_first:
+        used += "; PP-OCRv6 tiny reads first, lines with digits or unsure go to the small recogniser"
     return f"machine: {cpu_name()} ({units}), {cpu_count()} CPUs; PP-OCR models in {used}"
 
 

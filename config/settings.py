@@ -86,6 +86,11 @@ class OcrSettings(Section):
         "again in f32); f32 = rapidocr's own; auto = int8 unless f32 runs in bfloat16 (see bf16), which is faster "
         "still; ONNX Runtime always runs f32",
     )
+    rec_tiny_first: bool = Field(
+        default=True,
+        description="PP-OCR: PP-OCRv6 tiny reads each line first (several times cheaper); lines it reads with under "
+        "0.97 mean confidence are read again by the small recogniser (rec_precision), whose reading is kept",
+    )
     line_orientation: bool = Field(
         default=False,
         description="PP-OCR: turn upside-down text lines (cls model); off because cleanup already turns pages "

