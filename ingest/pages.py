@@ -109,6 +109,8 @@ def _decode_image_pages(source: SourceFile, pages_dir: Path, limits: LimitsSetti
 
 
 def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: Path) -> Page:
+    if (png := _page_png_as_is(source, image)) is not None:
+        return raster_page(source, index, png, pages_dir, image_dpi(image), image.width, image.height, ())
     corrections: list[Correction] = []
     orientation = image.getexif().get(0x0112, 1)
     frame = ImageOps.exif_transpose(image) if orientation != 1 else image
@@ -121,6 +123,27 @@ def _image_page(source: SourceFile, image: Image.Image, index: int, pages_dir: P
     frame = on_white(frame)
     png = _page_png(frame)
     return raster_page(source, index, png, pages_dir, dpi, frame.width, frame.height, tuple(corrections))
+
+
+def _page_png_as_is(source: SourceFile, image: Image.Image) -> bytes | None:
+    """The original's own bytes when they already are what its page PNG would be; None otherwise.
+
+    A scanner's spooled page (scanners/base.py) or a saved PNG page is one frame
+    of 8-bit grey or RGB, opaque, with no orientation to apply: decoding it and
+    encoding the same pixels again cost a clerk's single-page scan ~0.2-0.4 s of
+    its wall time (notes/issue-18.md, session 12).  Anything else (palette,
+    transparency, 16 bits, interlacing, an eXIf chunk anywhere, several frames)
+    is decoded and written anew.
+    """
+    if image.format != "PNG" or image.mode not in ("L", "RGB") or getattr(image, "n_frames", 1) != 1:
+        return None
+    if "transparency" in image.info or "exif" in image.info:
+        return None
+    data = source.path.read_bytes()
+    bit_depth, interlace = data[24], data[28]  # IHDR follows the 8-byte signature: length, type, then 13 bytes
+    if bit_depth != 8 or interlace != 0 or b"eXIf" in data:  # eXIf may follow the image data, unseen at open
+        return None
+    return data
 
 
 def image_dpi(image: Image.Image) -> float:

@@ -60,3 +60,33 @@ def test_an_image_page_holds_the_images_pixels(mode: str, tmp_path: Path) -> Non
     with Image.open(page.image) as ours:
         assert ours.size == expected.size
         assert np.array_equal(np.asarray(ours.convert(expected.mode)), np.asarray(expected))
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_scanners_png_page_is_kept_as_it_is(mode: str, tmp_path: Path) -> None:
+    """A page a scanner driver spooled (scanners/base.py: 8-bit PNG with its resolution) is the page PNG itself:
+    the same bytes, not decoded and encoded again on a clerk's critical path."""
+    from edossier.scanners.base import spool_page
+
+    with Image.open(SAMPLES / "baiona_color.jpg") as photo:
+        scanned = spool_page(photo.convert(mode), tmp_path / "spool", 1, 300.0, "color" if mode == "RGB" else "gray")
+    limits = LimitsSettings()
+    source = open_source(scanned.image, limits)
+    [page] = list(read_pages(source, tmp_path / "work", limits))
+    assert page.image is not None and page.image.read_bytes() == scanned.image.read_bytes()
+    assert page.sha256 == source.sha256 and page.dpi == pytest.approx(300, abs=0.01) and page.corrections == ()
+
+
+@pytest.mark.parametrize(
+    "name", ["ocrmypdf/linn.png", "photos/matplotlib_logo2.png", "photos/paddle_ch_street_rec_1.png",
+             "photos/rapid_short.png"],
+)
+def test_other_png_originals_are_written_anew(name: str, tmp_path: Path) -> None:
+    """Palette, transparent and EXIF-carrying PNGs (third-party files) still become a fresh opaque page PNG."""
+    path = SAMPLES.parent / name
+    limits = LimitsSettings()
+    source = open_source(path, limits)
+    [page] = list(read_pages(source, tmp_path / "work", limits))
+    assert page.image is not None and page.sha256 != source.sha256
+    with Image.open(page.image) as ours:
+        assert ours.mode in ("RGB", "L", "1")
