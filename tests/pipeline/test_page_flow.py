@@ -186,3 +186,23 @@ def test_a_bad_later_input_stops_the_run_and_the_ocr_done_is_reused(
          *(f"OCR {what}" for what in pages)]
     )
     assert [line.split(":")[0] for line in lines[-3:]] == ["bind version 1", "sign version 1", "publish version 1"]
+
+
+def test_an_input_already_in_the_case_is_neither_cleaned_up_nor_ocred_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A clerk hands over the case's earlier file again with a new one: only the new file's pages are worked on."""
+    settings = load_settings(data_dir=tmp_path / "data", ocr={"jobs": 1})
+    store = FilesystemStore(tmp_path / "store")
+    engine = create_engine(settings.ocr)
+    assert process_case([reading.Material(path=SMALL)], CASE, settings, store=store, engine=engine).version == 1
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="edossier.steps")
+    summary = process_case([reading.Material(path=SMALL), reading.Material(path=CARDINAL)], CASE, settings,
+                           store=store, engine=engine)
+    assert summary.version == 2
+    steps = {(record.args[0], record.args[1]) for record in caplog.records  # type: ignore[index]
+             if record.name == "edossier.steps"}
+    assert ("read", "3small.pdf") in steps  # read (and hashed) as every input is ...
+    assert not [what for step, what in steps if step in ("clean up", "ocr") and "3small.pdf" in what], steps
+    assert {("clean up", f"page {n} of cardinal.pdf") for n in range(1, 5)} <= steps  # ... the new file worked on
