@@ -18,7 +18,7 @@ import pytest
 
 from edossier.config import Settings, load_settings
 from edossier.errors import InputFileError, StageError
-from edossier.ocr import create_engine
+from edossier.ocr import OcrEngine, create_engine
 from edossier.pipeline import reading
 from edossier.pipeline.page_flow import AHEAD_PER_JOB, ReadFile, read_overlapped
 from edossier.pipeline.process import process_case
@@ -143,12 +143,22 @@ def _ocr_cache(settings: Settings) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
 
+def _one_worker_case(tmp_path: Path) -> tuple[Settings, FilesystemStore, OcrEngine]:
+    """Settings with one page worker, a filesystem store and an engine, all under TMP_PATH."""
+    settings = load_settings(data_dir=tmp_path / "data", ocr={"jobs": 1})
+    return settings, FilesystemStore(tmp_path / "store"), create_engine(settings.ocr)
+
+
+def _logged_steps(caplog: pytest.LogCaptureFixture) -> set[tuple[str, str]]:
+    """(step, what) of every step run that Timing logged."""
+    return {(record.args[0], record.args[1]) for record in caplog.records  # type: ignore[index]
+            if record.name == "edossier.steps"}
+
+
 def test_a_bad_later_input_stops_the_run_and_the_ocr_done_is_reused(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = load_settings(data_dir=tmp_path / "data", ocr={"jobs": 1})
-    store = FilesystemStore(tmp_path / "store")
-    engine = create_engine(settings.ocr)
+    settings, store, engine = _one_worker_case(tmp_path)
     truncated = _truncated(tmp_path)
 
     with pytest.raises(InputFileError) as bad:
@@ -174,8 +184,7 @@ def test_a_bad_later_input_stops_the_run_and_the_ocr_done_is_reused(
     assert len(after) == 3 and all(after[name] == mtime for name, mtime in cached.items())  # reused, not re-read
 
     # Every step of every page went through the hooks (Timing logs each run) ...
-    steps = {(record.args[0], record.args[1]) for record in caplog.records  # type: ignore[index]
-             if record.name == "edossier.steps"}
+    steps = _logged_steps(caplog)
     pages = [f"page {n} of 3small.pdf" for n in range(1, 4)]
     assert {("clean up", what) for what in pages} | {("ocr", what) for what in pages} <= steps
     assert {("read", "3small.pdf"), ("classify", "3small.pdf"), ("bind", "version 1"), ("sign", "version 1"),
@@ -192,17 +201,14 @@ def test_an_input_already_in_the_case_is_neither_cleaned_up_nor_ocred_again(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A clerk hands over the case's earlier file again with a new one: only the new file's pages are worked on."""
-    settings = load_settings(data_dir=tmp_path / "data", ocr={"jobs": 1})
-    store = FilesystemStore(tmp_path / "store")
-    engine = create_engine(settings.ocr)
+    settings, store, engine = _one_worker_case(tmp_path)
     assert process_case([reading.Material(path=SMALL)], CASE, settings, store=store, engine=engine).version == 1
     caplog.clear()
     caplog.set_level(logging.INFO, logger="edossier.steps")
     summary = process_case([reading.Material(path=SMALL), reading.Material(path=CARDINAL)], CASE, settings,
                            store=store, engine=engine)
     assert summary.version == 2
-    steps = {(record.args[0], record.args[1]) for record in caplog.records  # type: ignore[index]
-             if record.name == "edossier.steps"}
+    steps = _logged_steps(caplog)
     assert ("read", "3small.pdf") in steps  # read (and hashed) as every input is ...
     assert not [what for step, what in steps if step in ("clean up", "ocr") and "3small.pdf" in what], steps
     assert {("clean up", f"page {n} of cardinal.pdf") for n in range(1, 5)} <= steps  # ... the new file worked on
