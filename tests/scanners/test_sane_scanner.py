@@ -133,6 +133,9 @@ def test_a_driver_that_dies_mid_batch_keeps_the_pages_before_it(scanner, tmp_pat
 def test_a_hung_driver_is_restarted_with_the_options_set_so_far(tmp_path):
     with SaneScanner("test", PROJECT_SANE_CONFIG, cancel_timeout_s=1.0) as scanner:
         scanner.set_option("test-picture", "Grid")
+        # Stopped only once it has tidied up after that answer: stopped before, it is a helper still cancelling,
+        # which the next call replaces and asks again (it answered, and the test failed under CI's load).
+        assert scanner._helper.settle(10.0)
         os.kill(scanner._helper.process.pid, signal.SIGSTOP)
         with pytest.raises(ServiceUnavailableError, match="sane:test: no answer to options in 1 s"):
             scanner.options()
