@@ -296,7 +296,7 @@ def machine(precision: str) -> str:
 
     Asked only after the runs: importing OpenVINO here first would add to every child's peak memory.
     """
-    from edossier.config import OcrSettings
+    from edossier.config import load_settings
     from edossier.ocr.engine import cpu_count
     from edossier.ocr.inference import openvino_precision, pick_runtime
     from edossier.ocr.rapid import INT8_RECOGNISER, bundled_models, recognition_model
@@ -305,11 +305,7 @@ def machine(precision: str) -> str:
     units = ", ".join(f for f in UNITS if f in flags) or "no AVX2"
     if cap := os.environ.get("ONEDNN_MAX_CPU_ISA"):
         units += f"; kernels capped at {cap} (ONEDNN_MAX_CPU_ISA)"
-    settings = OcrSettings(
-        bf16=precision == "bf16",
-        rec_precision=os.environ.get("EDOSSIER_OCR__REC_PRECISION", "auto"),
-        rec_tiny_first=os.environ.get("EDOSSIER_OCR__REC_TINY_FIRST", "true").lower() not in ("false", "0"),
-    )
+    settings = load_settings(ocr={"bf16": precision == "bf16"}).ocr  # the rest as the runs read it (EDOSSIER_OCR__*)
     if pick_runtime(settings.runtime) == "openvino":
         import openvino
 
