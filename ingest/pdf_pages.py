@@ -137,10 +137,71 @@ def _pdf_page(
         )
     dpi = pdf_raster_dpi(page, limits)
     check_pixels(source.path, index + 1, rect.width * dpi / 72, rect.height * dpi / 72, limits)
-    pix = page.get_pixmap(dpi=int(dpi), alpha=False)
+    pix = scanned_image(page, dpi) or page.get_pixmap(dpi=int(dpi), alpha=False)
     png = _pixmap_png(pix, dpi)
     corrections = (Correction(kind="pdf_rotate", value=page.rotation),) if page.rotation else ()
     return raster_page(source, index, png, pages_dir, float(dpi), pix.width, pix.height, corrections)
+
+
+SCANNED_COLOURS = {"DeviceGray": 1, "DeviceRGB": 3, "ICCBased": None}
+"""Colour spaces of images taken as they are, by components (an ICC profile's are checked on the pixels):
+grey and RGB; CMYK, indexed, separation and masked images are drawn."""
+
+
+IDENTITY_DECODE = (["0", "1"], ["0", "1"] * 3)
+"""Decode arrays that change nothing (written out by some scanners, e.g. ``[0 1]`` for a bilevel page)."""
+SCALE_SLACK = 0.002
+"""How far an image's own resolution may be from the raster's and still be taken as it is: a page whose size was
+rounded to whole points (a 300-dpi A4 scan on 595 x 841 pt) would otherwise be resampled by 0.1 %."""
+
+
+def scanned_image(page: pymupdf.Page, dpi: float) -> pymupdf.Pixmap | None:
+    """PAGE's one image as stored, where rasterising PAGE at DPI would only redraw it; else None.
+
+    A scanner's PDF page is one image over the whole page at the scan's resolution.
+    MuPDF rasterising it draws that image again into a new raster: 0.15-0.2 CPU-s for
+    an A4 colour page at 300 dpi (notes/issue-18.md, session 13), for a copy one pixel
+    wider than the scan (the page's size in points rounds up), resampled.  So the
+    image itself is taken when the page shows nothing else and drawing it would not
+    change it: drawn once, upright and unmirrored, covering the page to within a
+    pixel, at DPI (``SCALE_SLACK``), 8-bit or bilevel grey or RGB, no mask, no decode
+    array but the identity, no annotations, text or drawings.  Anything else is rasterised as before.
+    The checks read the page's resources and content, never the image's pixels.
+    """
+    if page.rotation or page.first_annot is not None or page.first_widget is not None:
+        return None
+    listed = page.get_images(full=True)
+    if len(listed) != 1:
+        return None
+    xref, _, width, height, bits, colours, *_ = listed[0]
+    if bits not in (1, 8) or colours not in SCANNED_COLOURS:
+        return None
+    doc = page.parent
+    if any(doc.xref_get_key(xref, key)[0] != "null" for key in ("Mask", "SMask", "ImageMask")):
+        return None
+    kind, decode = doc.xref_get_key(xref, "Decode")
+    if kind != "null" and (kind != "array" or decode.strip("[] ").split() not in IDENTITY_DECODE):
+        return None
+    placed = page.get_image_info()
+    if len(placed) != 1:
+        return None
+    a, b, c, d, _, _ = placed[0]["transform"]
+    if b or c or a <= 0 or d <= 0:
+        return None
+    pixel = 72.0 / dpi
+    left, top, right, bottom = placed[0]["bbox"]
+    rect = page.rect
+    if max(abs(left - rect.x0), abs(top - rect.y0), abs(right - rect.x1), abs(bottom - rect.y1)) > pixel:
+        return None
+    if any(abs(size - extent / pixel) > max(1.0, SCALE_SLACK * size) for size, extent in
+           ((width, right - left), (height, bottom - top))):
+        return None
+    if page.get_text("text").strip() or page.get_drawings():
+        return None
+    pix = pymupdf.Pixmap(doc, xref)
+    if pix.alpha or pix.n not in (1, 3) or pix.n != (SCANNED_COLOURS[colours] or pix.n) or (pix.width, pix.height) != (width, height):
+        return None
+    return pix
 
 
 def _pixmap_png(pix: pymupdf.Pixmap, dpi: float) -> bytes:
