@@ -363,7 +363,9 @@ def report(runs: list[Run], truths: dict[str, list[str]], out: Path, where: str)
     lines = [header, "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(str(v) for v in row.values()) + " |" for row in rows]
     (out / "ocr.md").write_text(where + "\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    chart([r for r in rows if r["mode"] == "OCR only"], out / "ocr.png")
+    ocr_only = [r for r in rows if r["mode"] == "OCR only"]
+    if ocr_only:  # `--modes e2e` has no text to score
+        chart(ocr_only, out / "ocr.png")
     return rows
 
 
@@ -476,7 +478,8 @@ def main(argv: list[str] | None = None) -> None:
     with open(args.out / "ocr.md", "a", encoding="utf-8") as handle:
         handle.write("\n" + "\n".join(f"- {line}" for line in summary) + "\n")
     print("\n".join(summary))
-    print(f"table: {args.out / 'ocr.md'}  chart: {args.out / 'ocr.png'}")
+    drawn = any(row["mode"] == "OCR only" for row in rows)
+    print(f"table: {args.out / 'ocr.md'}" + (f"  chart: {args.out / 'ocr.png'}" if drawn else ""))
 
 
 if __name__ == "__main__":
