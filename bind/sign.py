@@ -14,8 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from asn1crypto import keys as asn1_keys, x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -28,6 +34,8 @@ from pyhanko.sign.signers.pdf_signer import (
     TimestampDSSContentSettings,
 )
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from edossier import __version__
 from edossier.bind.assemble import Bookmark, DossierMetadata
@@ -63,15 +71,60 @@ class SignatureSpec:
 
 
 def load_signer(spec: SignatureSpec) -> signers.SimpleSigner:
+    """The signer of SPEC's PKCS#12 file: its key and certificate, and the other certificates the file holds."""
     try:
-        signer: signers.SimpleSigner | None = signers.SimpleSigner.load_pkcs12(
-            str(spec.pkcs12), passphrase=spec.passphrase
-        )
+        key, certificate, others = pkcs12.load_key_and_certificates(spec.pkcs12.read_bytes(), spec.passphrase)
     except (OSError, ValueError) as exc:
-        raise StageError(f"{spec.pkcs12}: cannot load the signing key ({exc})") from None
-    if signer is None:
-        raise StageError(f"{spec.pkcs12}: cannot load the signing key (wrong passphrase?)")
-    return signer
+        raise StageError(f"{spec.pkcs12}: cannot load the signing key ({exc}; wrong passphrase?)") from None
+    if key is None or certificate is None:
+        raise StageError(f"{spec.pkcs12}: cannot load the signing key (the file holds no key and certificate)")
+    registry = SimpleCertificateStore()
+    registry.register_multiple(_asn1_certificate(other) for other in others)
+    pkcs8 = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    return _LoadedKeySigner(
+        key,
+        signing_key=asn1_keys.PrivateKeyInfo.load(pkcs8),
+        signing_cert=_asn1_certificate(certificate),
+        cert_registry=registry,
+    )
+
+
+def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    """CERTIFICATE as pyHanko holds certificates (asn1crypto)."""
+    return asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+
+
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner, signing with the key as loaded once, and sizing the signature without making it.
+
+    SimpleSigner parses its private key again, with cryptography's full RSA key
+    check, for every signature it makes (0.11 s each on the 2-core EPYC), and it
+    makes a real signature in the dry run with which pyHanko sizes the signature
+    container: two key checks and two RSA signatures for each volume sealed
+    (notes/issue-18.md, session 13).  pyHanko's signer interface lets a dry run
+    return placeholder bytes as long as the signature (``async_sign_raw``); an RSA
+    signature is exactly as long as the key's modulus.  Other keys, and RSA with
+    any other mechanism, go through SimpleSigner unchanged.
+    """
+
+    def __init__(self, key: PrivateKeyTypes, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        if dry_run and isinstance(self._key, RSAPrivateKey):
+            return bytes(-(-self._key.key_size // 8))
+        return self.sign_raw(data, digest_algorithm)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:  # as SimpleSigner reads the mechanism
+            algorithm = mechanism.signature_algo
+        except ValueError:
+            algorithm = mechanism["algorithm"].native
+        if isinstance(self._key, RSAPrivateKey) and algorithm == "rsassa_pkcs1v15":
+            return self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return super().sign_raw(data, digest_algorithm)
 
 
 def seal_version(

@@ -26,7 +26,7 @@ from edossier.ingest.limits import check_file_size, check_page_count, check_pixe
 from edossier.ingest.page_record import raster_page, undecodable
 from edossier.ingest.png import png_bytes
 from edossier.ingest.sniff import HEIC, OFD, PDF, WORD_PROCESSOR_TYPES, sniff
-from edossier.types import Correction, Page, SourceFile, sha256_file
+from edossier.types import Correction, Page, SourceFile, sha256_unchanged_file
 
 DEFAULT_DPI = 300.0
 SCREEN_DPI = 72.0
@@ -56,7 +56,7 @@ def open_source(
         metadata = ofd_metadata(path, limits, seal_settings)
     return SourceFile(
         path=path.resolve(),
-        sha256=sha256_file(path),
+        sha256=sha256_unchanged_file(path),
         size=size,
         media_type=media_type,
         title=path.stem,

@@ -18,7 +18,7 @@ from pathlib import Path
 from edossier.casenumber import CaseNumber
 from edossier.ingest.active_content import sanitize_pdf
 from edossier.storage import Store, layout
-from edossier.types import Page, SourceFile, sha256_file
+from edossier.types import Page, SourceFile, sha256_unchanged_file
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class WorkArea:
         local = self.root / "originals" / f"{source.sha256}{source.path.suffix.lower()}"
         if local.exists():
             return local
-        if source.path.is_file() and source.path.stat().st_size == source.size and sha256_file(source.path) == source.sha256:
+        if source.path.is_file() and source.path.stat().st_size == source.size and sha256_unchanged_file(source.path) == source.sha256:
             return source.path  # read on this machine (or the same archive mounted here): the very bytes
         if not local.exists():
             self._fetch(layout.original_key(self.case, source.sha256, source.path.suffix), local)
