@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edossier import recent_images
 from edossier.config import CleanupSettings
 from edossier.ingest.blank import is_blank, limits_for
 from edossier.ingest.borders import content_box
@@ -208,7 +209,9 @@ def _cached(record: Path) -> CleanedImage | None:
 def _cleaned_image(
     source: Path, sha256: str, dpi: float, settings: CleanupSettings, work_dir: Path, record: Path
 ) -> CleanedImage:
-    image = cv2.imread(str(source), cv2.IMREAD_ANYCOLOR)
+    image = recent_images.take(source)
+    if image is None:
+        image = cv2.imread(str(source), cv2.IMREAD_ANYCOLOR)
     if image is None:
         raise ValueError(f"{source}: not a readable page image")
     cleaned = clean_image(image, dpi, settings)
@@ -216,6 +219,7 @@ def _cleaned_image(
     pages_dir.mkdir(parents=True, exist_ok=True)
     kept_path, kept_sha = (source, sha256) if cleaned.kept is None else _write_png(cleaned.kept, pages_dir)
     recognition_path, recognition_sha = _write_png(cleaned.recognition, pages_dir)
+    recent_images.leave(recognition_path, cleaned.recognition)  # for the OCR of this process
     height, width = (cleaned.kept if cleaned.kept is not None else image).shape[:2]
     result = CleanedImage(
         sha256=kept_sha, image=kept_path, recognition_image=recognition_path, recognition_sha256=recognition_sha,

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
+from edossier import recent_images
 from edossier.errors import EdossierError, InputFileError, LimitExceededError
 from edossier.files import write_atomically
 from edossier.types import Correction, Page, SourceFile, sha256_bytes
@@ -43,12 +45,19 @@ def raster_page(
     width: int,
     height: int,
     corrections: tuple[Correction, ...],
+    pixels: np.ndarray | None = None,
 ) -> Page:
-    """Page INDEX of SOURCE from its PNG bytes, stored under PAGES_DIR by their SHA-256 (the same page is one file)."""
+    """Page INDEX of SOURCE from its PNG bytes, stored under PAGES_DIR by their SHA-256 (the same page is one file).
+
+    PIXELS, where the caller has them, are the PNG's pixels as OpenCV decodes it: left for the cleanup of this
+    process to take instead of decoding the file again (``edossier/recent_images.py``).
+    """
     digest = sha256_bytes(png)
     target = pages_dir / f"{digest}.png"
     if not target.exists():
         write_atomically(target, png)
+    if pixels is not None:
+        recent_images.leave(target, pixels)
     flags = ("low_resolution",) if dpi < 200 else ()
     return Page(
         source_sha256=source.sha256,

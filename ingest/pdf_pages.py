@@ -138,9 +138,10 @@ def _pdf_page(
     dpi = pdf_raster_dpi(page, limits)
     check_pixels(source.path, index + 1, rect.width * dpi / 72, rect.height * dpi / 72, limits)
     pix = scanned_image(page, dpi) or page.get_pixmap(dpi=int(dpi), alpha=False)
-    png = _pixmap_png(pix, dpi)
+    pixels = _pixmap_pixels(pix)
     corrections = (Correction(kind="pdf_rotate", value=page.rotation),) if page.rotation else ()
-    return raster_page(source, index, png, pages_dir, float(dpi), pix.width, pix.height, corrections)
+    return raster_page(source, index, png_bytes(pixels, dpi), pages_dir, float(dpi), pix.width, pix.height,
+                       corrections, pixels)
 
 
 SCANNED_COLOURS = {"DeviceGray": 1, "DeviceRGB": 3, "ICCBased": None}
@@ -204,13 +205,14 @@ def scanned_image(page: pymupdf.Page, dpi: float) -> pymupdf.Pixmap | None:
     return pix
 
 
-def _pixmap_png(pix: pymupdf.Pixmap, dpi: float) -> bytes:
-    """PIX (RGB or grey, no alpha) as PNG, by OpenCV's fast encoder rather than MuPDF's (``ingest/png.py``).
+def _pixmap_pixels(pix: pymupdf.Pixmap) -> np.ndarray:
+    """PIX (RGB or grey, no alpha) as OpenCV holds the page: BGR or grey.
 
-    The same pixels and resolution; the rasterised page costs a quarter of the CPU to write.
+    Its PNG is written by OpenCV's fast encoder rather than MuPDF's (``ingest/png.py``):
+    the same pixels and resolution; the rasterised page costs a quarter of the CPU to write.
     """
     pixels = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
-    return png_bytes(cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if pix.n == 3 else pixels[:, :, 0], dpi)
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if pix.n == 3 else pixels[:, :, 0].copy()  # not MuPDF's memory
 
 
 def pdf_raster_dpi(page: pymupdf.Page, limits: LimitsSettings) -> float:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from edossier import recent_images
 from edossier.errors import StageError
 
 PAPER_LEVEL = 190
@@ -27,7 +28,12 @@ def load_for_ocr(image: Path, drop_red: bool = True) -> np.ndarray:
 
     Only the red channel is decoded into an array: the three channels of a
     red-dropped page would be equal, and copying them cost more than reading.
+    Where cleanup in this process has just written IMAGE, its pixels are taken
+    instead of decoding the file (``edossier/recent_images.py``).
     """
+    pixels = recent_images.take(image) if drop_red else None
+    if pixels is not None:  # OpenCV's grey or BGR
+        return cv2.LUT(pixels if pixels.ndim == 2 else np.ascontiguousarray(pixels[..., 2]), _LEVELS)
     try:
         with Image.open(image) as img:
             if not drop_red:

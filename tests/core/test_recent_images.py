@@ -1,0 +1,51 @@
+"""Pixels handed from one step to the next in a process are exactly what decoding the written file gives.
+
+Reading a page (``ingest``) leaves its pixels for cleanup, cleanup leaves the
+recognition image for OCR (``edossier/recent_images.py``); a step that takes them
+must see the very pixels it would have decoded, or a page would read differently
+in one process than across batch workers.  Third-party scans and photos.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edossier import recent_images
+from edossier.config import CleanupSettings, LimitsSettings
+from edossier.ingest.cleanup import clean_page
+from edossier.ingest.pages import open_source, read_pages
+from edossier.ocr.prepare import load_for_ocr
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "shared-samples" / "ocrmypdf"
+
+
+@pytest.mark.parametrize("name", ["ccitt.pdf", "c02-22.pdf", "francais.pdf", "baiona_color.jpg"])
+def test_a_read_page_and_its_recognition_image_hand_over_the_files_pixels(name: str, tmp_path: Path) -> None:
+    """A bilevel scan taken as stored (grey), a 150-dpi colour page drawn by MuPDF (BGR), a grey JPEG page,
+    a colour JPEG photo: what cleanup and OCR take equals decoding the files they would otherwise read."""
+    limits = LimitsSettings()
+    page = next(read_pages(open_source(SAMPLES / name, limits), tmp_path / "work", limits))
+    assert page.image is not None
+    handed = recent_images.take(page.image)
+    assert handed is not None and not handed.flags.writeable
+    assert np.array_equal(handed, cv2.imread(str(page.image), cv2.IMREAD_ANYCOLOR))
+    assert recent_images.take(page.image) is None  # taken once
+
+    cleaned = clean_page(page, CleanupSettings(), tmp_path / "work")  # decodes the page file itself now
+    assert cleaned.recognition_image is not None
+    taken = load_for_ocr(cleaned.recognition_image)  # the pixels cleanup left
+    decoded = load_for_ocr(cleaned.recognition_image)  # nothing left: the file
+    assert taken.dtype == decoded.dtype == np.uint8 and np.array_equal(taken, decoded)
+
+
+def test_only_the_newest_images_wait(tmp_path: Path) -> None:
+    pixels = np.zeros((4, 4), np.uint8)
+    paths = [tmp_path / f"{n}.png" for n in range(recent_images.KEPT + 1)]
+    for path in paths:
+        recent_images.leave(path, pixels)
+    assert recent_images.take(paths[0]) is None
+    assert all(recent_images.take(path) is not None for path in paths[1:])
