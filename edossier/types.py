@@ -9,6 +9,8 @@ so a rerun recognises work already done.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +32,11 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-_UNCHANGED: dict[tuple[str, int, int, int, int], str] = {}
+_UNCHANGED: OrderedDict[tuple[str, int, int, int, int], str] = OrderedDict()
+UNCHANGED_KEPT = 4096
+"""Files whose hashes ``sha256_unchanged_file`` keeps, the least recently asked for dropped first: a server's
+process reads originals for years."""
+_unchanged_lock = threading.Lock()
 
 
 def sha256_unchanged_file(path: Path) -> str:
@@ -46,9 +52,16 @@ def sha256_unchanged_file(path: Path) -> str:
     """
     stat = path.stat()
     mark = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    digest = _UNCHANGED.get(mark)
-    if digest is None:
-        digest = _UNCHANGED[mark] = sha256_file(path)
+    with _unchanged_lock:
+        digest = _UNCHANGED.get(mark)
+        if digest is not None:
+            _UNCHANGED.move_to_end(mark)
+            return digest
+    digest = sha256_file(path)
+    with _unchanged_lock:
+        _UNCHANGED[mark] = digest
+        while len(_UNCHANGED) > UNCHANGED_KEPT:
+            _UNCHANGED.popitem(last=False)
     return digest
 
 

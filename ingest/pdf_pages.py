@@ -166,8 +166,9 @@ def scanned_image(page: pymupdf.Page, dpi: float) -> pymupdf.Pixmap | None:
     image itself is taken when the page shows nothing else and drawing it would not
     change it: drawn once, upright and unmirrored, covering the page to within a
     pixel, at DPI (``SCALE_SLACK``), 8-bit or bilevel grey or RGB, no mask, no decode
-    array but the identity, no annotations, text or drawings.  Anything else is rasterised as before.
-    The checks read the page's resources and content, never the image's pixels.
+    array but the identity, no annotations, text or drawings.  Anything else is
+    rasterised as before.  The checks read the page's resources and placement; only
+    a page that passes them has its image decoded.
     """
     if page.rotation or page.first_annot is not None or page.first_widget is not None:
         return None
@@ -200,7 +201,8 @@ def scanned_image(page: pymupdf.Page, dpi: float) -> pymupdf.Pixmap | None:
     if page.get_text("text").strip() or page.get_drawings():
         return None
     pix = pymupdf.Pixmap(doc, xref)
-    if pix.alpha or pix.n not in (1, 3) or pix.n != (SCANNED_COLOURS[colours] or pix.n) or (pix.width, pix.height) != (width, height):
+    components = SCANNED_COLOURS[colours] or pix.n  # an ICC profile's own count
+    if pix.alpha or pix.n != components or components not in (1, 3) or (pix.width, pix.height) != (width, height):
         return None
     return pix
 
