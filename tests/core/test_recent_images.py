@@ -18,6 +18,7 @@ from edossier import recent_images
 from edossier.config import CleanupSettings, LimitsSettings
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
+from edossier.ingest.png import png_bytes
 from edossier.ocr.prepare import load_for_ocr
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "shared-samples" / "ocrmypdf"
@@ -49,3 +50,14 @@ def test_only_the_newest_images_wait(tmp_path: Path) -> None:
         recent_images.leave(path, pixels)
     assert recent_images.take(paths[0]) is None
     assert all(recent_images.take(path) is not None for path in paths[1:])
+
+
+def test_a_colour_recognition_image_is_read_as_its_red_channel_as_when_decoded(tmp_path: Path) -> None:
+    """A recognition image left in colour (BGR) gives OCR the red channel, levelled, as Pillow's decoding does."""
+    photo = cv2.imread(str(SAMPLES / "baiona_color.jpg"), cv2.IMREAD_COLOR)
+    target = tmp_path / "recognition.png"
+    target.write_bytes(png_bytes(photo))
+    recent_images.leave(target, photo)
+    taken = load_for_ocr(target)
+    assert recent_images.take(target) is None  # the left pixels were what it read
+    assert np.array_equal(taken, load_for_ocr(target)) and taken.ndim == 2
