@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from edossier.config import StorageSettings
 from edossier.errors import EdossierError, ImmutableObjectError, IntegrityError, NotFoundError
+from edossier.types import sha256_file
 
 BLOCK = 1 << 20
 
@@ -39,11 +40,8 @@ class ObjectInfo:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
+    """PATH's SHA-256, read in the store's block size."""
+    return sha256_file(path, BLOCK)
 
 
 class Store(abc.ABC):
