@@ -18,7 +18,7 @@ import pikepdf
 from PIL import ImageCms
 
 from edossier import __version__
-from edossier.errors import StageError
+from edossier.errors import StageError, raise_if_signalled
 
 SRGB = "sRGB IEC61966-2.1"
 
@@ -69,6 +69,7 @@ def make_pdfa(
         result = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace")
     finally:
         head.unlink(missing_ok=True)
+    raise_if_signalled("qpdf", result.returncode)
     if result.returncode not in (0, 3):  # 3: warnings only
         raise StageError(f"joining the dossier's pages failed: {result.stderr.strip()[:500]}")
 

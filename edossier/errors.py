@@ -6,6 +6,7 @@ one clear line naming the file (or value) and the problem.
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
 from pathlib import Path
 
@@ -102,6 +103,25 @@ class StageError(EdossierError):
     """A stage (OCR, binding, signing…) failed on otherwise valid input."""
 
     exit_code = ExitCode.stage_failed
+
+
+class StoppedBySignal(StageError):
+    """A program the run started was killed by a signal: its machine is being stopped (systemd and a
+    terminal's Ctrl-C signal the whole process group) or ran out of memory.
+
+    It says nothing about the input, so a queue runs the job again instead of
+    reporting the submission refused.
+    """
+
+
+def raise_if_signalled(program: str, returncode: int) -> None:
+    """StoppedBySignal when RETURNCODE (as ``subprocess`` gives it) says PROGRAM was killed by a signal."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        raise StoppedBySignal(f"{program} was stopped by {name} before it finished; the run can be repeated")
 
 
 class ServiceUnavailableError(EdossierError):

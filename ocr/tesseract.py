@@ -16,7 +16,7 @@ import pytesseract
 from PIL import Image
 
 from edossier.config import OcrSettings
-from edossier.errors import StageError
+from edossier.errors import StageError, raise_if_signalled
 from edossier.ocr.engine import OcrEngine, make_line, page_result
 from edossier.ocr.prepare import load_for_ocr
 from edossier.types import OcrLine, OcrPage, OcrWord
@@ -55,6 +55,7 @@ class TesseractEngine(OcrEngine):
                 timeout=self.settings.page_timeout_s,
             )
         except pytesseract.TesseractError as exc:
+            raise_if_signalled("tesseract", exc.status)
             raise StageError(f"tesseract failed ({exc.message.strip()})") from None
         except RuntimeError as exc:  # pytesseract kills tesseract when the timeout passes
             raise StageError(f"tesseract timed out after {self.settings.page_timeout_s:g} s ({exc})") from None

@@ -47,6 +47,7 @@ from edossier.errors import (
     EdossierError,
     InputFileError,
     LimitExceededError,
+    StoppedBySignal,
     UnsupportedInputError,
 )
 from edossier.ingest.sniff import READABLE, SUFFIXES, sniff, sniff_bytes
@@ -69,6 +70,8 @@ _CHUNK = 1 << 20
 _POLL_S = 0.5
 """how often an idle worker looks for a job another server process queued"""
 _SHUTDOWN_GRACE_S = 5.0
+_MAX_RUNS = 3
+"""runs of one submission cut off by a signal before it is failed (a page that kills its converter for memory)"""
 _FAILED = "处理失败（服务器内部错误），已通知法院"
 
 
@@ -229,6 +232,14 @@ class Submissions:
         before = latest_version(self.store, case)
         try:
             summary = self._process(job, materials)
+        except StoppedBySignal as exc:  # the server is being stopped with its process group: run it again
+            if job.runs < _MAX_RUNS:
+                log.warning("submission %s: run %d cut off (%s); back in the queue", job.id, job.runs, exc)
+                self.queue.release_claims(self.owner, job.id)
+                return
+            log.warning("submission %s: run %d cut off (%s); not tried again", job.id, job.runs, exc)
+            self._end(job, "failed", reason=_FAILED)
+            return
         except EdossierError as exc:
             log.warning("submission %s refused: %s", job.id, exc)
             self._end(job, "refused", reason=error_message(exc)[1])

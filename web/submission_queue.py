@@ -355,12 +355,12 @@ class JobQueue:
         db.execute("COMMIT")
         return [job for id_ in adopted if (job := self.job(id_)) is not None]
 
-    def release_claims(self, owner: str) -> int:
-        """Put back in the queue what OWNER was checking or running (a server shutting down)."""
-        return self.db.execute(
-            "UPDATE submission_jobs SET state = 'queued', owner = NULL WHERE owner = ? AND state IN (?, ?)",
-            (owner, *CLAIMED),
-        ).rowcount
+    def release_claims(self, owner: str, job_id: str | None = None) -> int:
+        """Put back in the queue what OWNER was checking or running (a server shutting down), or only
+        JOB_ID (its run was cut off)."""
+        where = "owner = ? AND state IN (?, ?)" + (" AND id = ?" if job_id else "")
+        return self.db.execute(f"UPDATE submission_jobs SET state = 'queued', owner = NULL WHERE {where}",
+                               (owner, *CLAIMED, *([job_id] if job_id else []))).rowcount
 
     # --- publications outside the queue ----------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.synchronize
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -339,15 +340,17 @@ def _free_port() -> int:
 class Server:
     """``edossier serve`` as a separate process on the settings' data directory."""
 
-    def __init__(self, settings: Settings, port: int, *args: str, processes: int = 1) -> None:
+    def __init__(self, settings: Settings, port: int, *args: str, processes: int = 1,
+                 env: dict[str, str] | None = None) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EDOSSIER_")}
-        env |= {"EDOSSIER_DATA_DIR": str(settings.data_dir), "EDOSSIER_CONFIG": "/nonexistent/edossier.toml",
-                "EDOSSIER_WEB__USER_WAITING_JOBS": "20"}  # one clerk files six papers at once here
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("EDOSSIER_")}
+        environment |= {"EDOSSIER_DATA_DIR": str(settings.data_dir), "EDOSSIER_CONFIG": "/nonexistent/edossier.toml",
+                        "EDOSSIER_WEB__USER_WAITING_JOBS": "20"}  # one clerk files six papers at once here
+        environment |= env or {}
         self.log = open(settings.data_dir.parent / f"server-{port}-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115 (the server's lifetime)
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "edossier"), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=environment, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 120
         while True:
@@ -408,6 +411,41 @@ def test_a_restart_mid_queue_loses_no_submission(tmp_path: Path, servers: list[S
         range(1, manifest.version + 1))
     assert all(len(outcome) == 1 for outcome in outcomes(settings).values()), outcomes(settings)
     assert set(outcomes(settings)) == set(jobs)
+
+
+def test_a_stop_that_kills_the_binding_program_puts_the_submission_back(tmp_path: Path, servers: list[Server]) -> None:
+    """A server stopped as systemd stops it (SIGTERM to the whole process group) while qpdf joins a
+    submission's dossier: qpdf dies with the server, and the submission is run again after the restart,
+    not refused for a fault of the clerk's (the CI failure of session 13's try, caught here on purpose).
+
+    qpdf is the real one behind a wrapper that says it started and lingers a second first, so the
+    signal reaches it mid-run every time; the second server runs with the plain PATH.
+    """
+    settings = make_settings(tmp_path)
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    started = tmp_path / "qpdf-started"
+    qpdf = wrappers / "qpdf"
+    qpdf.write_text(f'#!/bin/sh\ntouch "{started}"\nsleep 1\nexec {shutil.which("qpdf")} "$@"\n', encoding="utf-8")
+    qpdf.chmod(0o755)
+    port = _free_port()
+    servers.append(Server(settings, port, env={"PATH": f"{wrappers}:{os.environ['PATH']}"}))
+    client = sign_in(httpx.Client(base_url=servers[0].url, timeout=60), "clerk1")
+    job = file(client, CASE_X, "起诉状.pdf", text_pdf(tmp_path / "p.pdf", [COMPLAINT]).read_bytes())["id"]
+    queue = JobQueue(accounts_path(settings))
+    deadline = time.monotonic() + 120
+    while not started.exists():
+        assert time.monotonic() < deadline and queue.job(job).state not in FINAL, queue.job(job)  # type: ignore[union-attr]
+        time.sleep(0.05)
+    servers[0].stop(signal.SIGTERM)
+    assert queue.job(job).state in ("queued", "accepted"), queue.job(job)  # type: ignore[union-attr]
+
+    servers.append(Server(settings, port))
+    ended = wait(client, job)
+    assert ended["state"] == "accepted", ended
+    assert queue.job(job).runs >= 2  # type: ignore[union-attr]
+    assert outcomes(settings) == {job: ["accepted"]}
+    assert len(read_manifest(open_store(settings.store_uri), CaseNumber.parse(CASE_X)).documents) == 1
 
 
 def test_two_server_processes_share_the_queue_and_run_each_job_once(tmp_path: Path, servers: list[Server]) -> None:
