@@ -30,6 +30,33 @@ def test_same_bytes_again_is_a_no_op_different_bytes_are_refused(any_store: Stor
     assert any_store.get_bytes(key) == EVIDENCE
 
 
+def test_a_file_sealed_is_the_file_intake_hashed(any_store: Store, tmp_path: Path) -> None:
+    """put_file records intake's hash and checks the bytes it writes against it in the same pass: an original
+    rewritten in place after intake (same size, same modification time, so intake's memo still holds) is refused
+    and nothing is sealed; unchanged, it is sealed and reads back whole."""
+    from edossier.types import sha256_unchanged_file
+
+    original = tmp_path / "起诉状.pdf"
+    original.write_bytes(EVIDENCE * 50_000)  # several of the store's blocks
+    assert sha256_unchanged_file(original) == hashlib.sha256(EVIDENCE * 50_000).hexdigest()  # intake
+    key = f"cases/{unique_case().key}/originals/a.pdf"
+    sealed = any_store.put_file(key, original)
+    assert sealed.sha256 == hashlib.sha256(EVIDENCE * 50_000).hexdigest()
+    assert any_store.get_bytes(key) == EVIDENCE * 50_000
+
+    times = original.stat()
+    with open(original, "r+b") as handle:  # the last block changed, size and times kept
+        handle.seek(-len(EVIDENCE), os.SEEK_END)
+        handle.write(bytes(len(EVIDENCE)))
+    os.utime(original, ns=(times.st_atime_ns, times.st_mtime_ns))
+    other = f"cases/{unique_case().key}/originals/a.pdf"
+    with pytest.raises(IntegrityError, match="changed while it was being stored"):
+        any_store.put_file(other, original)
+    assert not any_store.exists(other)
+    if any_store.uri.startswith("file:"):
+        assert not [p for p in Path(any_store.locate(key)).parents[3].rglob(".tmp-*")]  # no temporary left
+
+
 def test_delete_is_refused(any_store: Store) -> None:
     key = f"cases/{unique_case().key}/originals/a.bin"
     any_store.put_bytes(key, EVIDENCE)
