@@ -1,9 +1,10 @@
 """Page images this process has just written, handed decoded to the step that reads them next in this process.
 
 A page image passes from step to step as a PNG file named by its SHA-256: the
-rasterised page to cleanup, the cleaned recognition image to OCR.  In one process
-the next step then spent 0.03-0.1 CPU-s a page decoding what the step before had
-just encoded from the very same pixels (notes/issue-18.md, session 13).  Here the
+rasterised page to cleanup, the cleaned recognition image to OCR, the kept image
+to binding's encoding (done beside the page's OCR).  In one process the next step
+then spent 0.03-0.1 CPU-s a page decoding what the step before had just encoded
+from the very same pixels (notes/issue-18.md, sessions 13 and 14).  Here the
 writer leaves the pixels under the file's path and the reader takes them instead
 of decoding the file.  The file is written in any case: it is what a rerun, another
 worker or a later step reads.  A file's name is the hash of its bytes and the PNG

@@ -220,6 +220,7 @@ def _cleaned_image(
     kept_path, kept_sha = (source, sha256) if cleaned.kept is None else _write_png(cleaned.kept, pages_dir)
     recognition_path, recognition_sha = _write_png(cleaned.recognition, pages_dir)
     recent_images.leave(recognition_path, cleaned.recognition)  # for the OCR of this process
+    recent_images.leave(kept_path, image if cleaned.kept is None else cleaned.kept)  # for binding's encoding
     height, width = (cleaned.kept if cleaned.kept is not None else image).shape[:2]
     result = CleanedImage(
         sha256=kept_sha, image=kept_path, recognition_image=recognition_path, recognition_sha256=recognition_sha,

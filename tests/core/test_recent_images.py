@@ -1,7 +1,7 @@
 """Pixels handed from one step to the next in a process are exactly what decoding the written file gives.
 
 Reading a page (``ingest``) leaves its pixels for cleanup, cleanup leaves the
-recognition image for OCR (``edossier/recent_images.py``); a step that takes them
+recognition image for OCR and the kept image for binding's encoding (``edossier/recent_images.py``); a step that takes them
 must see the very pixels it would have decoded, or a page would read differently
 in one process than across batch workers.  Third-party scans and photos.
 """
@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from edossier import recent_images
+from edossier.bind.image_codec import CodecSettings, encode_page_image
 from edossier.config import CleanupSettings, LimitsSettings
 from edossier.ingest.cleanup import clean_page
 from edossier.ingest.pages import open_source, read_pages
@@ -27,7 +28,8 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "shared-samples" / "ocr
 @pytest.mark.parametrize("name", ["ccitt.pdf", "c02-22.pdf", "francais.pdf", "baiona_color.jpg"])
 def test_a_read_page_and_its_recognition_image_hand_over_the_files_pixels(name: str, tmp_path: Path) -> None:
     """A bilevel scan taken as stored (grey), a 150-dpi colour page drawn by MuPDF (BGR), a grey JPEG page,
-    a colour JPEG photo: what cleanup and OCR take equals decoding the files they would otherwise read."""
+    a colour JPEG photo: what cleanup, OCR and binding's encoding take equals decoding the files they would
+    otherwise read."""
     limits = LimitsSettings()
     page = next(read_pages(open_source(SAMPLES / name, limits), tmp_path / "work", limits))
     assert page.image is not None
@@ -41,6 +43,15 @@ def test_a_read_page_and_its_recognition_image_hand_over_the_files_pixels(name: 
     taken = load_for_ocr(cleaned.recognition_image)  # the pixels cleanup left
     decoded = load_for_ocr(cleaned.recognition_image)  # nothing left: the file
     assert taken.dtype == decoded.dtype == np.uint8 and np.array_equal(taken, decoded)
+
+    assert cleaned.image is not None
+    if cleaned.image != cleaned.recognition_image:  # else OCR took the kept image's pixels too
+        kept = recent_images.take(cleaned.image)
+        assert kept is not None and np.array_equal(kept, cv2.imread(str(cleaned.image), cv2.IMREAD_ANYCOLOR))
+        recent_images.leave(cleaned.image, kept)
+    from_pixels = encode_page_image(cleaned.image, CodecSettings())  # binding's encoding takes what cleanup left
+    assert recent_images.take(cleaned.image) is None
+    assert from_pixels == encode_page_image(cleaned.image, CodecSettings())  # the file decoded: the same bytes
 
 
 def test_only_the_newest_images_wait(tmp_path: Path) -> None:
