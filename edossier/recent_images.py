@@ -25,7 +25,8 @@ import numpy as np
 
 KEPT = 8
 """Images waiting to be taken: the pages in flight (two per job, rasterised and cleaned up) with room to spare.
-At most ~210 MB of A4 colour pages at 300 dpi, held by a process whose pages are never taken (cleanup turned off)."""
+At most ~210 MB of A4 colour pages at 300 dpi, held by a process whose pages are never taken (cleanup turned off;
+``edossier ocr``, which binds nothing, leaves each kept image untaken)."""
 
 _waiting: OrderedDict[Path, np.ndarray] = OrderedDict()
 _lock = threading.Lock()
