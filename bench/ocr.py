@@ -136,14 +136,20 @@ def _table(body: str) -> list[list[str]]:
 
 
 def page_pdf(images: list[Path], target: Path) -> None:
-    """The page images as a scanned PDF at 300 dpi, what OCRmyPDF is given."""
+    """The page images as a scanned PDF at 300 dpi, what OCRmyPDF is given.
+
+    Each image is stored losslessly with Flate, as scanning software stores a page it
+    does not JPEG-compress.  Saved without it (sessions 7-14), PyMuPDF kept every page's
+    26 MB of pixels raw: 261 MB for ten pages, which every side read and edossier also
+    hashed and kept as the original (notes/issue-18.md, session 15).
+    """
     import pymupdf
 
     pdf = pymupdf.open()
     for image in images:
         page = pdf.new_page(width=595.28, height=841.89)
         page.insert_image(page.rect, filename=str(image))
-    pdf.save(target)
+    pdf.save(target, deflate=True)
 
 
 # --- running the engines -----------------------------------------------------
@@ -299,7 +305,7 @@ def real_set(out: Path) -> list[tuple[Path, str]]:
         page = pdf.new_page(width=width, height=height)
         page.insert_image(page.rect, filename=str(image))
         pages.append((image, image.with_suffix(".txt").read_text("utf-8")))
-    pdf.save(folder / "input.pdf")
+    pdf.save(folder / "input.pdf", deflate=True)
     return pages
 
 
