@@ -210,8 +210,8 @@ def scanned_image(page: pymupdf.Page, dpi: float) -> pymupdf.Pixmap | None:
 def _pixmap_pixels(pix: pymupdf.Pixmap) -> np.ndarray:
     """PIX (RGB or grey, no alpha) as OpenCV holds the page: BGR or grey.
 
-    Its PNG is written by OpenCV's fast encoder rather than MuPDF's (``ingest/png.py``):
-    the same pixels and resolution; the rasterised page costs a quarter of the CPU to write.
+    Its PNG is written by the fast encoder rather than MuPDF's (``ingest/png.py``):
+    the same pixels and resolution; the rasterised page costs a tenth of the CPU to write.
     """
     pixels = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
     return cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if pix.n == 3 else pixels[:, :, 0].copy()  # not MuPDF's memory

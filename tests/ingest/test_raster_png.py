@@ -1,7 +1,7 @@
 """A scanned PDF page is written as a PNG holding exactly MuPDF's rendering, at the resolution it was rendered at,
 or, where the page is only its scan, exactly the scan's own pixels.
 
-The page PNG is encoded by OpenCV's fast writer (``ingest/png.py``), not MuPDF's: the pixels
+The page PNG is encoded by edossier's fast writer (``ingest/png.py``), not MuPDF's: the pixels
 and the resolution in the file must be the same as MuPDF's own PNG of the page would hold.
 A page that is one image at the raster's resolution and nothing else is not drawn again
 (``pdf_pages.scanned_image``): its page PNG holds the image as stored, in its own colours.
