@@ -45,13 +45,14 @@ def png_bytes(image: np.ndarray, dpi: float | None = None) -> bytes:
     rows[0, 1:] = pixels[0]
     np.subtract(pixels[1:], pixels[:-1], out=rows[1:, 1:])  # uint8 wraps around, as the filter is defined
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0)
-    chunks = [_chunk(b"IHDR", header)]
+    parts = [SIGNATURE, *_chunk(b"IHDR", header)]
     if dpi is not None:
         per_metre = int(dpi * 100 / 2.54 + 0.5)
-        chunks.append(_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
-    chunks += [_chunk(b"IDAT", isal_zlib.compress(rows, LEVEL)), _chunk(b"IEND", b"")]
-    return SIGNATURE + b"".join(chunks)
+        parts += _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+    parts += [*_chunk(b"IDAT", isal_zlib.compress(rows, LEVEL)), *_chunk(b"IEND", b"")]
+    return b"".join(parts)  # the compressed pixels copied once
 
 
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", isal_zlib.crc32(body, isal_zlib.crc32(kind)))
+def _chunk(kind: bytes, body: bytes) -> list[bytes]:
+    """A PNG chunk as its parts: length, type, body, CRC of type and body."""
+    return [struct.pack(">I", len(body)), kind, body, struct.pack(">I", isal_zlib.crc32(body, isal_zlib.crc32(kind)))]
