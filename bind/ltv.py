@@ -117,6 +117,8 @@ def add_archive_timestamp(
             # renewal: only the new timestamp (a signer revoked after signing is renewal's normal case)
             targets = now_present[-1:] if renewal else now_present
             paths = _collect(pdf, targets, context)
+            if not renewal:
+                _require_answers_after_signing(pdf, now_present, paths, context)
             DocumentSecurityStore.supply_dss_in_writer(stamped, None, paths=paths, validation_context=context)
             stamped.write_in_place()
     except (SigningError, OSError, ValueError) as exc:
@@ -176,6 +178,63 @@ def _collect(
         return paths
 
     return asyncio.run(collect())
+
+
+def _require_answers_after_signing(
+    pdf: Path, signatures: Sequence[EmbeddedPdfSignature], paths: Sequence[ValidationPath], context: ValidationContext
+) -> None:
+    """Each signer has a revocation answer issued after its signature's timestamp, fetched now if need be; or refuse.
+
+    pyHanko signs at B-LT with the answers it fetched before the signature's
+    timestamp, and proves the signature decades on only with an answer issued
+    after it (a certificate is proven unrevoked from the moment the signature is
+    proven to exist).  Archiving normally fetches one; when the CA's OCSP
+    responder did not answer (or the answer from signing was taken as fresh
+    enough), the dossier was archived with only older answers and could no
+    longer be proven once the signer's certificate expired (notes/issue-19.md,
+    session 15).
+    """
+    async def fetch(cert: x509.Certificate) -> None:
+        path = next((p for p in paths if p.leaf is not None and p.leaf.dump() == cert.dump()), None)
+        try:
+            if path is not None:
+                await context.revinfo_manager.async_retrieve_ocsps(cert, path.find_issuing_authority(cert))
+        except Exception as exc:  # noqa: BLE001 - any failed fetch is an answer missing, reported below
+            problems[cert.dump()] = f"{type(exc).__name__}: {exc}"
+        finally:
+            await context.aclose()  # the HTTP session belongs to this event loop
+
+    problems: dict[bytes, str] = {}
+    for sig in signatures:
+        if sig.sig_object_type == "/DocTimeStamp" or (token := _signature_timestamp(sig)) is None:
+            continue  # a B-B signature is proven from the archive timestamp on: the answers fetched now are after it
+        signed: dt.datetime = token["encap_content_info"]["content"].parsed["gen_time"].native
+        cert = sig.signer_cert
+        if not _answered_after(cert, context, signed):
+            asyncio.run(fetch(cert))
+        if not _answered_after(cert, context, signed):
+            reason = problems.get(cert.dump(), "no OCSP answer")
+            raise StageError(
+                f"{pdf}: {sig.field_name}: no revocation answer for the signer issued after the signature's "
+                f"timestamp ({signed.isoformat()}), so the archive could not prove it once the certificate expires; "
+                f"the CA's OCSP responder gave none ({reason}) and its CRLs are older. Nothing was archived: retry "
+                "when the responder answers, or after the CA publishes its next CRL"
+            )
+
+
+def _answered_after(cert: x509.Certificate, context: ValidationContext, moment: dt.datetime) -> bool:
+    """Whether CONTEXT holds an OCSP answer about CERT produced after MOMENT, or a CRL of its issuer issued after it."""
+    serial = cert.serial_number
+    for response in context.ocsps:
+        basic = response["response_bytes"]["response"].parsed["tbs_response_data"]
+        if basic["produced_at"].native > moment and any(
+            single["cert_id"]["serial_number"].native == serial for single in basic["responses"]
+        ):
+            return True
+    return any(
+        crl["tbs_cert_list"]["issuer"] == cert.issuer and crl["tbs_cert_list"]["this_update"].native > moment
+        for crl in context.crls
+    )
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from tests.pki import P12_PASSPHRASE, pki  # noqa: F401 - the test PKI fixture
 from edossier.bind.archival_checks import check_dossier_pdf
 from edossier.bind.verify import verify_pdf
 from edossier.config import load_settings
-from edossier.errors import ArchiveCheckError, ImmutableObjectError, NotPermittedError
+from edossier.errors import ArchiveCheckError, ImmutableObjectError, NotPermittedError, StageError
 from edossier.pipeline.archive import archive_case, archived_record, renew_archives
 from edossier.pipeline.process import Material, process_case
 from edossier.storage import open_store
@@ -182,6 +182,36 @@ def test_a_failing_check_blocks_archiving_with_the_report(tmp_path, pki):  # typ
     assert not report["passed"]
     store = open_store(settings.store_uri, settings.storage)
     assert read_manifest(store, CaseNumber.parse(CASE)).version == 1  # nothing published
+
+
+def test_archiving_without_an_answer_after_the_signature_is_refused(tmp_path, pki, monkeypatch):  # type: ignore[no-untyped-def]
+    """The CA's OCSP responder does not answer while the archivist archives: the only answers for the signer are
+    from before the signature's timestamp (pyHanko fetches them before it stamps) and a CRL older still.
+
+    Archived so, the dossier would fail long-term validation once the signer's certificate expired
+    (INDETERMINATE/CERTIFICATE_CHAIN_GENERAL_FAILURE on day 1040, after a renewal: notes/issue-19.md, session 15),
+    which is how this module's day-1040 test once failed in CI.  Archiving refuses with the reason instead, and
+    archives nothing.
+    """
+    import pyhanko_certvalidator.fetchers.aiohttp_fetchers.ocsp_client as ocsp_client
+    from pyhanko_certvalidator.errors import OCSPFetchError
+
+    settings = _settings(tmp_path / "data", pki)
+    process_case([Material(SAMPLES / "03-judgment.pdf", declared_type="判决书")], CASE, settings)
+    open_accounts(settings).add("档案员李四", "archivist", "archivist-password-1")
+
+    async def unreachable(self, cert, issuer):  # type: ignore[no-untyped-def]
+        raise OCSPFetchError("the responder did not answer")
+
+    monkeypatch.setattr(ocsp_client.AIOHttpOCSPFetcher, "fetch", unreachable)
+    with pytest.raises(StageError, match=r"no revocation answer for the signer issued after the signature's timestamp"
+                                         r".*did not answer.*Nothing was archived"):
+        archive_case(CASE, settings, tmp_path / "bag")
+    store = open_store(settings.store_uri, settings.storage)
+    manifest = read_manifest(store, CaseNumber.parse(CASE))
+    assert manifest.version == 1 and archived_record(manifest) is None  # nothing published
+    monkeypatch.undo()  # the responder answers again: the same case archives
+    assert archive_case(CASE, settings, tmp_path / "bag-2")["version"] == 2
 
 
 def _items(pdf: Path, processed, pki, pages: int | None) -> dict:  # type: ignore[no-untyped-def]
